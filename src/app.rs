@@ -1,0 +1,206 @@
+//! [`App::build`]: the one start-up path, used by `main`, the demo and the tests. It wires the
+//! upstream client (or, with `--demo`, an in-process simulator), the collectors and their caches,
+//! the self metrics, and binds the listeners; [`App::run`] serves until shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+
+use crate::cache::CachePolicy;
+use crate::collector::{self, RenderContext};
+use crate::config::Config;
+use crate::http::{self, MetricsState};
+use crate::metrics::SelfMetrics;
+use crate::scrape::Scraper;
+use crate::simulator::{Simulator, SimulatorOptions};
+use crate::upstream::{Client, ClientOptions, UpstreamError};
+
+/// Why the exporter could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot set up the upstream client: {0}")]
+    Client(#[from] UpstreamError),
+    #[error("cannot start the demo simulator: {0}")]
+    Demo(std::io::Error),
+}
+
+/// A built exporter: listeners bound, ready to serve.
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    ready: Arc<AtomicBool>,
+    scraper: Arc<Scraper>,
+    simulator: Option<Simulator>,
+    demo_admin_token: Option<SecretString>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("listener", &self.listener.local_addr().ok())
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    pub async fn build(mut config: Config) -> Result<App, AppError> {
+        let mut simulator = None;
+        let mut demo_admin_token = None;
+        if config.demo {
+            let sim = Simulator::new(SimulatorOptions::default());
+            let addr = sim
+                .clone()
+                .spawn(SocketAddr::from(([127, 0, 0, 1], 0)))
+                .await
+                .map_err(AppError::Demo)?;
+            config.api_url = format!("http://{addr}")
+                .parse()
+                .expect("a loopback URL is valid");
+            config.app_key = Some(SecretString::from(sim.app_key().to_string()));
+            if config.admin_token.is_none() {
+                let token = SecretString::from(random_token());
+                config.admin_token = Some(token.clone());
+                demo_admin_token = Some(token);
+            }
+            simulator = Some(sim);
+        }
+        let app_key = config
+            .app_key
+            .clone()
+            .ok_or(crate::config::ConfigError::MissingAppKey)
+            .map_err(|e| AppError::Client(UpstreamError::Transport(e.to_string())))?;
+
+        let metrics = Arc::new(SelfMetrics::new());
+        let client = Client::new(
+            ClientOptions {
+                timeout: config.api_timeout,
+                rate_limit: config.api_rate_limit,
+                rate_burst: config.api_rate_burst,
+                ..ClientOptions::new(config.api_url.clone(), app_key)
+            },
+            metrics.upstream().clone(),
+        )?;
+        let collectors = collector::all(
+            &client,
+            RenderContext {
+                timezone: config.api_timezone,
+            },
+        );
+        let scraper = Arc::new(Scraper::new(
+            collectors,
+            CachePolicy {
+                ttl: config.cache_ttl,
+                max_stale: config.cache_max_stale,
+            },
+            metrics,
+        ));
+
+        let listener = TcpListener::bind(config.listen_address)
+            .await
+            .map_err(|source| AppError::Bind {
+                addr: config.listen_address,
+                source,
+            })?;
+        let ready = Arc::new(AtomicBool::new(false));
+        let router = http::router(
+            MetricsState {
+                scraper: scraper.clone(),
+                telemetry_path: config.telemetry_path.clone(),
+                scrape_timeout_offset: config.scrape_timeout_offset,
+                ready: ready.clone(),
+            },
+            None,
+        );
+        Ok(App {
+            listener,
+            router,
+            ready,
+            scraper,
+            simulator,
+            demo_admin_token,
+        })
+    }
+
+    /// The bound metrics address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The in-process simulator, in demo mode.
+    pub fn simulator(&self) -> Option<&Simulator> {
+        self.simulator.as_ref()
+    }
+
+    pub fn scraper(&self) -> &Arc<Scraper> {
+        &self.scraper
+    }
+
+    /// The admin token generated for the demo, if one was (printed once by `main`).
+    pub fn demo_admin_token(&self) -> Option<&SecretString> {
+        self.demo_admin_token.as_ref()
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        self.ready.store(true, Ordering::Release);
+        tracing::info!(address = %self.local_addr(), "listening");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// 128 random bits as hex, from std's randomly seeded hasher keys (no extra dependency).
+fn random_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    (0..2)
+        .map(|i| {
+            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+            hasher.write_u64(i);
+            hasher.write_u128(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or_default(),
+            );
+            format!("{:016x}", hasher.finish())
+        })
+        .collect()
+}

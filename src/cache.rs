@@ -1,0 +1,384 @@
+//! The per-collector cache: explicit policy for when the upstream is asked (SPEC §5).
+//!
+//! - A scrape refreshes a collector whose last refresh is older than the TTL (or that was
+//!   invalidated by an admin change); otherwise it serves the stored rendering.
+//! - Single flight: a refresh runs as its own task; every scrape that arrives meanwhile waits
+//!   on that same task, so any number of scrapers cause one upstream request per endpoint.
+//! - A scrape waits only until its deadline; the refresh goes on and fills the cache.
+//! - A failed refresh keeps the last good rendering until it is older than `max_stale`, then
+//!   drops it. The cause is logged once per change of cause, not once per scrape.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::collector::CollectorSpec;
+use crate::exposition::Rendered;
+use crate::metrics::CollectorReport;
+use crate::upstream::UpstreamError;
+
+#[derive(Debug, Clone, Copy)]
+pub struct CachePolicy {
+    pub ttl: Duration,
+    pub max_stale: Duration,
+}
+
+/// What one scrape gets from one collector.
+#[derive(Debug, Clone)]
+pub struct Served {
+    pub data: Option<Arc<Rendered>>,
+    pub report: CollectorReport,
+}
+
+#[derive(Debug)]
+pub struct CollectorCache {
+    spec: CollectorSpec,
+    policy: CachePolicy,
+    // A std mutex: it is never held across an `.await`, and every critical section is short.
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    data: Option<Arc<Rendered>>,
+    succeeded_at: Option<Instant>,
+    succeeded_unix: Option<f64>,
+    /// When the last refresh finished, successful or not.
+    attempted_at: Option<Instant>,
+    last_ok: bool,
+    last_duration: Duration,
+    /// Set while a refresh runs; turns `true` when it is done.
+    in_flight: Option<watch::Receiver<bool>>,
+    /// Bumped by [`CollectorCache::invalidate`]; a refresh that started before the bump does not
+    /// count as fresh.
+    generation: u64,
+    refreshed_generation: u64,
+    failure_cause: Option<String>,
+}
+
+impl CollectorCache {
+    pub fn new(spec: CollectorSpec, policy: CachePolicy) -> Arc<Self> {
+        Arc::new(CollectorCache {
+            spec,
+            policy,
+            state: Mutex::new(State::default()),
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.spec.name
+    }
+
+    /// Serves this collector for one scrape, refreshing first if the data is due, waiting for
+    /// the refresh at most until `deadline`.
+    pub async fn serve(self: &Arc<Self>, deadline: Instant) -> Served {
+        let in_flight = {
+            let mut state = self.lock();
+            if self.is_due(&mut state) {
+                self.start_refresh(&mut state);
+            }
+            state.in_flight.clone()
+        };
+        if let Some(mut done) = in_flight {
+            // An error means the refresh task ended without reporting (it cannot panic on input,
+            // but a dropped runtime could end it): serve what there is.
+            let _ = tokio::time::timeout_at(deadline, done.wait_for(|done| *done)).await;
+        }
+        let mut state = self.lock();
+        self.drop_if_too_stale(&mut state);
+        let now = Instant::now();
+        Served {
+            data: state.data.clone(),
+            report: CollectorReport {
+                name: self.spec.name,
+                success: state.last_ok,
+                duration: state.last_duration,
+                last_success_unix: state.succeeded_unix,
+                cache_age: state
+                    .data
+                    .as_ref()
+                    .and(state.succeeded_at)
+                    .map(|at| now.duration_since(at)),
+            },
+        }
+    }
+
+    /// Marks the data as out of date: the next scrape refreshes it, whatever the TTL.
+    pub fn invalidate(&self) {
+        self.lock().generation += 1;
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A poisoned lock only means a panic elsewhere while holding it; the state stays usable.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn is_due(&self, state: &mut State) -> bool {
+        if let Some(done) = &state.in_flight {
+            if done.has_changed().is_ok() && !*done.borrow() {
+                return false; // a refresh is running: join it
+            }
+            state.in_flight = None;
+        }
+        match state.attempted_at {
+            None => true,
+            Some(_) if state.generation != state.refreshed_generation => true,
+            Some(at) => at.elapsed() >= self.policy.ttl,
+        }
+    }
+
+    fn start_refresh(self: &Arc<Self>, state: &mut State) {
+        let (done_tx, done_rx) = watch::channel(false);
+        state.in_flight = Some(done_rx);
+        let generation = state.generation;
+        let cache = Arc::clone(self);
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let result = match (cache.spec.fetch)().await {
+                // Rendering 10,000 accounts takes milliseconds of CPU: keep it off the reactor.
+                Ok(families) => tokio::task::spawn_blocking(move || Rendered::new(families))
+                    .await
+                    .map_err(|e| UpstreamError::Decode(format!("rendering failed: {e}"))),
+                Err(e) => Err(e),
+            };
+            cache.finish_refresh(generation, started.elapsed(), result);
+            let _ = done_tx.send(true);
+        });
+    }
+
+    fn finish_refresh(
+        &self,
+        generation: u64,
+        took: Duration,
+        result: Result<Rendered, UpstreamError>,
+    ) {
+        let mut state = self.lock();
+        let now = Instant::now();
+        state.attempted_at = Some(now);
+        state.refreshed_generation = generation;
+        state.last_duration = took;
+        state.in_flight = None;
+        match result {
+            Ok(rendered) => {
+                tracing::debug!(
+                    collector = self.spec.name,
+                    samples = rendered.samples,
+                    ?took,
+                    "refreshed"
+                );
+                state.data = Some(Arc::new(rendered));
+                state.succeeded_at = Some(now);
+                state.succeeded_unix = Some(unix_now());
+                state.last_ok = true;
+                if state.failure_cause.take().is_some() {
+                    tracing::info!(collector = self.spec.name, "upstream refresh recovered");
+                }
+            }
+            Err(error) => {
+                state.last_ok = false;
+                let cause = error.to_string();
+                if state.failure_cause.as_deref() != Some(cause.as_str()) {
+                    tracing::warn!(
+                        collector = self.spec.name,
+                        error = %cause,
+                        serving_last_good = state.data.is_some(),
+                        "upstream refresh failed"
+                    );
+                    state.failure_cause = Some(cause);
+                }
+            }
+        }
+    }
+
+    fn drop_if_too_stale(&self, state: &mut State) {
+        let too_old = state
+            .succeeded_at
+            .is_some_and(|at| at.elapsed() > self.policy.max_stale);
+        if too_old && state.data.take().is_some() {
+            tracing::warn!(
+                collector = self.spec.name,
+                max_stale = ?self.policy.max_stale,
+                "last good data is older than --cache.max-stale: its series are dropped"
+            );
+        }
+    }
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exposition::Family;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A collector whose fetch counts its calls, takes `latency`, and fails while `failing` is set.
+    struct Fake {
+        calls: Arc<AtomicUsize>,
+        failing: Arc<std::sync::atomic::AtomicBool>,
+        cache: Arc<CollectorCache>,
+    }
+
+    fn fake(latency: Duration, ttl: Duration, max_stale: Duration) -> Fake {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let failing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (c, f) = (calls.clone(), failing.clone());
+        let spec = CollectorSpec {
+            name: "fake",
+            fetch: Arc::new(move || {
+                let (c, f) = (c.clone(), f.clone());
+                Box::pin(async move {
+                    let n = c.fetch_add(1, Ordering::SeqCst) + 1;
+                    tokio::time::sleep(latency).await;
+                    if f.load(Ordering::SeqCst) {
+                        return Err(UpstreamError::Http { status: 500 });
+                    }
+                    let mut family = Family::gauge("fake", "Fake", None);
+                    family.push(vec![], n as f64);
+                    Ok(vec![family])
+                })
+            }),
+        };
+        Fake {
+            calls,
+            failing,
+            cache: CollectorCache::new(spec, CachePolicy { ttl, max_stale }),
+        }
+    }
+
+    fn far() -> Instant {
+        Instant::now() + Duration::from_secs(3600)
+    }
+
+    fn value(served: &Served) -> Option<f64> {
+        let data = served.data.as_ref()?;
+        let text = std::str::from_utf8(&data.text).unwrap();
+        let line = text.lines().find(|l| l.starts_with("proxy911_fake "))?;
+        line["proxy911_fake ".len()..].parse().ok()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_scrapes_share_one_refresh() {
+        let fake = fake(
+            Duration::from_millis(100),
+            Duration::from_secs(60),
+            Duration::from_secs(900),
+        );
+        let scrapes: Vec<_> = (0..50)
+            .map(|_| {
+                let cache = fake.cache.clone();
+                tokio::spawn(async move { cache.serve(far()).await })
+            })
+            .collect();
+        for scrape in scrapes {
+            assert_eq!(value(&scrape.await.unwrap()), Some(1.0));
+        }
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn data_is_served_from_cache_within_the_ttl_and_refreshed_after() {
+        let fake = fake(
+            Duration::ZERO,
+            Duration::from_secs(60),
+            Duration::from_secs(900),
+        );
+        fake.cache.serve(far()).await;
+        tokio::time::sleep(Duration::from_secs(59)).await;
+        let served = fake.cache.serve(far()).await;
+        assert_eq!(value(&served), Some(1.0));
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 1);
+
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let served = fake.cache.serve(far()).await;
+        assert_eq!(value(&served), Some(2.0));
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_scrape_answers_at_its_deadline_while_the_refresh_goes_on() {
+        let fake = fake(
+            Duration::from_secs(8),
+            Duration::from_secs(60),
+            Duration::from_secs(900),
+        );
+        let start = Instant::now();
+        let served = fake.cache.serve(start + Duration::from_secs(3)).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(3));
+        assert!(served.data.is_none());
+        assert!(!served.report.success);
+
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        let served = fake.cache.serve(far()).await;
+        assert_eq!(value(&served), Some(1.0));
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failure_keeps_last_good_data_until_max_stale() {
+        let fake = fake(
+            Duration::ZERO,
+            Duration::from_secs(60),
+            Duration::from_secs(300),
+        );
+        fake.cache.serve(far()).await;
+        fake.failing.store(true, Ordering::SeqCst);
+
+        tokio::time::sleep(Duration::from_secs(61)).await;
+        let served = fake.cache.serve(far()).await;
+        assert!(!served.report.success);
+        assert_eq!(value(&served), Some(1.0));
+        assert_eq!(served.report.cache_age, Some(Duration::from_secs(61)));
+
+        tokio::time::sleep(Duration::from_secs(240)).await;
+        let served = fake.cache.serve(far()).await;
+        assert!(served.data.is_none(), "older than max-stale: dropped");
+        assert!(served.report.cache_age.is_none());
+
+        fake.failing.store(false, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let served = fake.cache.serve(far()).await;
+        assert!(served.report.success);
+        assert!(value(&served).is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_invalidation_makes_the_next_scrape_refresh_within_the_ttl() {
+        let fake = fake(
+            Duration::ZERO,
+            Duration::from_secs(60),
+            Duration::from_secs(900),
+        );
+        fake.cache.serve(far()).await;
+        fake.cache.invalidate();
+        let served = fake.cache.serve(far()).await;
+        assert_eq!(value(&served), Some(2.0));
+        fake.cache.serve(far()).await;
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_invalidation_during_a_refresh_is_not_lost() {
+        let fake = fake(
+            Duration::from_secs(1),
+            Duration::from_secs(60),
+            Duration::from_secs(900),
+        );
+        let cache = fake.cache.clone();
+        let first = tokio::spawn(async move { cache.serve(far()).await });
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        fake.cache.invalidate();
+        first.await.unwrap();
+        fake.cache.serve(far()).await;
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 2);
+    }
+}

@@ -1,0 +1,80 @@
+//! The HTTP side: the metrics listener's router (landing page, telemetry path, health) and,
+//! where configured, the admin API (on the metrics listener or on its own).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::scrape::Scraper;
+
+mod negotiate;
+mod telemetry;
+
+/// Longest any request may take; scrapes are bounded well below by their own deadline.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What the metrics listener's handlers share.
+#[derive(Debug, Clone)]
+pub struct MetricsState {
+    pub scraper: Arc<Scraper>,
+    pub telemetry_path: String,
+    pub scrape_timeout_offset: Duration,
+    /// Set once the configuration is loaded and the listener bound.
+    pub ready: Arc<AtomicBool>,
+}
+
+/// The router of the metrics listener. `admin`, when given, is nested under `/admin`; every other
+/// `/admin` path is 404 like any unknown path.
+pub fn router(state: MetricsState, admin: Option<Router>) -> Router {
+    let landing = landing_page(&state.telemetry_path);
+    let mut router = Router::new()
+        .route("/", get(move || async move { Html(landing) }))
+        .route(&state.telemetry_path, get(telemetry::metrics))
+        .route("/-/healthy", get(|| async { "Healthy.\n" }))
+        .route("/-/ready", get(ready));
+    if let Some(admin) = admin {
+        router = router.nest_service("/admin", admin);
+    }
+    router
+        .fallback(|| async { (StatusCode::NOT_FOUND, "404 page not found\n") })
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+        .with_state(state)
+}
+
+async fn ready(axum::extract::State(state): axum::extract::State<MetricsState>) -> Response {
+    if state.ready.load(Ordering::Acquire) {
+        "Ready.\n".into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "Not ready.\n").into_response()
+    }
+}
+
+fn landing_page(telemetry_path: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>911Proxy Exporter</title></head>
+<body>
+<h1>911Proxy Exporter</h1>
+<p>Prometheus exporter for the 911Proxy OpenAPI, version {version}.</p>
+<ul>
+<li><a href="{path}">Metrics</a> ({path})</li>
+<li><a href="/-/healthy">Health</a></li>
+<li><a href="/-/ready">Readiness</a></li>
+</ul>
+</body>
+</html>
+"#,
+        version = env!("CARGO_PKG_VERSION"),
+        path = telemetry_path,
+    )
+}

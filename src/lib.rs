@@ -1,0 +1,38 @@
+//! proxy911-exporter: a Prometheus exporter and account-management API for the 911Proxy OpenAPI.
+//!
+//! # Layout
+//!
+//! - [`config`]: the command line (clap, every flag with its env variable), durations, secrets
+//!   loaded from a file or the environment, validation. Invalid input is an error, exit code 2.
+//! - [`upstream`]: the 911Proxy client: one async method per endpoint, the envelope and its typed
+//!   errors, pagination, the shared token bucket, retries for GET, redaction of the app_key.
+//! - [`collector`]: one file per upstream resource (accounts, packages, static IPs, traffic); each
+//!   fetches its snapshot and turns it into metric families with a pure function.
+//! - [`exposition`]: renders families once per refresh into both exposition formats, plain and gzip.
+//! - [`cache`]: per-collector TTL, single-flight refresh, stale-on-error and the rendered bytes.
+//! - [`metrics`]: the exporter's own instrumentation (upstream requests, collector health, build
+//!   info, process metrics).
+//! - [`scrape`]: one scrape: refresh the collectors concurrently up to the deadline, assemble the answer.
+//! - [`http`]: the router: landing page, `/metrics`, health, and the admin API.
+//! - [`simulator`]: a stateful simulated 911Proxy API for the demo, tests and benchmarks.
+//! - [`app`]: [`app::App::build`], the one start-up path for `main`, the demo and the tests.
+//!
+//! # Data flow
+//!
+//! ```text
+//! GET /metrics ─▶ scrape ─▶ cache (per collector, TTL) ─▶ collector::fetch ─▶ upstream::Client ─▶ 911Proxy
+//!                  │           └── on refresh: families ─▶ exposition (text, OpenMetrics, gzip) ─▶ stored bytes
+//!                  └── stored bytes of each collector + self metrics ─▶ response
+//! ```
+
+pub mod app;
+pub mod cache;
+pub mod collector;
+pub mod config;
+pub mod exposition;
+pub mod http;
+pub mod metrics;
+pub mod scrape;
+pub mod simulator;
+pub mod telemetry;
+pub mod upstream;

@@ -1,0 +1,104 @@
+//! The binary: parses the command line, then runs the exporter (or the `simulate` subcommand)
+//! through the library's one start-up path. Configuration errors exit with code 2.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use proxy911_exporter::app::{shutdown_signal, App};
+use proxy911_exporter::config::{Cli, Command, Config, SimulateArgs};
+use proxy911_exporter::simulator::{faults, Simulator, SimulatorOptions};
+use proxy911_exporter::telemetry;
+use secrecy::ExposeSecret;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse(); // clap prints its own error and exits with code 2
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("proxy911-exporter: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Some(Command::Simulate(args)) => runtime.block_on(simulate(args)),
+        None => {
+            let config = match Config::from_args(cli.exporter, |name| std::env::var(name).ok()) {
+                Ok(config) => config,
+                Err(e) => {
+                    eprintln!("proxy911-exporter: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            runtime.block_on(serve(config))
+        }
+    }
+}
+
+async fn serve(config: Config) -> ExitCode {
+    telemetry::init(config.log_format, &config.log_level);
+    let app = match App::build(config).await {
+        Ok(app) => app,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(token) = app.demo_admin_token() {
+        // The demo's generated admin token is printed once, on purpose, so it can be used.
+        println!("demo: admin API token: {}", token.expose_secret());
+    }
+    if app.simulator().is_some() {
+        println!(
+            "demo: serving simulated 911Proxy data on http://{}/metrics",
+            app.local_addr()
+        );
+    }
+    match app.run(shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "server failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn simulate(args: SimulateArgs) -> ExitCode {
+    telemetry::init(proxy911_exporter::config::LogFormat::Text, "info");
+    let mut fault_list = Vec::new();
+    for value in &args.faults {
+        match faults::parse_assignment(value) {
+            Ok(fault) => fault_list.push(fault),
+            Err(e) => {
+                eprintln!("proxy911-exporter simulate: --fault {value:?}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let simulator = Simulator::new(SimulatorOptions {
+        app_key: args.app_key,
+        accounts: args.accounts,
+        faults: fault_list,
+    });
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("proxy911-exporter simulate: --listen {}: {e}", args.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    println!("simulated 911Proxy API listening on http://{addr}");
+    match simulator.serve(listener, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("proxy911-exporter simulate: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

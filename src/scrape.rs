@@ -1,0 +1,98 @@
+//! One scrape: serve every collector concurrently from its cache (refreshing those that are due,
+//! up to the deadline), record the self metrics, and assemble the answer from the stored
+//! renderings plus the small self-metrics tail, as chunks that share the stored bytes.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::time::Instant;
+
+use crate::cache::{CachePolicy, CollectorCache};
+use crate::collector::CollectorSpec;
+use crate::exposition::{gzip_join, Rendered};
+use crate::metrics::SelfMetrics;
+
+/// The two exposition formats of SPEC §3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Classic Prometheus text, version 0.0.4.
+    Text,
+    /// OpenMetrics 1.0.0.
+    OpenMetrics,
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Text => "text/plain; version=0.0.4; charset=utf-8",
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
+}
+
+/// All collectors' caches and the self metrics: the exporter's scrape-side state.
+#[derive(Debug)]
+pub struct Scraper {
+    caches: Vec<Arc<CollectorCache>>,
+    metrics: Arc<SelfMetrics>,
+}
+
+impl Scraper {
+    pub fn new(
+        collectors: Vec<CollectorSpec>,
+        policy: CachePolicy,
+        metrics: Arc<SelfMetrics>,
+    ) -> Self {
+        Scraper {
+            caches: collectors
+                .into_iter()
+                .map(|spec| CollectorCache::new(spec, policy))
+                .collect(),
+            metrics,
+        }
+    }
+
+    pub fn metrics(&self) -> &Arc<SelfMetrics> {
+        &self.metrics
+    }
+
+    /// Makes the named collector refresh on the next scrape (after an admin change).
+    pub fn invalidate(&self, collector: &str) {
+        for cache in self.caches.iter().filter(|c| c.name() == collector) {
+            cache.invalidate();
+        }
+    }
+
+    /// The body of one scrape, as chunks; gzip-compressed if `gzip`.
+    pub async fn scrape(&self, deadline: Instant, format: Format, gzip: bool) -> Vec<Bytes> {
+        let served = futures::future::join_all(self.caches.iter().map(|c| c.serve(deadline))).await;
+        let reports: Vec<_> = served.iter().map(|s| s.report).collect();
+        self.metrics.record_collectors(&reports);
+
+        let mut tail = String::with_capacity(8 * 1024);
+        match format {
+            Format::Text => self.metrics.encode_text(&mut tail),
+            Format::OpenMetrics => {
+                self.metrics.encode_openmetrics(&mut tail);
+                tail.push_str("# EOF\n");
+            }
+        }
+        let renderings: Vec<&Rendered> = served.iter().filter_map(|s| s.data.as_deref()).collect();
+        if gzip {
+            let pieces = renderings.iter().map(|r| match format {
+                Format::Text => &r.text_gzip,
+                Format::OpenMetrics => &r.openmetrics_gzip,
+            });
+            return gzip_join(pieces, tail.as_bytes());
+        }
+        let mut chunks: Vec<Bytes> = renderings
+            .iter()
+            .map(|r| match format {
+                Format::Text => r.text.clone(),
+                Format::OpenMetrics => r.openmetrics.clone(),
+            })
+            .collect();
+        chunks.push(Bytes::from(tail));
+        chunks
+    }
+}

@@ -1,0 +1,312 @@
+//! The simulator's world: sub-accounts whose usage grows while enabled, packages being used up,
+//! purchased static IPs, IPs on sale, and the account-management operations that change them.
+//! Times are written as the upstream does (`Y-m-d H:i:s`, UTC+8).
+
+use std::time::Instant;
+
+use chrono::{DateTime, Duration as ChronoDuration, FixedOffset, Utc};
+
+/// The simulated upstream writes its timestamps in China Standard Time, like the real one.
+pub fn upstream_zone() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("valid offset")
+}
+
+/// `Y-m-d H:i:s` in the upstream zone.
+pub fn format_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&upstream_zone())
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+pub const KB_PER_GB: f64 = 1024.0 * 1024.0;
+
+#[derive(Debug, Clone)]
+pub struct SimAccount {
+    pub id: i64,
+    pub username: String,
+    pub password: String,
+    pub created_at: String,
+    pub remark: String,
+    pub product_type: i64,
+    /// Usage settled at `usage_since`, in KB.
+    pub usage_kb: f64,
+    pub usage_since: Instant,
+    /// KB per second while enabled.
+    pub usage_rate: f64,
+    pub limit_gb: u64,
+    pub status: i64,
+}
+
+impl SimAccount {
+    /// Usage now: grows while enabled, never past a set limit (upstream stops the account).
+    pub fn usage_now(&self, now: Instant) -> f64 {
+        let grown = if self.status == 1 {
+            self.usage_rate * now.duration_since(self.usage_since).as_secs_f64()
+        } else {
+            0.0
+        };
+        let usage = self.usage_kb + grown;
+        if self.limit_gb > 0 {
+            usage.min(self.limit_gb as f64 * KB_PER_GB)
+        } else {
+            usage
+        }
+    }
+
+    /// Folds the growth so far into `usage_kb`, before a change of status.
+    pub fn settle(&mut self, now: Instant) {
+        self.usage_kb = self.usage_now(now);
+        self.usage_since = now;
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SimPackage {
+    pub id: i64,
+    pub product_type: i64,
+    pub trade_no: String,
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+    pub expired_at: DateTime<Utc>,
+    pub total_kb: f64,
+    pub used_kb: f64,
+    /// KB per second drawn from the package while it is effective.
+    pub usage_rate: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimStaticIp {
+    pub id: i64,
+    pub ip: String,
+    pub port: u16,
+    pub country_code: String,
+    pub product_type: i64,
+    pub status: i64,
+    pub trade_no: String,
+    pub expired_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimRegion {
+    pub code: String,
+    pub number: i64,
+}
+
+/// Why a management operation was refused, as the upstream says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: i64,
+    pub message: &'static str,
+}
+
+pub const NO_SUCH_ACCOUNT: Refusal = Refusal {
+    code: 10003,
+    message: "账号不存在",
+};
+pub const ACCOUNT_EXISTS: Refusal = Refusal {
+    code: 10002,
+    message: "账号已存在",
+};
+pub const BAD_PARAMETER: Refusal = Refusal {
+    code: 400,
+    message: "参数错误",
+};
+
+#[derive(Debug)]
+pub struct World {
+    pub started: Instant,
+    pub started_at: DateTime<Utc>,
+    pub accounts: Vec<SimAccount>,
+    pub next_account_id: i64,
+    pub packages: Vec<SimPackage>,
+    pub static_ips: Vec<SimStaticIp>,
+    pub residential_regions: Vec<SimRegion>,
+    pub datacenter_regions: Vec<SimRegion>,
+    /// Traffic of the six days before today, KB, oldest first.
+    pub past_days_kb: Vec<f64>,
+    pub today_base_kb: f64,
+}
+
+/// Package figures at a moment, as the summary endpoint reports them (KB).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Summary {
+    pub total: f64,
+    pub total_count: u64,
+    pub effective: f64,
+    pub effective_count: u64,
+    pub effective_total: f64,
+    pub effective_used: f64,
+    pub temporary: f64,
+    pub temporary_count: u64,
+    pub expired: f64,
+    pub expired_count: u64,
+    pub used: f64,
+}
+
+fn valid_name(value: &str) -> bool {
+    !value.is_empty() && value.len() <= 64 && value.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+impl World {
+    /// The wall-clock time the simulator believes it is.
+    pub fn now_utc(&self, now: Instant) -> DateTime<Utc> {
+        self.started_at
+            + ChronoDuration::from_std(now.duration_since(self.started)).unwrap_or_default()
+    }
+
+    pub fn summary(&self, product_type: i64, now: Instant) -> Summary {
+        let wall = self.now_utc(now);
+        let elapsed = now.duration_since(self.started).as_secs_f64();
+        let mut s = Summary::default();
+        for p in self
+            .packages
+            .iter()
+            .filter(|p| p.product_type == product_type)
+        {
+            let expired = p.expired_at <= wall;
+            let used = if expired {
+                p.used_kb
+            } else {
+                (p.used_kb + p.usage_rate * elapsed).min(p.total_kb)
+            };
+            let remaining = p.total_kb - used;
+            s.total += p.total_kb;
+            s.total_count += 1;
+            s.used += used;
+            if expired {
+                s.expired += remaining;
+                s.expired_count += 1;
+            } else {
+                s.effective += remaining;
+                s.effective_count += 1;
+                s.effective_total += p.total_kb;
+                s.effective_used += used;
+                if p.expired_at <= wall + ChronoDuration::days(7) {
+                    s.temporary += remaining;
+                    s.temporary_count += 1;
+                }
+            }
+        }
+        s
+    }
+
+    /// Daily traffic of the last 7 days, oldest first, as (`Y-m-d`, KB).
+    pub fn daily_traffic(&self, now: Instant) -> Vec<(String, f64)> {
+        let today = self
+            .now_utc(now)
+            .with_timezone(&upstream_zone())
+            .date_naive();
+        let rate: f64 = self
+            .accounts
+            .iter()
+            .filter(|a| a.status == 1)
+            .map(|a| a.usage_rate)
+            .sum();
+        let today_kb = self.today_base_kb + rate * now.duration_since(self.started).as_secs_f64();
+        let mut days: Vec<(String, f64)> = self
+            .past_days_kb
+            .iter()
+            .enumerate()
+            .map(|(i, kb)| {
+                let back = (self.past_days_kb.len() - i) as i64;
+                ((today - ChronoDuration::days(back)).to_string(), *kb)
+            })
+            .collect();
+        days.push((today.to_string(), today_kb.round()));
+        days
+    }
+
+    /// `whitelist-account/add`: `accounts` as `user:pass,user:pass`.
+    pub fn add_accounts(
+        &mut self,
+        accounts: &str,
+        product_type: i64,
+        remark: &str,
+        now: Instant,
+    ) -> Result<(), Refusal> {
+        if ![9, 11, 14, 25].contains(&product_type) || remark.chars().count() > 64 {
+            return Err(BAD_PARAMETER);
+        }
+        let mut parsed = Vec::new();
+        for pair in accounts.split(',') {
+            let (username, password) = pair.split_once(':').ok_or(BAD_PARAMETER)?;
+            if !valid_name(username) || !valid_name(password) {
+                return Err(BAD_PARAMETER);
+            }
+            let taken = self
+                .accounts
+                .iter()
+                .any(|a| a.username == username && a.product_type == product_type)
+                || parsed.iter().any(|(u, _): &(&str, &str)| *u == username);
+            if taken {
+                return Err(ACCOUNT_EXISTS);
+            }
+            parsed.push((username, password));
+        }
+        let created_at = format_time(self.now_utc(now));
+        for (username, password) in parsed {
+            self.next_account_id += 1;
+            self.accounts.push(SimAccount {
+                id: self.next_account_id,
+                username: username.to_string(),
+                password: password.to_string(),
+                created_at: created_at.clone(),
+                remark: remark.to_string(),
+                product_type,
+                usage_kb: 0.0,
+                usage_since: now,
+                usage_rate: 0.0,
+                limit_gb: 0,
+                status: 1,
+            });
+        }
+        Ok(())
+    }
+
+    /// Applies `change` to every account of each listed username (all product types), or
+    /// refuses without changing anything if one of them does not exist.
+    pub fn change_accounts(
+        &mut self,
+        usernames: &str,
+        mut change: impl FnMut(&mut SimAccount),
+    ) -> Result<(), Refusal> {
+        let names: Vec<&str> = usernames.split(',').map(str::trim).collect();
+        if names.iter().any(|n| !valid_name(n)) {
+            return Err(BAD_PARAMETER);
+        }
+        if names
+            .iter()
+            .any(|n| !self.accounts.iter().any(|a| a.username == *n))
+        {
+            return Err(NO_SUCH_ACCOUNT);
+        }
+        for account in self
+            .accounts
+            .iter_mut()
+            .filter(|a| names.contains(&a.username.as_str()))
+        {
+            change(account);
+        }
+        Ok(())
+    }
+
+    pub fn delete_accounts(&mut self, usernames: &str) -> Result<(), Refusal> {
+        self.change_accounts(usernames, |_| {})?;
+        let names: Vec<&str> = usernames.split(',').map(str::trim).collect();
+        self.accounts
+            .retain(|a| !names.contains(&a.username.as_str()));
+        Ok(())
+    }
+
+    pub fn set_status(
+        &mut self,
+        usernames: &str,
+        status: i64,
+        now: Instant,
+    ) -> Result<(), Refusal> {
+        self.change_accounts(usernames, |a| {
+            a.settle(now);
+            a.status = status;
+        })
+    }
+}

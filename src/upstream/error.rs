@@ -1,0 +1,61 @@
+//! [`UpstreamError`]: every way an upstream call can fail, as a type.
+//!
+//! Texts are built by the client from sanitised parts: no URL (reqwest prints URLs with their
+//! query string, which holds the app_key) and any echo of the app_key replaced.
+
+use std::time::Duration;
+
+use super::Outcome;
+
+/// Upstream code for an invalid app_key.
+pub const CODE_INVALID_APP_KEY: i64 = 3;
+/// Upstream code for an account that is not real-name authenticated.
+pub const CODE_NOT_REAL_NAME_AUTHENTICATED: i64 = 156;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("upstream rejected the app_key (code 3, invalid app_key): {message}")]
+    InvalidAppKey { message: String },
+    #[error("upstream account is not real-name authenticated (code 156): {message}")]
+    NotRealNameAuthenticated { message: String },
+    #[error("upstream API error (code {code}): {message}")]
+    Api { code: i64, message: String },
+    #[error("upstream answered HTTP {status}")]
+    Http { status: u16 },
+    #[error("upstream did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("cannot reach upstream: {0}")]
+    Transport(String),
+    #[error("upstream answer could not be decoded: {0}")]
+    Decode(String),
+    #[error("upstream listed more than {0} pages; not following further")]
+    TooManyPages(u32),
+}
+
+impl UpstreamError {
+    /// Maps an envelope's non-success code to its typed error.
+    pub fn from_code(code: i64, message: String) -> Self {
+        match code {
+            CODE_INVALID_APP_KEY => UpstreamError::InvalidAppKey { message },
+            CODE_NOT_REAL_NAME_AUTHENTICATED => UpstreamError::NotRealNameAuthenticated { message },
+            code => UpstreamError::Api { code, message },
+        }
+    }
+
+    /// The `outcome` label of the request that failed this way.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            UpstreamError::InvalidAppKey { .. }
+            | UpstreamError::NotRealNameAuthenticated { .. }
+            | UpstreamError::Api { .. } => Outcome::ApiError,
+            UpstreamError::Http { .. } | UpstreamError::Transport(_) => Outcome::HttpError,
+            UpstreamError::Timeout(_) => Outcome::Timeout,
+            UpstreamError::Decode(_) | UpstreamError::TooManyPages(_) => Outcome::DecodeError,
+        }
+    }
+
+    /// Whether a GET may be retried after this failure (HTTP 429 and 5xx only).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, UpstreamError::Http { status } if *status == 429 || *status >= 500)
+    }
+}
