@@ -1,0 +1,205 @@
+//! Shared test helpers: a fast client for wiremock, a simulator on loopback, an exporter built
+//! through `App::build` against it, and a small exposition reader for assertions.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use proxy911_exporter::app::App;
+use proxy911_exporter::config::{Config, LogFormat};
+use proxy911_exporter::metrics::UpstreamMetrics;
+use proxy911_exporter::simulator::{Simulator, SimulatorOptions};
+use proxy911_exporter::upstream::client::install_crypto_provider;
+use proxy911_exporter::upstream::{Client, ClientOptions};
+use secrecy::SecretString;
+
+/// An app_key shaped like a real one (32 characters), distinctive enough to grep for.
+pub const APP_KEY: &str = "Zk9SECRETappKEY0123456789abcdefQ";
+
+/// A client with test-friendly pacing: no rate limit to speak of, short backoff and timeout.
+pub fn client(base_url: &str) -> (Client, UpstreamMetrics) {
+    install_crypto_provider();
+    let metrics = UpstreamMetrics::default();
+    let options = ClientOptions {
+        timeout: Duration::from_secs(2),
+        rate_limit: 1000.0,
+        rate_burst: 1000,
+        backoff: Duration::from_millis(10),
+        ..ClientOptions::new(base_url.parse().unwrap(), SecretString::from(APP_KEY))
+    };
+    (Client::new(options, metrics.clone()).unwrap(), metrics)
+}
+
+/// A simulator accepting [`APP_KEY`], served on a loopback port.
+pub async fn simulator(accounts: Option<u32>) -> (Simulator, String) {
+    let sim = Simulator::new(SimulatorOptions {
+        app_key: APP_KEY.into(),
+        accounts,
+        faults: Vec::new(),
+    });
+    let addr = sim
+        .clone()
+        .spawn(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    (sim, format!("http://{addr}"))
+}
+
+/// A configuration pointing at `api_url` with [`APP_KEY`], on a free loopback port.
+pub fn config(api_url: &str) -> Config {
+    Config {
+        listen_address: SocketAddr::from(([127, 0, 0, 1], 0)),
+        telemetry_path: "/metrics".into(),
+        scrape_timeout_offset: Duration::from_millis(500),
+        api_url: api_url.parse().unwrap(),
+        app_key: Some(SecretString::from(APP_KEY)),
+        api_timeout: Duration::from_secs(5),
+        api_rate_limit: 1000.0,
+        api_rate_burst: 1000,
+        api_timezone: chrono::FixedOffset::east_opt(8 * 3600).unwrap(),
+        cache_ttl: Duration::from_secs(60),
+        cache_max_stale: Duration::from_secs(900),
+        admin_listen_address: None,
+        admin_token: None,
+        demo: false,
+        log_format: LogFormat::Text,
+        log_level: "info".into(),
+    }
+}
+
+/// An exporter (built by `App::build`, as in production) against its own simulator.
+pub struct TestExporter {
+    pub addr: SocketAddr,
+    pub simulator: Simulator,
+    pub http: reqwest::Client,
+}
+
+pub async fn exporter(tweak: impl FnOnce(&mut Config)) -> TestExporter {
+    let (simulator, url) = simulator(None).await;
+    let mut cfg = config(&url);
+    tweak(&mut cfg);
+    let app = App::build(cfg).await.expect("the exporter builds");
+    let addr = app.local_addr();
+    tokio::spawn(app.run(std::future::pending()));
+    install_crypto_provider();
+    TestExporter {
+        addr,
+        simulator,
+        http: reqwest::Client::builder().no_proxy().build().unwrap(),
+    }
+}
+
+impl TestExporter {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// `GET /metrics` in the classic text format.
+    pub async fn scrape(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+}
+
+/// One parsed sample: metric name, labels, value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub value: f64,
+}
+
+/// Reads the samples of an exposition (either format), unescaping label values.
+pub fn samples(text: &str) -> Vec<Sample> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(parse_line)
+        .collect()
+}
+
+fn parse_line(line: &str) -> Sample {
+    let (name, rest) = match line.find(['{', ' ']) {
+        Some(i) => line.split_at(i),
+        None => panic!("no value in {line:?}"),
+    };
+    let mut labels = BTreeMap::new();
+    let mut chars = rest.chars().peekable();
+    if chars.peek() == Some(&'{') {
+        chars.next();
+        loop {
+            let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+            let key = key.trim_start_matches(',').to_string();
+            assert_eq!(chars.next(), Some('"'), "in {line:?}");
+            let mut value = String::new();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => match chars.next() {
+                        Some('n') => value.push('\n'),
+                        Some(other) => value.push(other),
+                        None => break,
+                    },
+                    '"' => break,
+                    c => value.push(c),
+                }
+            }
+            labels.insert(key, value);
+            match chars.next() {
+                Some(',') if chars.peek() == Some(&'}') => {
+                    chars.next();
+                    break;
+                }
+                Some(',') => continue,
+                _ => break,
+            }
+        }
+    }
+    let value: String = chars.collect();
+    let value = value.split_whitespace().next().unwrap_or("");
+    let value = match value {
+        "+Inf" | "inf" | "+inf" => f64::INFINITY,
+        "-Inf" | "-inf" => f64::NEG_INFINITY,
+        v => v
+            .parse()
+            .unwrap_or_else(|_| panic!("bad value in {line:?}")),
+    };
+    Sample {
+        name: name.to_string(),
+        labels,
+        value,
+    }
+}
+
+/// The value of the one sample of `name` whose labels include `labels`.
+pub fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let found: Vec<f64> = samples(text)
+        .into_iter()
+        .filter(|s| s.name == name)
+        .filter(|s| {
+            labels
+                .iter()
+                .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+        })
+        .map(|s| s.value)
+        .collect();
+    assert!(
+        found.len() <= 1,
+        "{name} {labels:?} matches {} samples",
+        found.len()
+    );
+    found.first().copied()
+}
+
+/// Path of the repository's Python venv interpreter (installed by scripts/install-tools.sh).
+pub fn python() -> PathBuf {
+    std::env::var_os("PROXY911_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
+}

@@ -1,0 +1,506 @@
+//! The upstream client against wiremock: every method's request (method, path, app_key
+//! placement, body), decoding of the reference's own examples, both envelope variants, error
+//! codes, retries, malformed answers, timeouts, pagination, and redaction of the app_key.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{client, APP_KEY};
+use proxy911_exporter::upstream::api::{IpType, NewAccount};
+use proxy911_exporter::upstream::{Client, ClientOptions, Endpoint, Outcome, UpstreamError};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use wiremock::matchers::{body_json, method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn ok(data: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"code": 200, "msg": "string", "data": data}))
+}
+
+async fn get_mock(server: &MockServer, endpoint: Endpoint, answer: ResponseTemplate, times: u64) {
+    Mock::given(method("GET"))
+        .and(path(endpoint.path()))
+        .and(query_param("app_key", APP_KEY))
+        .respond_with(answer)
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn the_account_list_is_a_get_with_the_app_key_in_the_query_and_decodes_the_reference_example()
+{
+    let server = MockServer::start().await;
+    let reference = json!({"list": [{"id": 0, "username": "string", "password": "string", "created_at": "string",
+        "remark": "string", "product_type": 9, "usage_flow": 0, "limit_flow": 102400, "status": 0}]});
+    get_mock(&server, Endpoint::AccountList, ok(reference), 1).await;
+    let (client, _) = client(&server.uri());
+
+    let accounts = client.list_accounts().await.unwrap();
+
+    assert_eq!(accounts.items.len(), 1);
+    let account = &accounts.items[0];
+    assert_eq!(account.username, "string");
+    assert_eq!(account.product_type, 9);
+    assert_eq!(account.limit_flow, 102400.0);
+    assert_eq!(account.status, 0);
+    assert!(
+        !format!("{account:?}").contains("password"),
+        "the password is never kept"
+    );
+}
+
+#[tokio::test]
+async fn the_package_summary_asks_for_one_product_type_and_decodes_the_reference_example() {
+    let server = MockServer::start().await;
+    let reference = json!({"total": 1048576, "total_count": 5, "effective": 524288, "effective_count": 3,
+        "effective_total": 786432, "effective_used": 262144, "temporary": 102400, "temporary_count": 1,
+        "expired": 51200, "expired_count": 1, "used": 473088});
+    Mock::given(method("GET"))
+        .and(path(Endpoint::PackageSummary.path()))
+        .and(query_param("app_key", APP_KEY))
+        .and(query_param("product_type", "12"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"code": 200, "msg": "Success", "data": reference})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server.uri());
+
+    let summary = client.package_summary(12).await.unwrap();
+
+    assert_eq!(summary.total, 1048576.0);
+    assert_eq!(summary.temporary_count, 1.0);
+    assert_eq!(summary.used, 473088.0);
+}
+
+#[tokio::test]
+async fn the_package_list_follows_three_pages_once_each() {
+    let server = MockServer::start().await;
+    for page in 1..=3 {
+        let item = json!({"id": page, "created_at": "2022-05-13 12:14:15", "expired_at": "2022-05-13 12:14:15",
+            "product_type": 9, "trade_no": format!("T{page}"),
+            "order": {"created_at": "2022-05-13 12:13:43", "pay_at": "2022-05-13 12:13:43", "title": "入门级"}});
+        Mock::given(method("GET"))
+            .and(path(Endpoint::PackageList.path()))
+            .and(query_param("app_key", APP_KEY))
+            .and(query_param("page", page.to_string()))
+            .respond_with(ok(json!({"list": [item], "page": page, "page_size": 1, "total_count": 3, "total_page": 3})))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let (client, _) = client(&server.uri());
+
+    let packages = client.list_packages().await.unwrap();
+
+    let trade_nos: Vec<_> = packages.items.iter().map(|p| p.trade_no.as_str()).collect();
+    assert_eq!(trade_nos, ["T1", "T2", "T3"]);
+}
+
+#[tokio::test]
+async fn purchased_static_ips_follow_the_pagination_object_and_keep_odd_items_apart() {
+    let server = MockServer::start().await;
+    let pages = [
+        json!([{"ip": "1.2.3.4", "country_code": "US", "product_type": 25, "status": 1}, "not an object"]),
+        json!([{"ip": "5.6.7.8", "country": "de", "type": "14", "state": "3"}, {}]),
+    ];
+    for (i, list) in pages.into_iter().enumerate() {
+        let page = i + 1;
+        Mock::given(method("GET"))
+            .and(path(Endpoint::StaticIpList.path()))
+            .and(query_param("page", page.to_string()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"code": 0, "message": "ok",
+                "data": {"list": list, "pagination": {"total": 4, "page_no": page, "page_size": 2, "total_pages": 2}}})))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let (client, _) = client(&server.uri());
+
+    let ips = client.list_static_ips().await.unwrap();
+
+    assert_eq!(ips.items.len(), 3);
+    assert_eq!(ips.skipped, 1);
+    assert_eq!(ips.items[1].country_code.as_deref(), Some("de"));
+    assert_eq!(ips.items[1].product_type, Some(14));
+    assert_eq!(ips.items[1].status, Some(3));
+    assert_eq!(ips.items[2].status, None);
+}
+
+#[tokio::test]
+async fn static_ip_regions_ask_by_isp_and_decode_the_reference_example() {
+    let server = MockServer::start().await;
+    for (isp, number) in [("1", 55), ("0", 7)] {
+        Mock::given(method("GET"))
+            .and(path(Endpoint::StaticIpRegions.path()))
+            .and(query_param("isp", isp))
+            .and(query_param("app_key", APP_KEY))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({"code": 200, "msg": "Request successful", "data": {"list": [{"code": "US", "number": number}]}}),
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let (client, _) = client(&server.uri());
+
+    let residential = client.static_ip_regions(IpType::Residential).await.unwrap();
+    let datacenter = client.static_ip_regions(IpType::Datacenter).await.unwrap();
+
+    assert_eq!(residential.items[0].number, 55.0);
+    assert_eq!(datacenter.items[0].number, 7.0);
+}
+
+#[tokio::test]
+async fn daily_traffic_decodes_the_reference_example() {
+    let server = MockServer::start().await;
+    get_mock(
+        &server,
+        Endpoint::TrafficDaily,
+        ok(json!({"list": [{"day": "2022-08-01", "flow": 0}]})),
+        1,
+    )
+    .await;
+    let (client, _) = client(&server.uri());
+
+    let days = client.daily_traffic().await.unwrap();
+
+    assert_eq!(days.items[0].day, "2022-08-01");
+}
+
+/// Mounts a POST expecting exactly `body` (app_key included) and no app_key in the query.
+async fn post_mock(server: &MockServer, endpoint: Endpoint, body: Value) {
+    Mock::given(method("POST"))
+        .and(path(endpoint.path()))
+        .and(query_param_is_missing("app_key"))
+        .and(body_json(body))
+        .respond_with(ok(Value::Null))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn every_management_call_posts_its_json_body_with_the_app_key() {
+    let server = MockServer::start().await;
+    post_mock(&server, Endpoint::AccountAdd, json!({"app_key": APP_KEY, "accounts": "user01:pass1,user02:pass2", "remark": "备注", "product_type": 25})).await;
+    post_mock(
+        &server,
+        Endpoint::AccountDelete,
+        json!({"app_key": APP_KEY, "accounts": "user01,user02"}),
+    )
+    .await;
+    post_mock(
+        &server,
+        Endpoint::AccountEnable,
+        json!({"app_key": APP_KEY, "accounts": "user01"}),
+    )
+    .await;
+    post_mock(
+        &server,
+        Endpoint::AccountDisable,
+        json!({"app_key": APP_KEY, "accounts": "user01,user02"}),
+    )
+    .await;
+    post_mock(
+        &server,
+        Endpoint::AccountChangePassword,
+        json!({"app_key": APP_KEY, "account": "user01", "password": "newPass1"}),
+    )
+    .await;
+    post_mock(
+        &server,
+        Endpoint::AccountChangeRemark,
+        json!({"app_key": APP_KEY, "account": "user01", "remark": ""}),
+    )
+    .await;
+    post_mock(
+        &server,
+        Endpoint::AccountChangeLimit,
+        json!({"app_key": APP_KEY, "account": "user01", "limit": 0}),
+    )
+    .await;
+    let (client, _) = client(&server.uri());
+    let both = ["user01".to_string(), "user02".to_string()];
+    let new = |u: &str, p: &str| NewAccount {
+        username: u.into(),
+        password: SecretString::from(p),
+    };
+
+    client
+        .add_accounts(
+            &[new("user01", "pass1"), new("user02", "pass2")],
+            25,
+            "备注",
+        )
+        .await
+        .unwrap();
+    client.delete_accounts(&both).await.unwrap();
+    client.enable_accounts(&both[..1]).await.unwrap();
+    client.disable_accounts(&both).await.unwrap();
+    client
+        .change_password("user01", &SecretString::from("newPass1"))
+        .await
+        .unwrap();
+    client.change_remark("user01", "").await.unwrap();
+    client.change_limit("user01", 0).await.unwrap();
+}
+
+#[tokio::test]
+async fn both_envelope_variants_are_success() {
+    let server = MockServer::start().await;
+    let message_style = ResponseTemplate::new(200)
+        .set_body_json(json!({"code": 0, "message": "Operation successful", "data": {"list": [{"day": "2026-11-28", "flow": "12"}]}}));
+    get_mock(&server, Endpoint::TrafficDaily, message_style, 1).await;
+    get_mock(&server, Endpoint::AccountList, ok(json!({"list": []})), 1).await;
+    let (client, _) = client(&server.uri());
+
+    assert_eq!(client.daily_traffic().await.unwrap().items[0].flow, 12.0);
+    assert!(client.list_accounts().await.unwrap().items.is_empty());
+}
+
+#[tokio::test]
+async fn upstream_codes_become_typed_errors_with_their_message() {
+    let server = MockServer::start().await;
+    let answer = |code: i64, key: &str| {
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"code": code, key: format!("message {code}"), "data": null}))
+    };
+    get_mock(&server, Endpoint::AccountList, answer(3, "msg"), 1).await;
+    get_mock(&server, Endpoint::TrafficDaily, answer(156, "message"), 1).await;
+    post_mock_answer(&server, Endpoint::AccountEnable, answer(10003, "msg")).await;
+    let (client, metrics) = client(&server.uri());
+
+    assert_eq!(
+        client.list_accounts().await.unwrap_err(),
+        UpstreamError::InvalidAppKey {
+            message: "message 3".into()
+        }
+    );
+    assert_eq!(
+        client.daily_traffic().await.unwrap_err(),
+        UpstreamError::NotRealNameAuthenticated {
+            message: "message 156".into()
+        }
+    );
+    assert_eq!(
+        client.enable_accounts(&["u1".into()]).await.unwrap_err(),
+        UpstreamError::Api {
+            code: 10003,
+            message: "message 10003".into()
+        }
+    );
+    assert_eq!(metrics.count(Endpoint::AccountList, Outcome::ApiError), 1);
+}
+
+async fn post_mock_answer(server: &MockServer, endpoint: Endpoint, answer: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .and(path(endpoint.path()))
+        .respond_with(answer)
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn a_get_is_retried_after_500_and_429_then_succeeds() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(Endpoint::AccountList.path()))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(Endpoint::AccountList.path()))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    get_mock(&server, Endpoint::AccountList, ok(json!({"list": []})), 1).await;
+    let (client, metrics) = client(&server.uri());
+
+    client.list_accounts().await.unwrap();
+
+    assert_eq!(metrics.count(Endpoint::AccountList, Outcome::HttpError), 2);
+    assert_eq!(metrics.count(Endpoint::AccountList, Outcome::Success), 1);
+}
+
+#[tokio::test]
+async fn a_get_gives_up_after_its_attempts() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(Endpoint::AccountList.path()))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server.uri());
+
+    assert_eq!(
+        client.list_accounts().await.unwrap_err(),
+        UpstreamError::Http { status: 503 }
+    );
+}
+
+#[tokio::test]
+async fn a_post_is_never_retried() {
+    let server = MockServer::start().await;
+    post_mock_answer(&server, Endpoint::AccountDelete, ResponseTemplate::new(500)).await;
+    Mock::given(method("POST"))
+        .and(path(Endpoint::AccountDisable.path()))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server.uri());
+
+    assert_eq!(
+        client.delete_accounts(&["u1".into()]).await.unwrap_err(),
+        UpstreamError::Http { status: 500 }
+    );
+    assert_eq!(
+        client.disable_accounts(&["u1".into()]).await.unwrap_err(),
+        UpstreamError::Http { status: 429 }
+    );
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_decode_error() {
+    let server = MockServer::start().await;
+    get_mock(
+        &server,
+        Endpoint::AccountList,
+        ResponseTemplate::new(200).set_body_raw(
+            r#"{"code":200,"msg":"ok","data":{"list":["#,
+            "application/json",
+        ),
+        1,
+    )
+    .await;
+    let (client, metrics) = client(&server.uri());
+
+    let error = client.list_accounts().await.unwrap_err();
+
+    assert!(matches!(error, UpstreamError::Decode(_)), "{error:?}");
+    assert_eq!(
+        metrics.count(Endpoint::AccountList, Outcome::DecodeError),
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_answer_without_a_code_is_a_decode_error() {
+    let server = MockServer::start().await;
+    get_mock(
+        &server,
+        Endpoint::AccountList,
+        ResponseTemplate::new(200).set_body_json(json!({})),
+        1,
+    )
+    .await;
+    let (client, _) = client(&server.uri());
+
+    assert!(matches!(
+        client.list_accounts().await.unwrap_err(),
+        UpstreamError::Decode(_)
+    ));
+}
+
+fn short_timeout_client(uri: &str) -> (Client, proxy911_exporter::metrics::UpstreamMetrics) {
+    let metrics = proxy911_exporter::metrics::UpstreamMetrics::default();
+    let options = ClientOptions {
+        timeout: Duration::from_millis(300),
+        rate_limit: 1000.0,
+        rate_burst: 1000,
+        ..ClientOptions::new(uri.parse().unwrap(), SecretString::from(APP_KEY))
+    };
+    (Client::new(options, metrics.clone()).unwrap(), metrics)
+}
+
+#[tokio::test]
+async fn a_slow_upstream_is_a_timeout_and_is_not_retried() {
+    let server = MockServer::start().await;
+    get_mock(
+        &server,
+        Endpoint::AccountList,
+        ok(json!({"list": []})).set_delay(Duration::from_secs(2)),
+        1,
+    )
+    .await;
+    let (client, metrics) = short_timeout_client(&server.uri());
+
+    let error = client.list_accounts().await.unwrap_err();
+
+    assert_eq!(error, UpstreamError::Timeout(Duration::from_millis(300)));
+    assert_eq!(metrics.count(Endpoint::AccountList, Outcome::Timeout), 1);
+}
+
+#[tokio::test]
+async fn no_error_text_ever_contains_the_app_key() {
+    let server = MockServer::start().await;
+    // The upstream echoing the key back in its message, in a decode error and in a timeout.
+    let echo = ResponseTemplate::new(200)
+        .set_body_json(json!({"code": 3, "msg": format!("app_key {APP_KEY} 无效")}));
+    get_mock(&server, Endpoint::AccountList, echo, 1).await;
+    let bad_code = ResponseTemplate::new(200).set_body_json(json!({"code": APP_KEY, "data": {}}));
+    get_mock(
+        &server,
+        Endpoint::StaticIpRegions,
+        ResponseTemplate::new(200).set_body_json(json!({"code": 200, "data": APP_KEY})),
+        1,
+    )
+    .await;
+    get_mock(&server, Endpoint::TrafficDaily, bad_code, 1).await;
+    get_mock(
+        &server,
+        Endpoint::PackageSummary,
+        ResponseTemplate::new(500),
+        3,
+    )
+    .await;
+    get_mock(
+        &server,
+        Endpoint::PackageList,
+        ok(json!({})).set_delay(Duration::from_secs(2)),
+        1,
+    )
+    .await;
+    let (client, _) = short_timeout_client(&server.uri());
+    // A closed port: reqwest's own error would print the URL with `?app_key=…`.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (unreachable, _) = short_timeout_client(&format!("http://{closed}"));
+
+    let errors = vec![
+        client.list_accounts().await.unwrap_err(),
+        client
+            .static_ip_regions(IpType::Residential)
+            .await
+            .unwrap_err(),
+        client.daily_traffic().await.unwrap_err(),
+        client.package_summary(9).await.unwrap_err(),
+        client.list_packages().await.unwrap_err(),
+        unreachable.list_accounts().await.unwrap_err(),
+        unreachable
+            .delete_accounts(&["u1".into()])
+            .await
+            .unwrap_err(),
+    ];
+
+    for error in errors {
+        let texts = [error.to_string(), format!("{error:?}")];
+        for text in texts {
+            assert!(!text.contains(APP_KEY), "leaks the app_key: {text}");
+            assert!(!text.contains("app_key="), "carries a URL query: {text}");
+        }
+    }
+}
