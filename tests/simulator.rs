@@ -233,9 +233,9 @@ async fn the_simulator_counts_requests_per_endpoint_and_page() {
 
     let counts = sim.request_counts();
     let ip_path = Endpoint::StaticIpList.path().to_string();
-    assert_eq!(counts.get(&(ip_path.clone(), 1)), Some(&1));
-    assert_eq!(counts.get(&(ip_path.clone(), 3)), Some(&1));
-    assert_eq!(counts.get(&(ip_path, 4)), None);
+    assert_eq!(counts.get(&(ip_path.clone(), "page=1".into())), Some(&1));
+    assert_eq!(counts.get(&(ip_path.clone(), "page=3".into())), Some(&1));
+    assert_eq!(counts.get(&(ip_path, "page=4".into())), None);
     assert_eq!(sim.request_count(Endpoint::AccountList), 1);
 }
 

@@ -56,8 +56,9 @@ struct Shared {
     app_key: String,
     world: Mutex<state::World>,
     faults: Mutex<faults::FaultTable>,
-    /// Requests by (endpoint path, page): page 0 for unpaginated requests.
-    requests: Mutex<BTreeMap<(String, u32), u64>>,
+    /// Requests by (endpoint path, variant): the variant is `page=N` for paginated lists,
+    /// `product_type=N` or `isp=N` where the endpoint is asked once per value, else empty.
+    requests: Mutex<BTreeMap<(String, String), u64>>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -124,8 +125,9 @@ impl Simulator {
             .sum()
     }
 
-    /// Requests received by endpoint path and page (0 for unpaginated).
-    pub fn request_counts(&self) -> BTreeMap<(String, u32), u64> {
+    /// Requests received by endpoint path and variant (`page=N`, `product_type=N`, `isp=N` or
+    /// empty): one key per distinct upstream request a refresh makes.
+    pub fn request_counts(&self) -> BTreeMap<(String, String), u64> {
         lock(&self.shared.requests).clone()
     }
 
@@ -156,9 +158,9 @@ impl Simulator {
         f(&mut lock(&self.shared.world))
     }
 
-    fn count_request(&self, path: &str, page: u32) {
+    fn count_request(&self, path: &str, variant: String) {
         *lock(&self.shared.requests)
-            .entry((path.to_string(), page))
+            .entry((path.to_string(), variant))
             .or_default() += 1;
     }
 

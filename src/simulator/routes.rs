@@ -105,8 +105,25 @@ async fn upstream(
         .and_then(value_to_i64)
         .unwrap_or(1)
         .clamp(1, i64::from(u32::MAX)) as u32;
-    let paginated = matches!(endpoint, Endpoint::PackageList | Endpoint::StaticIpList);
-    sim.count_request(endpoint.path(), if paginated { page } else { 0 });
+    let variant = match endpoint {
+        Endpoint::PackageList | Endpoint::StaticIpList => format!("page={page}"),
+        Endpoint::PackageSummary => format!(
+            "product_type={}",
+            params
+                .get("product_type")
+                .and_then(value_to_string)
+                .unwrap_or_default()
+        ),
+        Endpoint::StaticIpRegions => format!(
+            "isp={}",
+            params
+                .get("isp")
+                .and_then(value_to_string)
+                .unwrap_or_default()
+        ),
+        _ => String::new(),
+    };
+    sim.count_request(endpoint.path(), variant);
 
     let fault = sim.fault_for(endpoint.path());
     if let Some(failure) = apply_latency(fault).await {
@@ -330,13 +347,13 @@ fn daily(world: &World, now: Instant) -> Value {
 
 async fn request_counts(State(sim): State<Simulator>) -> Json<Value> {
     let mut by_path: Map<String, Value> = Map::new();
-    for ((path, page), count) in sim.request_counts() {
+    for ((path, variant), count) in sim.request_counts() {
         let entry = by_path
             .entry(path)
-            .or_insert_with(|| json!({"total": 0, "pages": {}}));
+            .or_insert_with(|| json!({"total": 0, "variants": {}}));
         entry["total"] = json!(entry["total"].as_u64().unwrap_or(0) + count);
-        if page > 0 {
-            entry["pages"][page.to_string()] = json!(count);
+        if !variant.is_empty() {
+            entry["variants"][variant] = json!(count);
         }
     }
     Json(Value::Object(by_path))

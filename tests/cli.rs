@@ -1,0 +1,147 @@
+//! The real binary's command line: every flag/env pair, secrets from a file or the environment,
+//! and exit code 2 with a message naming the flag for each invalid value.
+
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_proxy911-exporter");
+
+/// Runs the binary with a clean PROXY911_* environment plus `env`.
+fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(BIN);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PROXY911_") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Every flag of SPEC §2 with its environment variable and a value it must reject.
+const PAIRS: &[(&str, &str, &str)] = &[
+    (
+        "--web.listen-address",
+        "PROXY911_LISTEN_ADDRESS",
+        "not-an-address",
+    ),
+    ("--web.telemetry-path", "PROXY911_TELEMETRY_PATH", "metrics"),
+    ("--api.url", "PROXY911_API_URL", "ftp://example.com"),
+    ("--api.timeout", "PROXY911_API_TIMEOUT", "10 parsecs"),
+    ("--api.rate-limit", "PROXY911_API_RATE_LIMIT", "-2"),
+    ("--api.rate-burst", "PROXY911_API_RATE_BURST", "0"),
+    ("--cache.ttl", "PROXY911_CACHE_TTL", "a while"),
+    (
+        "--cache.max-stale",
+        "PROXY911_CACHE_MAX_STALE",
+        "15 minutes-ish",
+    ),
+    (
+        "--admin.listen-address",
+        "PROXY911_ADMIN_LISTEN_ADDRESS",
+        "localhost",
+    ),
+    ("--demo", "PROXY911_DEMO", "maybe"),
+    ("--log.format", "PROXY911_LOG_FORMAT", "xml"),
+    ("--log.level", "PROXY911_LOG_LEVEL", "very=loud=indeed"),
+    ("--api.timezone", "PROXY911_API_TIMEZONE", "Mars/Olympus"),
+];
+
+#[test]
+fn each_invalid_flag_value_exits_2_naming_the_flag() {
+    for (flag, _, bad) in PAIRS {
+        let output = run(&[&format!("{flag}={bad}")], &[]);
+        assert_eq!(output.status.code(), Some(2), "{flag}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(flag),
+            "{flag}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn each_environment_variable_feeds_its_flag() {
+    for (flag, env, bad) in PAIRS {
+        let output = run(&[], &[(env, bad)]);
+        assert_eq!(output.status.code(), Some(2), "{env}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(flag),
+            "{env} should be read as {flag}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn a_missing_app_key_is_one_line_naming_both_ways_to_give_it() {
+    let output = run(&[], &[]);
+
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert_eq!(message.trim_end().lines().count(), 1, "{message}");
+    assert!(
+        message.contains("--api.app-key-file") && message.contains("PROXY911_APP_KEY"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_unreadable_app_key_file_names_the_flag() {
+    let output = run(&["--api.app-key-file", "/nonexistent/key"], &[]);
+
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("--api.app-key-file"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn an_empty_admin_token_is_refused() {
+    let output = run(
+        &[],
+        &[("PROXY911_APP_KEY", "k"), ("PROXY911_ADMIN_TOKEN", "")],
+    );
+
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("PROXY911_ADMIN_TOKEN"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn secrets_cannot_be_given_as_flag_values() {
+    for flag in ["--api.app-key", "--admin.token"] {
+        let output = run(&[flag, "s3cret"], &[]);
+        assert_eq!(output.status.code(), Some(2), "{flag}");
+        assert!(
+            !stderr(&output).contains("s3cret"),
+            "{flag}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn help_lists_every_flag() {
+    let output = run(&["--help"], &[]);
+    let help = String::from_utf8_lossy(&output.stdout);
+
+    assert_eq!(output.status.code(), Some(0));
+    for (flag, env, _) in PAIRS {
+        assert!(help.contains(flag), "{flag}");
+        assert!(help.contains(env), "{env}");
+    }
+    assert!(help.contains("--api.app-key-file") && help.contains("PROXY911_APP_KEY_FILE"));
+    assert!(help.contains("--admin.token-file") && help.contains("PROXY911_ADMIN_TOKEN_FILE"));
+}
