@@ -2,6 +2,8 @@
 //! Every series carries `account`, `account_id` and `product_type`, so two accounts sharing a
 //! username under different product types stay distinct. Passwords never enter the snapshot.
 
+use std::collections::HashSet;
+
 use prometheus_client::registry::Unit;
 
 use super::{parse_timestamp, product_type_label, RenderContext, GB, KB};
@@ -56,7 +58,13 @@ pub fn families(snapshot: &Snapshot, ctx: &RenderContext) -> Vec<Family> {
         "Unix time the proxy sub-account was created",
         Some(Unit::Seconds),
     );
+    // The same account listed twice (say, while the list shifts) is one account: first wins,
+    // so not even its info series (whose remark may differ) appears twice.
+    let mut seen = HashSet::new();
     for account in &snapshot.accounts {
+        if !seen.insert((account.id, account.product_type, account.username.as_str())) {
+            continue;
+        }
         let labels = vec![
             ("account", account.username.clone()),
             ("account_id", account.id.to_string()),
