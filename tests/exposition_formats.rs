@@ -10,7 +10,8 @@ use std::process::{Command, Stdio};
 
 use common::exporter;
 
-const OPENMETRICS: &str = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
+const OPENMETRICS: &str =
+    "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
 
 async fn scrape(accept: Option<&str>) -> String {
     let exporter = exporter(|_| {}).await;
@@ -19,7 +20,10 @@ async fn scrape(accept: Option<&str>) -> String {
         request = request.header("Accept", accept);
     }
     let body = request.send().await.unwrap().text().await.unwrap();
-    assert!(body.contains(r#"remark="生产环境 \"main\" pool \\ EU""#), "the tricky remark is there");
+    assert!(
+        body.contains(r#"remark="生产环境 \"main\" pool \\ EU""#),
+        "the tricky remark is there"
+    );
     assert!(body.contains(r#"remark="on hold\nsee ticket 42""#));
     body
 }
@@ -32,10 +36,24 @@ fn run_with_stdin(program: &std::path::Path, args: &[&str], input: &str) -> (Opt
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("{} is required (scripts/install-tools.sh installs it): {e}", program.display()));
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        .unwrap_or_else(|e| {
+            panic!(
+                "{} is required (scripts/install-tools.sh installs it): {e}",
+                program.display()
+            )
+        });
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let output = child.wait_with_output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     (output.status.code(), text)
 }
 

@@ -44,7 +44,9 @@ async fn render_case(dir: &Path) -> String {
         .into_iter()
         .find(|c| c.name == collector_name)
         .unwrap_or_else(|| panic!("{name}: no collector {collector_name}"));
-    let families = (spec.fetch)().await.unwrap_or_else(|e| panic!("{name}: {e}"));
+    let families = (spec.fetch)()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     let rendered = Rendered::new(families);
     String::from_utf8(rendered.text.to_vec()).unwrap()
 }
@@ -52,7 +54,11 @@ async fn render_case(dir: &Path) -> String {
 #[tokio::test]
 async fn every_collector_renders_its_fixtures_exactly_as_recorded() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let mut cases: Vec<_> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut cases: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     cases.sort();
     assert!(cases.len() >= 6);
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
@@ -66,7 +72,10 @@ async fn every_collector_renders_its_fixtures_exactly_as_recorded() {
         }
         let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
         if actual != expected {
-            failures.push(format!("{}:\n--- expected\n{expected}\n--- actual\n{actual}", dir.display()));
+            failures.push(format!(
+                "{}:\n--- expected\n{expected}\n--- actual\n{actual}",
+                dir.display()
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -179,7 +179,8 @@ async fn a_wrong_app_key_gets_code_3() {
 async fn each_failure_mode_reaches_the_client_as_its_typed_error() {
     let (sim, url) = simulator(None).await;
     let (client, metrics) = client(&url);
-    let cases: [(&str, fn(&UpstreamError) -> bool); 5] = [
+    type Check = fn(&UpstreamError) -> bool;
+    let cases: [(&str, Check); 5] = [
         ("http500", |e| *e == UpstreamError::Http { status: 500 }),
         ("http429", |e| *e == UpstreamError::Http { status: 429 }),
         ("malformed", |e| matches!(e, UpstreamError::Decode(_))),

@@ -83,11 +83,10 @@ pub async fn exporter(tweak: impl FnOnce(&mut Config)) -> TestExporter {
     let app = App::build(cfg).await.expect("the exporter builds");
     let addr = app.local_addr();
     tokio::spawn(app.run(std::future::pending()));
-    install_crypto_provider();
     TestExporter {
         addr,
         simulator,
-        http: reqwest::Client::builder().no_proxy().build().unwrap(),
+        http: http(),
     }
 }
 
@@ -195,6 +194,12 @@ pub fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         found.len()
     );
     found.first().copied()
+}
+
+/// A plain HTTP client for talking to the exporter (reqwest needs the crypto provider first).
+pub fn http() -> reqwest::Client {
+    install_crypto_provider();
+    reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
 /// Path of the repository's Python venv interpreter (installed by scripts/install-tools.sh).

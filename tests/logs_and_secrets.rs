@@ -1,0 +1,126 @@
+//! The real binary's logs, captured: failures are logged once per change of cause with codes 3
+//! and 156 named, and no log line or answer ever holds the app_key or an account password.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{simulator, APP_KEY};
+use proxy911_exporter::simulator::Fault;
+use proxy911_exporter::upstream::Endpoint;
+use tokio::io::AsyncReadExt;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_name_each_failure_once_and_never_hold_a_secret() {
+    let (sim, url) = simulator(None).await;
+    let port = free_port();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"))
+        .args([
+            "--web.listen-address",
+            &format!("127.0.0.1:{port}"),
+            "--api.url",
+            &url,
+        ])
+        .args([
+            "--cache.ttl",
+            "100ms",
+            "--api.timeout",
+            "300ms",
+            "--log.level",
+            "debug",
+        ])
+        .args(["--api.rate-limit", "1000", "--api.rate-burst", "1000"])
+        .env("PROXY911_APP_KEY", APP_KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let http = common::http();
+    let metrics = format!("http://127.0.0.1:{port}/metrics");
+    let mut answers = String::new();
+    let scrape = || {
+        let (http, metrics) = (http.clone(), metrics.clone());
+        async move {
+            for _ in 0..100 {
+                if let Ok(response) = http.get(&metrics).send().await {
+                    return response.text().await.unwrap();
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("the exporter never answered");
+        }
+    };
+
+    answers += &scrape().await;
+    for fault in [
+        "code3",
+        "code3",
+        "code3",
+        "code156",
+        "http500",
+        "malformed",
+        "latency:1s",
+        "none",
+    ] {
+        sim.set_fault(Endpoint::AccountList.path(), Fault::parse(fault).unwrap());
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        answers += &scrape().await;
+        // Let a slow refresh finish before the next fault, so each cause is seen once.
+        tokio::time::sleep(Duration::from_millis(350)).await;
+    }
+    child.start_kill().unwrap();
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+
+    let failures: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("upstream refresh failed"))
+        .collect();
+    assert_eq!(
+        failures
+            .iter()
+            .filter(|l| l.contains("invalid app_key"))
+            .count(),
+        1,
+        "code 3 once:\n{logs}"
+    );
+    assert_eq!(
+        failures.iter().filter(|l| l.contains("real-name")).count(),
+        1,
+        "code 156 named:\n{logs}"
+    );
+    assert_eq!(
+        failures.len(),
+        5,
+        "one line per change of cause:\n{}",
+        failures.join("\n")
+    );
+    assert!(logs.contains("upstream refresh recovered"), "{logs}");
+    for secret in std::iter::once(APP_KEY.to_string()).chain(sim.passwords()) {
+        assert!(!logs.contains(&secret), "a log line holds {secret:?}");
+        assert!(!answers.contains(&secret), "an answer holds {secret:?}");
+    }
+}
