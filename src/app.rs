@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use crate::cache::CachePolicy;
 use crate::collector::{self, RenderContext};
 use crate::config::Config;
+use crate::http::admin::AdminState;
 use crate::http::{self, MetricsState};
 use crate::metrics::SelfMetrics;
 use crate::scrape::Scraper;
@@ -37,6 +38,8 @@ pub enum AppError {
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
+    /// A separate admin listener and its router, with `--admin.listen-address`.
+    admin: Option<(TcpListener, axum::Router)>,
     ready: Arc<AtomicBool>,
     scraper: Arc<Scraper>,
     simulator: Option<Simulator>,
@@ -110,6 +113,22 @@ impl App {
                 addr: config.listen_address,
                 source,
             })?;
+        let admin_router = config.admin_token.clone().map(|token| {
+            http::admin::router(AdminState {
+                client: client.clone(),
+                scraper: scraper.clone(),
+                token,
+            })
+        });
+        let (on_metrics_listener, admin) = match (admin_router, config.admin_listen_address) {
+            (Some(router), Some(addr)) => {
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| AppError::Bind { addr, source })?;
+                (None, Some((listener, http::admin_only(router))))
+            }
+            (router, _) => (router, None),
+        };
         let ready = Arc::new(AtomicBool::new(false));
         let router = http::router(
             MetricsState {
@@ -118,11 +137,12 @@ impl App {
                 scrape_timeout_offset: config.scrape_timeout_offset,
                 ready: ready.clone(),
             },
-            None,
+            on_metrics_listener,
         );
         Ok(App {
             listener,
             router,
+            admin,
             ready,
             scraper,
             simulator,
@@ -135,6 +155,11 @@ impl App {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// The bound address of the separate admin listener, if there is one.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().and_then(|(l, _)| l.local_addr().ok())
     }
 
     /// The in-process simulator, in demo mode.
@@ -156,11 +181,38 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let admin = self.admin.map(|(listener, router)| {
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!(address = %addr, "admin API listening");
+            }
+            let server = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(stopped(stop_rx.clone()));
+            tokio::spawn(async move { server.await })
+        });
         self.ready.store(true, Ordering::Release);
-        tracing::info!(address = %self.local_addr(), "listening");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        tracing::info!(address = %self.listener.local_addr()?, "listening");
+        let metrics = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stopped(stop_rx))
+        .await;
+        if let Some(admin) = admin {
+            admin.await.map_err(std::io::Error::other)??;
+        }
+        metrics
     }
 }
 

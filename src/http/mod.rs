@@ -13,6 +13,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::scrape::Scraper;
 
+pub mod admin;
 mod negotiate;
 mod telemetry;
 
@@ -56,6 +57,17 @@ async fn ready(axum::extract::State(state): axum::extract::State<MetricsState>) 
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "Not ready.\n").into_response()
     }
+}
+
+/// The router of a separate admin listener: only `/admin/...`, everything else 404.
+pub fn admin_only(admin: Router) -> Router {
+    Router::new()
+        .nest_service("/admin", admin)
+        .fallback(|| async { (StatusCode::NOT_FOUND, "404 page not found\n") })
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
 }
 
 fn landing_page(telemetry_path: &str) -> String {

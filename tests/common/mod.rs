@@ -78,16 +78,29 @@ pub struct TestExporter {
 
 pub async fn exporter(tweak: impl FnOnce(&mut Config)) -> TestExporter {
     let (simulator, url) = simulator(None).await;
-    let mut cfg = config(&url);
-    tweak(&mut cfg);
-    let app = App::build(cfg).await.expect("the exporter builds");
-    let addr = app.local_addr();
-    tokio::spawn(app.run(std::future::pending()));
+    let (addr, _) = exporter_at(&url, tweak).await;
     TestExporter {
         addr,
         simulator,
         http: http(),
     }
+}
+
+/// The admin token the test exporters use.
+pub const ADMIN_TOKEN: &str = "AdminT0kenForTests";
+
+/// Starts an exporter against any upstream (wiremock, or a simulator); returns the metrics
+/// address and, with `--admin.listen-address`, the admin address.
+pub async fn exporter_at(
+    api_url: &str,
+    tweak: impl FnOnce(&mut Config),
+) -> (SocketAddr, Option<SocketAddr>) {
+    let mut cfg = config(api_url);
+    tweak(&mut cfg);
+    let app = App::build(cfg).await.expect("the exporter builds");
+    let addrs = (app.local_addr(), app.admin_addr());
+    tokio::spawn(app.run(std::future::pending()));
+    addrs
 }
 
 impl TestExporter {

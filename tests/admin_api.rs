@@ -1,0 +1,657 @@
+//! The admin API (SPEC §6) end to end: each route's exact upstream request, the validation table
+//! (nothing goes upstream), upstream refusals mapped to statuses, bearer auth, listener placement,
+//! cache invalidation, and the OpenAPI document.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::{exporter_at, http, simulator, value, ADMIN_TOKEN, APP_KEY};
+use proxy911_exporter::upstream::Endpoint;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use wiremock::matchers::{any, body_json, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn ok() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"code": 200, "msg": "success", "data": null}))
+}
+
+/// An exporter with the admin API on its metrics listener, against `upstream`.
+async fn admin_exporter(upstream: &str) -> SocketAddr {
+    exporter_at(upstream, |c| {
+        c.admin_token = Some(SecretString::from(ADMIN_TOKEN))
+    })
+    .await
+    .0
+}
+
+/// Sends an authorized admin request; returns status and JSON body.
+async fn call(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
+    let mut request = http()
+        .request(
+            method.parse().unwrap(),
+            format!("http://{addr}/admin{path}"),
+        )
+        .bearer_auth(ADMIN_TOKEN);
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn expect_post(server: &MockServer, endpoint: Endpoint, body: Value) {
+    Mock::given(method("POST"))
+        .and(path(endpoint.path()))
+        .and(body_json(body))
+        .respond_with(ok())
+        .expect(1)
+        .named(endpoint.label())
+        .mount(server)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adding_accounts_posts_one_batch_upstream_and_answers_201() {
+    let server = MockServer::start().await;
+    expect_post(&server, Endpoint::AccountAdd, json!({"app_key": APP_KEY, "accounts": "u1:p1,u2:p2", "remark": "备注 team", "product_type": 14})).await;
+    let addr = admin_exporter(&server.uri()).await;
+
+    let (status, body) = call(addr, "POST", "/accounts", Some(r#"{"accounts":[{"username":"u1","password":"p1"},{"username":"u2","password":"p2"}],"product_type":14,"remark":"备注 team"}"#)).await;
+
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body,
+        json!({"operation": "add", "accounts": ["u1", "u2"], "product_type": 14})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patch_maps_each_field_to_its_upstream_call() {
+    let server = MockServer::start().await;
+    expect_post(
+        &server,
+        Endpoint::AccountChangePassword,
+        json!({"app_key": APP_KEY, "account": "u1", "password": "NewPass9"}),
+    )
+    .await;
+    expect_post(
+        &server,
+        Endpoint::AccountChangeRemark,
+        json!({"app_key": APP_KEY, "account": "u1", "remark": "moved"}),
+    )
+    .await;
+    expect_post(
+        &server,
+        Endpoint::AccountChangeLimit,
+        json!({"app_key": APP_KEY, "account": "u1", "limit": 250}),
+    )
+    .await;
+    expect_post(
+        &server,
+        Endpoint::AccountDisable,
+        json!({"app_key": APP_KEY, "accounts": "u1"}),
+    )
+    .await;
+    let addr = admin_exporter(&server.uri()).await;
+
+    let (status, body) = call(
+        addr,
+        "PATCH",
+        "/accounts/u1",
+        Some(r#"{"password":"NewPass9","remark":"moved","limit_gb":250,"enabled":false}"#),
+    )
+    .await;
+
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["applied"],
+        json!(["password", "remark", "limit_gb", "enabled"])
+    );
+    assert!(body["note"].as_str().unwrap().contains("5 minutes"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enabling_through_patch_needs_no_waiting_note() {
+    let server = MockServer::start().await;
+    expect_post(
+        &server,
+        Endpoint::AccountEnable,
+        json!({"app_key": APP_KEY, "accounts": "u1"}),
+    )
+    .await;
+    let addr = admin_exporter(&server.uri()).await;
+
+    let (status, body) = call(addr, "PATCH", "/accounts/u1", Some(r#"{"enabled":true}"#)).await;
+
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        json!({"operation": "update", "accounts": ["u1"], "applied": ["enabled"]})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_and_batch_actions_post_their_usernames() {
+    let server = MockServer::start().await;
+    expect_post(
+        &server,
+        Endpoint::AccountDelete,
+        json!({"app_key": APP_KEY, "accounts": "gone1"}),
+    )
+    .await;
+    expect_post(
+        &server,
+        Endpoint::AccountEnable,
+        json!({"app_key": APP_KEY, "accounts": "a1,a2"}),
+    )
+    .await;
+    expect_post(
+        &server,
+        Endpoint::AccountDisable,
+        json!({"app_key": APP_KEY, "accounts": "b1"}),
+    )
+    .await;
+    expect_post(
+        &server,
+        Endpoint::AccountDelete,
+        json!({"app_key": APP_KEY, "accounts": "c1,c2,c3"}),
+    )
+    .await;
+    let addr = admin_exporter(&server.uri()).await;
+
+    let (status, body) = call(addr, "DELETE", "/accounts/gone1", None).await;
+    assert_eq!(status, 200);
+    assert!(body["note"].as_str().unwrap().contains("5 minutes"));
+    let (status, body) = call(
+        addr,
+        "POST",
+        "/accounts/actions/enable",
+        Some(r#"{"accounts":["a1","a2"]}"#),
+    )
+    .await;
+    assert_eq!((status, body.get("note")), (200, None));
+    let (status, body) = call(
+        addr,
+        "POST",
+        "/accounts/actions/disable",
+        Some(r#"{"accounts":["b1"]}"#),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(body["note"].is_string());
+    let (status, _) = call(
+        addr,
+        "POST",
+        "/accounts/actions/delete",
+        Some(r#"{"accounts":["c1","c2","c3"]}"#),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = call(
+        addr,
+        "POST",
+        "/accounts/actions/explode",
+        Some(r#"{"accounts":["c1"]}"#),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_list_comes_from_upstream_without_passwords() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(Endpoint::AccountList.path()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"code": 200, "msg": "ok", "data": {"list": [
+            {"id": 7, "username": "u1", "password": "TopSecretPw1", "created_at": "2026-01-01 00:00:00", "remark": "r",
+             "product_type": 9, "usage_flow": 1024, "limit_flow": 0, "status": 1}]}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let addr = admin_exporter(&server.uri()).await;
+
+    let (status, body) = call(addr, "GET", "/accounts", None).await;
+
+    assert_eq!(status, 200);
+    assert!(!body.to_string().contains("TopSecretPw1"));
+    assert!(!body.to_string().contains("password"));
+    let account = &body["accounts"][0];
+    assert_eq!(
+        (account["username"].as_str(), account["enabled"].as_bool()),
+        (Some("u1"), Some(true))
+    );
+    assert_eq!(account["traffic_used_bytes"], json!(1048576.0));
+    assert_eq!(account["traffic_limit_bytes"], Value::Null, "unlimited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_are_400_naming_the_field_and_send_nothing_upstream() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ok())
+        .expect(0)
+        .mount(&server)
+        .await;
+    let addr = admin_exporter(&server.uri()).await;
+    let account = |u: &str, p: &str| json!({"username": u, "password": p});
+    let add = |accounts: Value, extra: Value| {
+        let mut body = json!({"accounts": accounts, "product_type": 9});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body.to_string()
+    };
+    let many: Vec<Value> = (0..101)
+        .map(|i| account(&format!("user{i}"), "pw"))
+        .collect();
+    let cases: Vec<(&str, &str, String, &str)> = vec![
+        (
+            "POST",
+            "/accounts",
+            add(json!([account("bad-name", "pw")]), json!({})),
+            "accounts[0].username",
+        ),
+        (
+            "POST",
+            "/accounts",
+            add(json!([account("u1", "pass word")]), json!({})),
+            "accounts[0].password",
+        ),
+        (
+            "POST",
+            "/accounts",
+            add(
+                json!([account("u1", "pw")]),
+                json!({"remark": "x".repeat(65)}),
+            ),
+            "remark",
+        ),
+        (
+            "POST",
+            "/accounts",
+            add(
+                json!([account("u1", "pw")]),
+                json!({"remark": "中".repeat(33)}),
+            ),
+            "remark",
+        ),
+        (
+            "POST",
+            "/accounts",
+            add(json!([account("u1", "pw")]), json!({"product_type": 10})),
+            "product_type",
+        ),
+        ("POST", "/accounts", add(json!(many), json!({})), "accounts"),
+        (
+            "POST",
+            "/accounts",
+            add(
+                json!([account("u1", "pw"), account("u1", "pw2")]),
+                json!({}),
+            ),
+            "accounts[1].username",
+        ),
+        ("POST", "/accounts", "{not json".into(), "body"),
+        (
+            "POST",
+            "/accounts",
+            add(json!([account("u1", "pw")]), json!({"colour": "red"})),
+            "colour",
+        ),
+        (
+            "POST",
+            "/accounts",
+            add(
+                json!([{"username": "u1", "password": "pw", "email": "x"}]),
+                json!({}),
+            ),
+            "accounts[0].email",
+        ),
+        (
+            "POST",
+            "/accounts",
+            json!({"accounts": [account("u1", "pw")]}).to_string(),
+            "product_type",
+        ),
+        (
+            "PATCH",
+            "/accounts/u1",
+            r#"{"limit_gb":102401}"#.into(),
+            "limit_gb",
+        ),
+        (
+            "PATCH",
+            "/accounts/u1",
+            r#"{"limit_gb":-1}"#.into(),
+            "limit_gb",
+        ),
+        (
+            "PATCH",
+            "/accounts/u1",
+            r#"{"limit_gb":"5"}"#.into(),
+            "limit_gb",
+        ),
+        (
+            "PATCH",
+            "/accounts/u1",
+            r#"{"enabled":"yes"}"#.into(),
+            "enabled",
+        ),
+        (
+            "PATCH",
+            "/accounts/u1",
+            r#"{"password":"with space"}"#.into(),
+            "password",
+        ),
+        ("PATCH", "/accounts/u1", r#"{}"#.into(), "body"),
+        ("PATCH", "/accounts/u1", r#"[1,2]"#.into(), "body"),
+        (
+            "PATCH",
+            "/accounts/bad-name",
+            r#"{"enabled":true}"#.into(),
+            "username",
+        ),
+        ("DELETE", "/accounts/bad.name", String::new(), "username"),
+        (
+            "POST",
+            "/accounts/actions/disable",
+            r#"{"accounts":[]}"#.into(),
+            "accounts",
+        ),
+        (
+            "POST",
+            "/accounts/actions/disable",
+            r#"{"accounts":["a1","a1"]}"#.into(),
+            "accounts[1]",
+        ),
+        (
+            "POST",
+            "/accounts/actions/enable",
+            r#"{"accounts":"a1"}"#.into(),
+            "accounts",
+        ),
+    ];
+
+    for (verb, route, body, field) in cases {
+        let (status, answer) = call(addr, verb, route, Some(&body)).await;
+        assert_eq!(status, 400, "{verb} {route} {body}: {answer}");
+        assert_eq!(answer["error"]["code"], "invalid_argument", "{answer}");
+        assert_eq!(
+            answer["error"]["field"], field,
+            "{verb} {route} {body}: {answer}"
+        );
+        assert!(
+            !answer.to_string().contains("pass word") && !answer.to_string().contains("with space")
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_refusals_map_to_clear_statuses() {
+    let server = MockServer::start().await;
+    let refusal = |code: i64, msg: &str| {
+        ResponseTemplate::new(200).set_body_json(json!({"code": code, "msg": msg, "data": null}))
+    };
+    Mock::given(path(Endpoint::AccountEnable.path()))
+        .respond_with(refusal(156, "账号未实名认证"))
+        .mount(&server)
+        .await;
+    Mock::given(path(Endpoint::AccountDisable.path()))
+        .respond_with(refusal(3, "app_key无效"))
+        .mount(&server)
+        .await;
+    Mock::given(path(Endpoint::AccountDelete.path()))
+        .respond_with(refusal(10003, "账号不存在"))
+        .mount(&server)
+        .await;
+    Mock::given(path(Endpoint::AccountChangeLimit.path()))
+        .respond_with(ok().set_delay(Duration::from_secs(3)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path(Endpoint::AccountChangePassword.path()))
+        .respond_with(refusal(400, "密码 Leaky9Pass 格式错误"))
+        .mount(&server)
+        .await;
+    let addr = exporter_at(&server.uri(), |c| {
+        c.admin_token = Some(SecretString::from(ADMIN_TOKEN));
+        c.api_timeout = Duration::from_millis(500);
+    })
+    .await
+    .0;
+    let batch = Some(r#"{"accounts":["u1"]}"#);
+
+    let cases = [
+        (
+            "POST",
+            "/accounts/actions/enable",
+            batch,
+            409,
+            "not_real_name_authenticated",
+        ),
+        (
+            "POST",
+            "/accounts/actions/disable",
+            batch,
+            502,
+            "upstream_auth_failed",
+        ),
+        ("DELETE", "/accounts/u1", None, 502, "upstream_error"),
+        (
+            "PATCH",
+            "/accounts/u1",
+            Some(r#"{"limit_gb":5}"#),
+            504,
+            "upstream_timeout",
+        ),
+        (
+            "PATCH",
+            "/accounts/u1",
+            Some(r#"{"password":"Leaky9Pass"}"#),
+            502,
+            "upstream_error",
+        ),
+    ];
+    for (verb, route, body, status, code) in cases {
+        let (got, answer) = call(addr, verb, route, body).await;
+        assert_eq!(
+            (got, answer["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{verb} {route}: {answer}"
+        );
+        assert!(!answer.to_string().contains("Leaky9Pass"), "{answer}");
+    }
+    let (_, answer) = call(addr, "DELETE", "/accounts/u1", None).await;
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("账号不存在"),
+        "the upstream message is passed on"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_admin_request_needs_the_right_bearer_token() {
+    let (_sim, url) = simulator(None).await;
+    let addr = admin_exporter(&url).await;
+    let get = |auth: Option<String>| {
+        let mut request = http().get(format!("http://{addr}/admin/accounts"));
+        if let Some(auth) = auth {
+            request = request.header("Authorization", auth);
+        }
+        request.send()
+    };
+
+    for auth in [
+        None,
+        Some("Bearer wrongTokenValue!!".into()),
+        Some("Bearer short".into()),
+        Some(format!("Basic {ADMIN_TOKEN}")),
+        Some(format!("Bearer {ADMIN_TOKEN}x")),
+    ] {
+        let response = get(auth.clone()).await.unwrap();
+        assert_eq!(response.status(), 401, "{auth:?}");
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "unauthorized");
+    }
+    let response = get(Some(format!("Bearer {ADMIN_TOKEN}"))).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let response = get(Some(format!("bearer {ADMIN_TOKEN}"))).await.unwrap();
+    assert_eq!(response.status(), 200, "the scheme is case-insensitive");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_token_every_admin_path_is_404() {
+    let (_sim, url) = simulator(None).await;
+    let (addr, _) = exporter_at(&url, |_| {}).await;
+
+    for route in [
+        "/admin",
+        "/admin/accounts",
+        "/admin/openapi.json",
+        "/admin/accounts/actions/enable",
+    ] {
+        let response = http()
+            .get(format!("http://{addr}{route}"))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{route}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_separate_admin_listener_takes_admin_off_the_metrics_port() {
+    let (_sim, url) = simulator(None).await;
+    let (metrics, admin) = exporter_at(&url, |c| {
+        c.admin_token = Some(SecretString::from(ADMIN_TOKEN));
+        c.admin_listen_address = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+    })
+    .await;
+    let admin = admin.expect("an admin listener");
+
+    let on_metrics = http()
+        .get(format!("http://{metrics}/admin/accounts"))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let on_admin = http()
+        .get(format!("http://{admin}/admin/accounts"))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let metrics_on_admin = http()
+        .get(format!("http://{admin}/metrics"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(on_metrics.status(), 404);
+    assert_eq!(on_admin.status(), 200);
+    assert_eq!(metrics_on_admin.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_added_account_shows_in_the_very_next_scrape_within_the_ttl() {
+    let (sim, url) = simulator(None).await;
+    let addr = admin_exporter(&url).await;
+    let scrape = || async {
+        http()
+            .get(format!("http://{addr}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let before = scrape().await;
+    assert!(!before.contains("fresh01"));
+
+    let (status, _) = call(
+        addr,
+        "POST",
+        "/accounts",
+        Some(r#"{"accounts":[{"username":"fresh01","password":"Pw1"}],"product_type":25}"#),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let after = scrape().await;
+
+    assert_eq!(
+        value(
+            &after,
+            "proxy911_account_enabled",
+            &[("account", "fresh01")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &after,
+            "proxy911_admin_requests_total",
+            &[("operation", "add"), ("outcome", "success")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sim.request_count(Endpoint::AccountList),
+        2,
+        "one refresh after the change, no more"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_is_served_and_routes_every_documented_operation() {
+    let (_sim, url) = simulator(None).await;
+    let addr = admin_exporter(&url).await;
+
+    let (status, served) = call(addr, "GET", "/openapi.json", None).await;
+    assert_eq!(status, 200);
+    let checked_in: Value = serde_json::from_str(proxy911_exporter::http::admin::OPENAPI).unwrap();
+    assert_eq!(served, checked_in);
+    assert!(served["openapi"].as_str().unwrap().starts_with("3."));
+
+    let mut operations = 0;
+    for (route, item) in served["paths"].as_object().unwrap() {
+        for (verb, _) in item
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| *k != "parameters")
+        {
+            let concrete = route
+                .replace("{username}", "alice")
+                .replace("{action}", "enable");
+            let body = match verb.as_str() {
+                "post" | "patch" => Some("{}"),
+                _ => None,
+            };
+            let (status, answer) = call(addr, &verb.to_uppercase(), &concrete, body).await;
+            assert!(
+                status != 404 && status != 405,
+                "{verb} {route} is documented but not routed: {status} {answer}"
+            );
+            operations += 1;
+        }
+    }
+    assert_eq!(operations, 6);
+}
