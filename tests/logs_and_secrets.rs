@@ -124,3 +124,124 @@ async fn logs_name_each_failure_once_and_never_hold_a_secret() {
         assert!(!answers.contains(&secret), "an answer holds {secret:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_operations_are_audited_without_the_token_or_any_password() {
+    const TOKEN: &str = "AuditTokenNeverLogged42";
+    let (sim, url) = simulator(None).await;
+    let port = free_port();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"))
+        .args([
+            "--web.listen-address",
+            &format!("127.0.0.1:{port}"),
+            "--api.url",
+            &url,
+        ])
+        .args(["--log.level", "debug", "--log.format", "json"])
+        .env("PROXY911_APP_KEY", APP_KEY)
+        .env("PROXY911_ADMIN_TOKEN", TOKEN)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let http = common::http();
+    let base = format!("http://127.0.0.1:{port}/admin");
+    let send = |verb: &'static str, route: &'static str, body: &'static str| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            for _ in 0..100 {
+                let request = http
+                    .request(verb.parse().unwrap(), format!("{base}{route}"))
+                    .bearer_auth(TOKEN)
+                    .body(body);
+                if let Ok(response) = request.send().await {
+                    return response.text().await.unwrap();
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("the exporter never answered");
+        }
+    };
+
+    let mut answers = String::new();
+    answers += &send(
+        "POST",
+        "/accounts",
+        r#"{"accounts":[{"username":"audit1","password":"FirstPw111"}],"product_type":9}"#,
+    )
+    .await;
+    answers += &send(
+        "PATCH",
+        "/accounts/audit1",
+        r#"{"password":"SecondPw222","remark":"x"}"#,
+    )
+    .await;
+    answers += &send(
+        "POST",
+        "/accounts",
+        r#"{"accounts":[{"username":"audit1","password":"ThirdPw333"}],"product_type":9}"#,
+    )
+    .await;
+    answers += &send("PATCH", "/accounts/audit1", r#"{"password":"bad pw 444"}"#).await;
+    answers += &send("GET", "/accounts", "").await;
+    answers += &send("DELETE", "/accounts/audit1", "").await;
+    child.start_kill().unwrap();
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+
+    let audit: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l["message"] == "admin operation")
+        .collect();
+    let summary: Vec<(String, String, String)> = audit
+        .iter()
+        .map(|l| {
+            (
+                l["operation"].as_str().unwrap().into(),
+                l["accounts"].as_str().unwrap().into(),
+                l["outcome"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("add", "audit1", "success"),
+        ("update", "audit1", "success"),
+        ("add", "audit1", "upstream_error"),
+        ("update", "", "invalid_argument"),
+        ("list", "", "success"),
+        ("delete", "audit1", "success"),
+    ];
+    let expected: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(summary, expected, "{logs}");
+    assert!(audit
+        .iter()
+        .all(|l| l["client"].as_str().unwrap().starts_with("127.0.0.1:")));
+    let mut secrets = vec![TOKEN.to_string(), APP_KEY.to_string()];
+    secrets.extend(["FirstPw111", "SecondPw222", "ThirdPw333", "bad pw 444"].map(String::from));
+    secrets.extend(sim.passwords());
+    for secret in secrets {
+        assert!(!logs.contains(&secret), "a log line holds {secret:?}");
+        assert!(
+            !answers.contains(&secret),
+            "an admin answer holds {secret:?}"
+        );
+    }
+}
