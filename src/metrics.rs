@@ -23,6 +23,12 @@ struct RequestLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ApiErrorLabels {
+    endpoint: Endpoint,
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct EndpointLabels {
     endpoint: Endpoint,
 }
@@ -48,6 +54,7 @@ struct BuildLabels {
 #[derive(Clone, Debug)]
 pub struct UpstreamMetrics {
     requests: Family<RequestLabels, Counter>,
+    api_errors: Family<ApiErrorLabels, Counter>,
     duration: Family<EndpointLabels, Histogram, fn() -> Histogram>,
 }
 
@@ -58,6 +65,7 @@ impl Default for UpstreamMetrics {
         }
         UpstreamMetrics {
             requests: Family::default(),
+            api_errors: Family::default(),
             duration: Family::new_with_constructor(latency_histogram),
         }
     }
@@ -72,6 +80,14 @@ impl UpstreamMetrics {
         self.duration
             .get_or_create(&EndpointLabels { endpoint })
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Records an upstream refusal in the envelope, by reason (`invalid_app_key`,
+    /// `not_real_name_authenticated`, `other`).
+    pub fn api_error(&self, endpoint: Endpoint, reason: &'static str) {
+        self.api_errors
+            .get_or_create(&ApiErrorLabels { endpoint, reason })
+            .inc();
     }
 
     /// Requests so far for one endpoint and outcome (for tests and the demo).
@@ -161,6 +177,11 @@ impl SelfMetrics {
             "upstream_requests",
             "HTTP requests sent to the 911Proxy API, by endpoint and outcome (retries count)",
             metrics.upstream.requests.clone(),
+        );
+        p.register(
+            "upstream_api_errors",
+            "Upstream refusals in the answer envelope, by endpoint and reason (invalid_app_key, not_real_name_authenticated, other)",
+            metrics.upstream.api_errors.clone(),
         );
         p.register_with_unit(
             "upstream_request_duration",

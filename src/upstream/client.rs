@@ -189,7 +189,12 @@ impl Client {
         let result = self.exchange(endpoint, method).await;
         let outcome = match &result {
             Ok(_) => Outcome::Success,
-            Err(failure) => failure.error.outcome(),
+            Err(failure) => {
+                if let Some(reason) = failure.error.api_reason() {
+                    self.inner.metrics.api_error(endpoint, reason);
+                }
+                failure.error.outcome()
+            }
         };
         self.inner
             .metrics

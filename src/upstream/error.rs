@@ -54,6 +54,16 @@ impl UpstreamError {
         }
     }
 
+    /// The `reason` label of `proxy911_upstream_api_errors_total`, for refusals in the envelope.
+    pub fn api_reason(&self) -> Option<&'static str> {
+        match self {
+            UpstreamError::InvalidAppKey { .. } => Some("invalid_app_key"),
+            UpstreamError::NotRealNameAuthenticated { .. } => Some("not_real_name_authenticated"),
+            UpstreamError::Api { .. } => Some("other"),
+            _ => None,
+        }
+    }
+
     /// Whether a GET may be retried after this failure (HTTP 429 and 5xx only).
     pub fn is_retryable(&self) -> bool {
         matches!(self, UpstreamError::Http { status } if *status == 429 || *status >= 500)
