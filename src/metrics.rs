@@ -50,6 +50,9 @@ struct BuildLabels {
     revision: &'static str,
 }
 
+/// The `reason` values of `proxy911_upstream_api_errors_total`.
+const API_ERROR_REASONS: [&str; 3] = ["invalid_app_key", "not_real_name_authenticated", "other"];
+
 /// Counts upstream requests; cheap to clone and shared with the client.
 #[derive(Clone, Debug)]
 pub struct UpstreamMetrics {
@@ -63,11 +66,20 @@ impl Default for UpstreamMetrics {
         fn latency_histogram() -> Histogram {
             Histogram::new([0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0])
         }
-        UpstreamMetrics {
+        let metrics = UpstreamMetrics {
             requests: Family::default(),
             api_errors: Family::default(),
             duration: Family::new_with_constructor(latency_histogram),
+        };
+        // Refusals start at 0 for every endpoint and reason, so `increase()` sees the first one.
+        for endpoint in Endpoint::ALL {
+            for reason in API_ERROR_REASONS {
+                let _ = metrics
+                    .api_errors
+                    .get_or_create(&ApiErrorLabels { endpoint, reason });
+            }
         }
+        metrics
     }
 }
 

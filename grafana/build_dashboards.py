@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Writes grafana/dashboards/*.json: the Grafana JSON model of the proxy911 dashboards.
+
+The dashboards are generated so every panel shares one selector and one style; the JSON files
+are committed (that is what users import) and tests/dashboards_and_rules.rs fails if they drift
+from this script. Run: python3 grafana/build_dashboards.py
+"""
+import json
+import sys
+import pathlib
+
+DS = {"type": "prometheus", "uid": "${datasource}"}
+SEL = 'job=~"$job", instance=~"$instance"'
+ACC = SEL + ', product_type=~"$product_type", account=~"$account"'
+
+
+def variables(with_account):
+    def query(name, label, metric, extra=""):
+        return {
+            "name": name, "label": label, "type": "query", "datasource": DS,
+            "query": {"query": f"label_values({metric}{extra}, {name})", "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+            "definition": f"label_values({metric}{extra}, {name})",
+            "refresh": 2, "multi": True, "includeAll": True, "allValue": ".*",
+            "current": {"selected": True, "text": ["All"], "value": ["$__all"]}, "sort": 1,
+        }
+    out = [
+        {"name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus",
+         "current": {}, "refresh": 1, "hide": 0},
+        query("job", "Job", "proxy911_up"),
+        query("instance", "Instance", "proxy911_up", '{job=~"$job"}'),
+        query("product_type", "Product type", "proxy911_account_info", '{job=~"$job", instance=~"$instance"}'),
+    ]
+    if with_account:
+        out.append(query("account", "Account", "proxy911_account_info",
+                         '{job=~"$job", instance=~"$instance", product_type=~"$product_type"}'))
+    return out
+
+
+class Board:
+    def __init__(self):
+        self.panels, self.y, self.x, self.row_h, self.next_id = [], 0, 0, 0, 1
+
+    def add(self, title, kind, targets, w=12, h=8, unit=None, description="", options=None, field=None):
+        if self.x + w > 24:
+            self.x, self.y = 0, self.y + self.row_h
+            self.row_h = 0
+        defaults = {"unit": unit} if unit else {}
+        if field:
+            defaults.update(field)
+        panel = {
+            "id": self.next_id, "type": kind, "title": title, "description": description, "datasource": DS,
+            "gridPos": {"x": self.x, "y": self.y, "w": w, "h": h},
+            "fieldConfig": {"defaults": defaults, "overrides": []},
+            "options": options or {},
+            "targets": [dict(t, refId=chr(65 + i), datasource=DS) for i, t in enumerate(targets)],
+        }
+        self.panels.append(panel)
+        self.next_id += 1
+        self.x += w
+        self.row_h = max(self.row_h, h)
+
+
+def t(expr, legend="", instant=False, fmt=None):
+    target = {"expr": expr, "legendFormat": legend, "range": not instant, "instant": instant}
+    if fmt:
+        target["format"] = fmt
+    return target
+
+
+def dashboard(uid, title, description, board, with_account):
+    return {
+        "uid": uid, "title": title, "description": description, "tags": ["proxy911", "911proxy"],
+        "editable": True, "graphTooltip": 1, "schemaVersion": 39, "version": 1, "refresh": "1m",
+        "time": {"from": "now-24h", "to": "now"}, "timezone": "",
+        "templating": {"list": variables(with_account)},
+        "annotations": {"list": []},
+        "links": [{"title": "proxy911 dashboards", "type": "dashboards", "tags": ["proxy911"], "asDropdown": True}],
+        "panels": board.panels,
+    }
+
+
+def overview():
+    b = Board()
+    table = {"showHeader": True}
+    b.add("Exporter up", "stat", [t(f"min(proxy911_up{{{SEL}}})", "up", True)], w=4, h=5,
+          description="1 when every collector's last refresh of 911Proxy data succeeded.",
+          field={"mappings": [{"type": "value", "options": {"0": {"text": "failing", "color": "red"}, "1": {"text": "ok", "color": "green"}}}]})
+    b.add("Collector success", "stat", [t(f"proxy911_collector_success{{{SEL}}}", "{{collector}}", True)], w=8, h=5,
+          description="Last refresh of each collector: 1 succeeded, 0 failed.")
+    b.add("Cache age", "timeseries", [t(f"proxy911_collector_cache_age_seconds{{{SEL}}}", "{{collector}}")], w=12, h=5, unit="s",
+          description="Age of the cached data each collector serves.")
+    b.add("Upstream requests by outcome", "timeseries",
+          [t(f"sum by (outcome) (rate(proxy911_upstream_requests_total{{{SEL}}}[$__rate_interval]))", "{{outcome}}")], unit="reqps",
+          description="Requests to the 911Proxy API; anything but success is an error (retries included).")
+    b.add("Upstream latency p95", "timeseries",
+          [t(f"histogram_quantile(0.95, sum by (le, endpoint) (rate(proxy911_upstream_request_duration_seconds_bucket{{{SEL}}}[$__rate_interval])))", "{{endpoint}}")], unit="s")
+    b.add("Accounts enabled", "stat", [t(f"sum(proxy911_account_enabled{{{SEL}, product_type=~\"$product_type\"}})", "enabled", True)], w=6, h=5)
+    b.add("Accounts disabled", "stat", [t(f"count(proxy911_account_enabled{{{SEL}, product_type=~\"$product_type\"}} == 0)", "disabled", True)], w=6, h=5)
+    b.add("Accounts above 90% of their limit", "table",
+          [t(f"proxy911_account_traffic_used_bytes_total{{{SEL}, product_type=~\"$product_type\"}} / proxy911_account_traffic_limit_bytes{{{SEL}, product_type=~\"$product_type\"}} > 0.9", "", True, "table")],
+          w=12, h=5, unit="percentunit", options=table, description="Unlimited accounts never appear here.")
+    b.add("Top 10 accounts by traffic rate", "timeseries",
+          [t(f"topk(10, sum by (account, product_type) (rate(proxy911_account_traffic_used_bytes_total{{{SEL}, product_type=~\"$product_type\"}}[$__rate_interval])))", "{{account}} ({{product_type}})")],
+          unit="Bps")
+    b.add("Daily traffic", "barchart", [t(f"sum by (date) (proxy911_traffic_daily_bytes{{{SEL}}})", "{{date}}", True, "table")], unit="bytes",
+          description="Traffic of all sub-accounts per day, last 7 days.")
+    b.add("Package traffic remaining by state", "timeseries",
+          [t(f"proxy911_package_remaining_bytes{{{SEL}}}", "{{product_type}} {{state}}")], unit="bytes",
+          description="Expiring (within 7 days) is part of effective.")
+    b.add("Days until each package expires", "table",
+          [t(f"(proxy911_package_expiry_timestamp_seconds{{{SEL}}} - time()) / 86400", "", True, "table")], unit="d", options=table)
+    b.add("Static IPs available by country and type", "barchart",
+          [t(f"sum by (country, ip_type) (proxy911_static_ip_available{{{SEL}}})", "{{country}} {{ip_type}}", True, "table")])
+    b.add("Purchased static IPs by status and country", "barchart",
+          [t(f"sum by (country, status) (proxy911_static_ips{{{SEL}}})", "{{country}} {{status}}", True, "table")])
+    return dashboard("proxy911-overview", "911Proxy / Overview",
+                     "Exporter health, accounts, packages, traffic and static IPs of a 911Proxy account.", b, False)
+
+
+def accounts():
+    b = Board()
+    table = {"showHeader": True}
+    b.add("Usage against limit", "bargauge",
+          [t(f"proxy911_account_traffic_used_bytes_total{{{ACC}}} / proxy911_account_traffic_limit_bytes{{{ACC}}}", "{{account}} ({{product_type}})", True)],
+          w=12, h=10, unit="percentunit", field={"min": 0, "max": 1},
+          description="Share of the traffic limit used. Unlimited accounts show 0% here and are listed beside.")
+    b.add("Unlimited accounts: traffic used", "table",
+          [t(f"proxy911_account_traffic_used_bytes_total{{{ACC}}} and on (account, account_id, product_type) (proxy911_account_traffic_limit_bytes{{{ACC}}} == Inf)", "", True, "table")],
+          w=12, h=10, unit="bytes", options=table)
+    b.add("Traffic rate per account", "timeseries",
+          [t(f"sum by (account, product_type) (rate(proxy911_account_traffic_used_bytes_total{{{ACC}}}[$__rate_interval]))", "{{account}} ({{product_type}})")], unit="Bps")
+    b.add("Traffic used per account", "timeseries",
+          [t(f"proxy911_account_traffic_used_bytes_total{{{ACC}}}", "{{account}} ({{product_type}})"),
+           t(f"proxy911_account_traffic_limit_bytes{{{ACC}}} < Inf", "limit {{account}} ({{product_type}})")], unit="bytes")
+    b.add("Hours until the limit at the current rate", "table",
+          [t(f"(proxy911_account_traffic_limit_bytes{{{ACC}}} - proxy911_account_traffic_used_bytes_total{{{ACC}}}) / rate(proxy911_account_traffic_used_bytes_total{{{ACC}}}[1h]) / 3600 < Inf", "", True, "table")],
+          unit="h", options=table)
+    b.add("Accounts", "table",
+          [t(f"proxy911_account_info{{{ACC}}} * on (account, account_id, product_type) group_left proxy911_account_enabled{{{ACC}}}", "", True, "table")],
+          options=table, description="Value 1 enabled, 0 disabled; with the remark.")
+    b.add("Account age", "table",
+          [t(f"(time() - proxy911_account_created_timestamp_seconds{{{ACC}}}) / 86400", "", True, "table")], w=24, h=6, unit="d", options=table)
+    return dashboard("proxy911-accounts", "911Proxy / Accounts",
+                     "Per proxy sub-account: traffic against its limit, rates, state.", b, True)
+
+
+def main():
+    out = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else pathlib.Path(__file__).resolve().parent / "dashboards"
+    for name, board in (("proxy911-overview.json", overview()), ("proxy911-accounts.json", accounts())):
+        (out / name).write_text(json.dumps(board, indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

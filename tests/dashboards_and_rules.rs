@@ -1,0 +1,216 @@
+//! The shipped dashboards and rules, checked without a Prometheus: the dashboards match their
+//! generator, the rules pass `promtool check rules` and `promtool test rules`, the example
+//! Alertmanager configuration passes `amtool check-config`, and every metric name that a panel or
+//! a rule uses is one the exporter exposes (or a recording rule defines).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn run(program: &str, args: &[&str]) -> (bool, String) {
+    let output = Command::new(program)
+        .args(args)
+        .current_dir(repo(""))
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{program} is required (scripts/install-tools.sh installs it): {e}")
+        });
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+/// Every PromQL expression of the dashboards' panels.
+pub fn dashboard_exprs() -> Vec<(String, String)> {
+    let mut exprs = Vec::new();
+    for entry in std::fs::read_dir(repo("grafana/dashboards")).unwrap() {
+        let path = entry.unwrap().path();
+        let board: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert!(
+            board["schemaVersion"].as_u64().unwrap() >= 39,
+            "{}",
+            path.display()
+        );
+        for panel in board["panels"].as_array().unwrap() {
+            for target in panel["targets"].as_array().unwrap() {
+                let title = format!(
+                    "{} / {}",
+                    board["title"].as_str().unwrap(),
+                    panel["title"].as_str().unwrap()
+                );
+                exprs.push((title, target["expr"].as_str().unwrap().to_string()));
+            }
+        }
+    }
+    exprs
+}
+
+/// Every `expr` of the rule file, and the names its recording rules define.
+fn rule_exprs() -> (Vec<String>, BTreeSet<String>) {
+    let text = std::fs::read_to_string(repo("alerts/proxy911.rules.yml")).unwrap();
+    let mut exprs = Vec::new();
+    let mut records = BTreeSet::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        let trimmed = line.trim_start();
+        if let Some(name) = trimmed.strip_prefix("- record: ") {
+            records.insert(name.trim().to_string());
+        } else if let Some(expr) = trimmed.strip_prefix("expr: ") {
+            if expr.trim() == "|" {
+                let indent = lines
+                    .peek()
+                    .map(|l| l.len() - l.trim_start().len())
+                    .unwrap_or(0);
+                let mut block = String::new();
+                while let Some(next) = lines.peek() {
+                    if next.trim().is_empty() || next.len() - next.trim_start().len() < indent {
+                        break;
+                    }
+                    block.push_str(lines.next().unwrap().trim());
+                    block.push(' ');
+                }
+                exprs.push(block);
+            } else {
+                exprs.push(expr.trim().to_string());
+            }
+        }
+    }
+    (exprs, records)
+}
+
+/// Identifiers in a PromQL expression that look like metric names of ours.
+fn metric_names(expr: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut current = String::new();
+    let mut in_string = false;
+    for c in expr.chars().chain(std::iter::once(' ')) {
+        if c == '"' {
+            in_string = !in_string;
+            current.clear();
+            continue;
+        }
+        if !in_string && (c.is_ascii_alphanumeric() || c == '_' || c == ':') {
+            current.push(c);
+            continue;
+        }
+        if current.starts_with("proxy911_")
+            || current.starts_with("process_")
+            || current.contains(':')
+        {
+            names.insert(current.clone());
+        }
+        current.clear();
+    }
+    names
+}
+
+#[test]
+fn the_dashboards_match_their_generator() {
+    let dir = std::env::temp_dir().join(format!("proxy911-dashboards-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ok, report) = run(
+        "python3",
+        &["grafana/build_dashboards.py", dir.to_str().unwrap()],
+    );
+    assert!(ok, "{report}");
+    for name in ["proxy911-overview.json", "proxy911-accounts.json"] {
+        let generated = std::fs::read_to_string(dir.join(name)).unwrap();
+        let committed = std::fs::read_to_string(repo("grafana/dashboards").join(name)).unwrap();
+        assert!(
+            generated == committed,
+            "{name} drifted: run python3 grafana/build_dashboards.py"
+        );
+    }
+}
+
+#[test]
+fn the_rules_pass_promtool_check_and_their_unit_tests() {
+    let (ok, report) = run("promtool", &["check", "rules", "alerts/proxy911.rules.yml"]);
+    assert!(ok, "{report}");
+    let (ok, report) = run(
+        "promtool",
+        &["test", "rules", "alerts/proxy911.rules.test.yml"],
+    );
+    assert!(ok, "{report}");
+}
+
+#[test]
+fn every_alert_has_severity_annotations_a_runbook_and_a_unit_test() {
+    let rules = std::fs::read_to_string(repo("alerts/proxy911.rules.yml")).unwrap();
+    let tests = std::fs::read_to_string(repo("alerts/proxy911.rules.test.yml")).unwrap();
+    let runbooks = std::fs::read_to_string(repo("docs/runbooks.md")).unwrap();
+    let alerts: Vec<&str> = rules
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- alert: "))
+        .collect();
+    assert!(alerts.len() >= 14);
+    for alert in alerts {
+        assert!(alert.starts_with("Proxy911"), "{alert}");
+        assert!(
+            runbooks.contains(&format!("\n## {alert}\n")),
+            "{alert} has no runbook section"
+        );
+        assert!(
+            rules.contains(&format!("runbooks.md#{}", alert.to_lowercase())),
+            "{alert} runbook_url"
+        );
+        assert!(
+            tests.contains(&format!("alertname: {alert}\n")),
+            "{alert} has no promtool test"
+        );
+    }
+    for annotation in ["severity: ", "summary: ", "description: ", "runbook_url: "] {
+        assert_eq!(rules.matches(annotation).count(), 14, "{annotation}");
+    }
+}
+
+#[test]
+fn the_example_alertmanager_config_passes_amtool() {
+    let (ok, report) = run(
+        "amtool",
+        &["check-config", "alerts/alertmanager.example.yml"],
+    );
+    assert!(ok, "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_metric_in_dashboards_and_rules_is_exposed() {
+    let exporter = common::exporter(|_| {}).await;
+    let text = exporter.scrape().await;
+    let mut exposed: BTreeSet<String> =
+        common::samples(&text).into_iter().map(|s| s.name).collect();
+    for line in text.lines().filter_map(|l| l.strip_prefix("# TYPE ")) {
+        let mut parts = line.split_whitespace();
+        let (name, kind) = (parts.next().unwrap(), parts.next().unwrap());
+        exposed.insert(name.to_string());
+        if kind == "histogram" {
+            for suffix in ["_bucket", "_sum", "_count"] {
+                exposed.insert(format!("{name}{suffix}"));
+            }
+        }
+    }
+    let (rules, records) = rule_exprs();
+    let mut used = BTreeSet::new();
+    for (_, expr) in dashboard_exprs() {
+        used.extend(metric_names(&expr));
+    }
+    for expr in &rules {
+        used.extend(metric_names(expr));
+    }
+    assert!(used.len() > 15, "{used:?}");
+    let unknown: Vec<_> = used
+        .iter()
+        .filter(|n| !exposed.contains(*n) && !records.contains(*n))
+        .collect();
+    assert!(unknown.is_empty(), "used but never exposed: {unknown:?}");
+}
