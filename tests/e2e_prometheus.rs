@@ -1,0 +1,240 @@
+//! End to end with the real servers (Debian's `prometheus` and `prometheus-alertmanager`,
+//! installed by scripts/install-tools.sh): the simulator, the exporter, a Prometheus scraping it
+//! every 2 s with the shipped rule file, alerting to an Alertmanager, all on loopback. Every
+//! dashboard query must be valid PromQL that returns data, and the seeded near-limit account's
+//! alert must reach Alertmanager. Child processes are killed on drop, also when a check fails.
+//!
+//! The rules are loaded with their `for:` clauses removed so alerts fire at the first evaluation;
+//! `promtool test rules` covers the `for:` durations.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::process::{Child, Command};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn spawn(program: &str, args: &[String], log: &Path) -> Child {
+    let log = std::fs::File::create(log).unwrap();
+    Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("{program} is required (scripts/install-tools.sh installs it): {e}")
+        })
+}
+
+/// Polls `check` every 500 ms until it returns `Some`, or panics after `limit` with `what`.
+async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Substitutes the dashboards' template variables for one concrete selection.
+fn substitute(expr: &str, instance: &str) -> String {
+    expr.replace("$job", "proxy911-exporter")
+        .replace("$instance", instance)
+        .replace("$product_type", ".*")
+        .replace("$account", ".*")
+        .replace("$__rate_interval", "1m")
+}
+
+/// An instant query; `None` while Prometheus is not answering yet.
+async fn query(http: &reqwest::Client, prometheus: &str, expr: &str) -> Option<Value> {
+    let response = http
+        .get(format!("{prometheus}/api/v1/query"))
+        .query(&[("query", expr)])
+        .send()
+        .await
+        .ok()?;
+    response.json().await.ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_answers_every_dashboard_query_and_the_near_limit_alert_reaches_alertmanager() {
+    let dir = std::env::temp_dir().join(format!("proxy911-e2e-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("tsdb")).unwrap();
+    std::fs::create_dir_all(dir.join("am")).unwrap();
+    let (_sim, url) = common::simulator(None).await;
+    let (exporter, _) = common::exporter_at(&url, |c| c.cache_ttl = Duration::from_secs(1)).await;
+    let exporter = SocketAddr::from(([127, 0, 0, 1], exporter.port()));
+    let (prometheus_port, alertmanager_port) = (free_port(), free_port());
+
+    let rules = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("alerts/proxy911.rules.yml"),
+    )
+    .unwrap();
+    let rules: String = rules
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("for:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(dir.join("rules.yml"), rules).unwrap();
+    std::fs::write(
+        dir.join("prometheus.yml"),
+        format!(
+            "global: {{scrape_interval: 2s, evaluation_interval: 2s, scrape_timeout: 2s}}\n\
+             rule_files: [{rules}]\n\
+             alerting: {{alertmanagers: [{{static_configs: [{{targets: ['127.0.0.1:{alertmanager_port}']}}]}}]}}\n\
+             scrape_configs:\n  - job_name: proxy911-exporter\n    static_configs: [{{targets: ['{exporter}']}}]\n",
+            rules = dir.join("rules.yml").display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("alertmanager.yml"),
+        "route: {receiver: 'null'}\nreceivers: [{name: 'null'}]\n",
+    )
+    .unwrap();
+
+    let _alertmanager = spawn(
+        "prometheus-alertmanager",
+        &[
+            format!("--config.file={}", dir.join("alertmanager.yml").display()),
+            format!("--storage.path={}", dir.join("am").display()),
+            format!("--web.listen-address=127.0.0.1:{alertmanager_port}"),
+            "--cluster.listen-address=".into(),
+        ],
+        &dir.join("alertmanager.log"),
+    );
+    let _prometheus = spawn(
+        "prometheus",
+        &[
+            format!("--config.file={}", dir.join("prometheus.yml").display()),
+            format!("--storage.tsdb.path={}", dir.join("tsdb").display()),
+            format!("--web.listen-address=127.0.0.1:{prometheus_port}"),
+        ],
+        &dir.join("prometheus.log"),
+    );
+    let http = common::http();
+    let prometheus = format!("http://127.0.0.1:{prometheus_port}");
+    let instance = exporter.to_string();
+
+    eventually(
+        Duration::from_secs(60),
+        "Prometheus to scrape the exporter",
+        || {
+            let (http, prometheus) = (http.clone(), prometheus.clone());
+            async move {
+                let answer =
+                    query(&http, &prometheus, "count_over_time(proxy911_up[1m]) >= 4").await?;
+                (!answer["data"]["result"].as_array()?.is_empty()).then_some(())
+            }
+        },
+    )
+    .await;
+
+    let exprs = dashboard_exprs();
+    assert!(exprs.len() >= 20, "{} panel queries", exprs.len());
+    for (panel, expr) in exprs {
+        let expr = substitute(&expr, &instance);
+        let answer = eventually(
+            Duration::from_secs(30),
+            &format!("data for {panel}: {expr}"),
+            || {
+                let (http, prometheus, expr, panel) = (
+                    http.clone(),
+                    prometheus.clone(),
+                    expr.clone(),
+                    panel.clone(),
+                );
+                async move {
+                    let answer = query(&http, &prometheus, &expr).await?;
+                    assert_eq!(
+                        answer["status"], "success",
+                        "{panel}: {expr} is not valid PromQL: {answer}"
+                    );
+                    (!answer["data"]["result"].as_array()?.is_empty()).then_some(answer)
+                }
+            },
+        )
+        .await;
+        assert_eq!(answer["status"], "success");
+    }
+
+    let alertmanager = format!("http://127.0.0.1:{alertmanager_port}");
+    let alert = eventually(
+        Duration::from_secs(90),
+        "the near-limit alert in Alertmanager",
+        || {
+            let (http, alertmanager) = (http.clone(), alertmanager.clone());
+            async move {
+                let alerts: Value = http
+                    .get(format!("{alertmanager}/api/v2/alerts"))
+                    .send()
+                    .await
+                    .ok()?
+                    .json()
+                    .await
+                    .ok()?;
+                alerts
+                    .as_array()?
+                    .iter()
+                    .find(|a| {
+                        a["labels"]["alertname"] == "Proxy911AccountTrafficNearLimit"
+                            && a["labels"]["account"] == "nearlimit"
+                    })
+                    .cloned()
+            }
+        },
+    )
+    .await;
+    assert_eq!(alert["labels"]["severity"], "warning");
+    assert_eq!(
+        alert["labels"]["product_type"],
+        "dynamic_residential_traffic"
+    );
+    assert!(alert["annotations"]["runbook_url"]
+        .as_str()
+        .unwrap()
+        .ends_with("#proxy911accounttrafficnearlimit"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every PromQL expression of the dashboards' panels, with its panel's title.
+fn dashboard_exprs() -> Vec<(String, String)> {
+    let mut exprs = Vec::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("grafana/dashboards");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let board: Value =
+            serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        for panel in board["panels"].as_array().unwrap() {
+            for target in panel["targets"].as_array().unwrap() {
+                let title = format!(
+                    "{} / {}",
+                    board["title"].as_str().unwrap(),
+                    panel["title"].as_str().unwrap()
+                );
+                exprs.push((title, target["expr"].as_str().unwrap().to_string()));
+            }
+        }
+    }
+    exprs
+}
