@@ -504,3 +504,44 @@ async fn no_error_text_ever_contains_the_app_key() {
         }
     }
 }
+
+#[tokio::test]
+async fn without_a_page_count_pages_are_followed_until_a_short_one() {
+    let server = MockServer::start().await;
+    let items = |n: usize, base: usize| -> Vec<Value> {
+        (0..n).map(|i| json!({"id": base + i, "expired_at": "2026-01-01 00:00:00", "product_type": 9, "trade_no": format!("T{}", base + i)})).collect()
+    };
+    for (page, list) in [(1, items(100, 0)), (2, items(3, 100))] {
+        Mock::given(method("GET"))
+            .and(path(Endpoint::PackageList.path()))
+            .and(query_param("page", page.to_string()))
+            .and(query_param("size", "100"))
+            .respond_with(ok(json!({ "list": list })))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let (client, _) = client(&server.uri());
+
+    let packages = client.list_packages().await.unwrap();
+
+    assert_eq!(packages.items.len(), 103);
+    assert_eq!(packages.items[102].trade_no, "T102");
+}
+
+#[tokio::test]
+async fn an_absurd_page_count_is_refused_after_one_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(Endpoint::StaticIpList.path()))
+        .respond_with(ok(json!({"list": [], "total_page": 5000000})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server.uri());
+
+    assert!(matches!(
+        client.list_static_ips().await,
+        Err(UpstreamError::TooManyPages(_))
+    ));
+}

@@ -1,6 +1,7 @@
 //! One async method per 911Proxy endpoint the exporter uses: six reads for the collectors
 //! (following every page of the paginated ones) and seven account-management writes.
 
+use futures::StreamExt;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
@@ -15,6 +16,8 @@ use super::{Client, Endpoint, UpstreamError};
 pub const PAGE_SIZE: i64 = 100;
 /// Pages followed at most (100,000 items at [`PAGE_SIZE`]); more is treated as a broken answer.
 pub const MAX_PAGES: u32 = 1_000;
+/// Pages of one list fetched at once once the page count is known.
+pub const PAGE_CONCURRENCY: usize = 8;
 
 /// The kind of static IPs on sale, as `static-ip-region?isp=` takes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,10 +54,19 @@ pub struct NewAccount {
 }
 
 /// A list plus the number of items that could not be decoded and were left out.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Listed<T> {
     pub items: Vec<T>,
     pub skipped: usize,
+}
+
+impl<T> Default for Listed<T> {
+    fn default() -> Self {
+        Listed {
+            items: Vec::new(),
+            skipped: 0,
+        }
+    }
 }
 
 impl Client {
@@ -190,35 +202,65 @@ impl Client {
             .await
     }
 
-    /// Follows `page` until the answer's page count (either pagination shape) is reached, or,
-    /// without one, until a short page.
+    /// Fetches page 1; when the answer says how many pages there are (either pagination shape),
+    /// fetches the rest concurrently ([`PAGE_CONCURRENCY`] at a time, each through the token
+    /// bucket), so a cold refresh takes a few round trips rather than one per page. Without a
+    /// page count, it follows pages one by one until a short page.
     async fn get_all_pages<T: DeserializeOwned>(
         &self,
         endpoint: Endpoint,
     ) -> Result<Listed<T>, UpstreamError> {
-        let mut listed = Listed {
-            items: Vec::new(),
-            skipped: 0,
-        };
-        for page in 1..=i64::from(MAX_PAGES) {
-            let answer: Page<T> = self
-                .get(
-                    endpoint,
-                    &[("page", page.to_string()), ("size", PAGE_SIZE.to_string())],
-                )
-                .await?;
-            let received = answer.list.items.len() + answer.list.skipped;
-            let last = match answer.total_pages() {
-                Some(total) => page >= total,
-                None => (received as i64) < PAGE_SIZE,
-            };
-            listed.skipped += answer.list.skipped;
-            listed.items.extend(answer.list.items);
-            if last || received == 0 {
-                return Ok(listed);
+        let first: Page<T> = self.get_page(endpoint, 1).await?;
+        let mut listed = Listed::default();
+        match first.total_pages() {
+            Some(total) if total > i64::from(MAX_PAGES) => {
+                Err(UpstreamError::TooManyPages(MAX_PAGES))
+            }
+            Some(total) => {
+                listed.absorb(first);
+                let mut rest = futures::stream::iter(2..=total)
+                    .map(|page| self.get_page::<T>(endpoint, page))
+                    .buffered(PAGE_CONCURRENCY);
+                while let Some(page) = rest.next().await {
+                    listed.absorb(page?);
+                }
+                Ok(listed)
+            }
+            None => {
+                let mut page = first;
+                for number in 2..=i64::from(MAX_PAGES) + 1 {
+                    let received = page.list.items.len() + page.list.skipped;
+                    listed.absorb(page);
+                    if (received as i64) < PAGE_SIZE {
+                        return Ok(listed);
+                    }
+                    if number > i64::from(MAX_PAGES) {
+                        break;
+                    }
+                    page = self.get_page(endpoint, number).await?;
+                }
+                Err(UpstreamError::TooManyPages(MAX_PAGES))
             }
         }
-        Err(UpstreamError::TooManyPages(MAX_PAGES))
+    }
+
+    async fn get_page<T: DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        page: i64,
+    ) -> Result<Page<T>, UpstreamError> {
+        self.get(
+            endpoint,
+            &[("page", page.to_string()), ("size", PAGE_SIZE.to_string())],
+        )
+        .await
+    }
+}
+
+impl<T> Listed<T> {
+    fn absorb(&mut self, page: Page<T>) {
+        self.skipped += page.list.skipped;
+        self.items.extend(page.list.items);
     }
 }
 
