@@ -1,13 +1,19 @@
 //! `GET /metrics`: negotiates the format, derives the scrape deadline from Prometheus' timeout
 //! header, and answers with whatever the collectors have by then.
 
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, VARY};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use bytes::BytesMut;
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
 use tokio::time::Instant;
 
 use super::{negotiate, MetricsState};
@@ -26,16 +32,12 @@ pub async fn metrics(State(state): State<MetricsState>, headers: HeaderMap) -> R
         .scraper
         .scrape(Instant::now() + wait, format, gzip)
         .await;
-    let mut body = BytesMut::with_capacity(chunks.iter().map(|c| c.len()).sum());
-    for chunk in &chunks {
-        body.extend_from_slice(chunk);
-    }
     let mut response = (
         [
             (CONTENT_TYPE, format.content_type()),
             (VARY, "Accept, Accept-Encoding"),
         ],
-        body.freeze(),
+        Body::new(Chunks::new(chunks)),
     )
         .into_response();
     if gzip {
@@ -45,6 +47,47 @@ pub async fn metrics(State(state): State<MetricsState>, headers: HeaderMap) -> R
         );
     }
     response
+}
+
+/// A response body that sends the stored chunks as they are (no copy into one buffer), with an
+/// exact size so the answer carries a `Content-Length`.
+struct Chunks {
+    chunks: VecDeque<Bytes>,
+    remaining: u64,
+}
+
+impl Chunks {
+    fn new(chunks: Vec<Bytes>) -> Self {
+        let remaining = chunks.iter().map(|c| c.len() as u64).sum();
+        Chunks {
+            chunks: chunks.into_iter().filter(|c| !c.is_empty()).collect(),
+            remaining,
+        }
+    }
+}
+
+impl http_body::Body for Chunks {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let next = self.chunks.pop_front().map(|chunk| {
+            self.remaining -= chunk.len() as u64;
+            Ok(Frame::data(chunk))
+        });
+        Poll::Ready(next)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
+    }
 }
 
 /// How long a scrape may wait for refreshes: Prometheus' timeout minus the offset (half the

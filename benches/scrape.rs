@@ -1,0 +1,198 @@
+//! What a scrape costs inside the exporter, at 100, 1,000 and 10,000 accounts (packages and
+//! purchased static IPs in proportion, as the simulator seeds them):
+//!
+//! - `render/N`: one refresh's CPU work: every collector's snapshot → families → both exposition
+//!   formats and their gzip pieces (done once per TTL, not per scrape);
+//! - `cached_scrape/{text,gzip}/N`: a scrape inside the TTL: the stored renderings joined with
+//!   the freshly encoded self metrics. It should not grow with N beyond copying bytes.
+//!
+//! Run: `cargo bench --bench scrape`. Results and their reading: BENCHMARKS.md.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use proxy911_exporter::cache::CachePolicy;
+use proxy911_exporter::collector::{
+    accounts, packages, static_ips, traffic, CollectorSpec, RenderContext,
+};
+use proxy911_exporter::exposition::{Family, Rendered};
+use proxy911_exporter::metrics::SelfMetrics;
+use proxy911_exporter::scrape::{Format, Scraper};
+use proxy911_exporter::upstream::api::IpType;
+use proxy911_exporter::upstream::model::{
+    Account, DailyFlow, Package, PackageSummary, StaticIp, StaticIpRegion,
+};
+
+const SIZES: [usize; 3] = [100, 1_000, 10_000];
+
+struct Snapshots {
+    accounts: accounts::Snapshot,
+    packages: packages::Snapshot,
+    static_ips: static_ips::Snapshot,
+    traffic: traffic::Snapshot,
+}
+
+fn snapshots(n: usize) -> Snapshots {
+    let countries = ["US", "GB", "DE", "JP", "SG", "BR"];
+    let accounts = (0..n)
+        .map(|i| Account {
+            id: 1000 + i as i64,
+            username: format!("user{i:05}"),
+            created_at: "2026-01-02 03:04:05".into(),
+            remark: format!("fleet {} \"eu\" 生产", i % 17),
+            product_type: [9, 11, 14, 25][i % 4],
+            usage_flow: (i * 7919 % 10_000_000) as f64,
+            limit_flow: [0.0, 50.0, 100.0, 500.0][i % 4],
+            status: i64::from(i % 20 != 0),
+        })
+        .collect();
+    let packages = (0..n / 10 + 8)
+        .map(|i| Package {
+            id: 5000 + i as i64,
+            created_at: "2026-01-01 00:00:00".into(),
+            expired_at: "2027-01-01 00:00:00".into(),
+            product_type: [9, 12, 14, 25][i % 4],
+            trade_no: format!("2026{:020}", i),
+        })
+        .collect();
+    let summary = PackageSummary {
+        total: 1e9,
+        total_count: 5.0,
+        effective: 5e8,
+        effective_count: 3.0,
+        ..Default::default()
+    };
+    let ips = (0..(n / 5).max(120))
+        .map(|i| StaticIp {
+            ip: Some(format!("45.1.{}.{}", i / 256 % 256, i % 256)),
+            country_code: Some(countries[i % countries.len()].into()),
+            product_type: Some([14, 25][i % 2]),
+            status: Some((i % 4) as i64 + 1),
+            expired_at: None,
+        })
+        .collect();
+    let regions = countries
+        .iter()
+        .map(|c| StaticIpRegion {
+            code: c.to_string(),
+            number: 100.0,
+        })
+        .collect::<Vec<_>>();
+    Snapshots {
+        accounts: accounts::Snapshot { accounts },
+        packages: packages::Snapshot {
+            summaries: vec![(9, summary.clone()), (12, summary)],
+            packages,
+        },
+        static_ips: static_ips::Snapshot {
+            regions: vec![
+                (IpType::Residential, regions.clone()),
+                (IpType::Datacenter, regions),
+            ],
+            ips,
+        },
+        traffic: traffic::Snapshot {
+            days: (1..=7)
+                .map(|d| DailyFlow {
+                    day: format!("2026-11-{d:02}"),
+                    flow: 1e7,
+                })
+                .collect(),
+        },
+    }
+}
+
+fn ctx() -> RenderContext {
+    RenderContext {
+        timezone: chrono::FixedOffset::east_opt(8 * 3600).unwrap(),
+    }
+}
+
+/// Every collector's families, in collector order.
+fn families(s: &Snapshots) -> Vec<(&'static str, Vec<Family>)> {
+    let ctx = ctx();
+    vec![
+        (accounts::NAME, accounts::families(&s.accounts, &ctx)),
+        (packages::NAME, packages::families(&s.packages, &ctx)),
+        (static_ips::NAME, static_ips::families(&s.static_ips, &ctx)),
+        (traffic::NAME, traffic::families(&s.traffic, &ctx)),
+    ]
+}
+
+fn render(c: &mut Criterion) {
+    let mut group = c.benchmark_group("render");
+    group.sample_size(20);
+    for n in SIZES {
+        let s = snapshots(n);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &s, |b, s| {
+            b.iter(|| {
+                families(s)
+                    .into_iter()
+                    .map(|(_, families)| Rendered::new(families).samples)
+                    .sum::<usize>()
+            })
+        });
+    }
+    group.finish();
+}
+
+/// A scraper whose collectors serve the given families, already refreshed once.
+fn warm_scraper(runtime: &tokio::runtime::Runtime, s: &Snapshots) -> Arc<Scraper> {
+    let specs = families(s)
+        .into_iter()
+        .map(|(name, families)| {
+            let families = Arc::new(families);
+            CollectorSpec {
+                name,
+                fetch: Arc::new(move || {
+                    let families = families.clone();
+                    Box::pin(async move { Ok(families.as_ref().clone()) })
+                }),
+            }
+        })
+        .collect();
+    let policy = CachePolicy {
+        ttl: Duration::from_secs(3600),
+        max_stale: Duration::from_secs(7200),
+    };
+    let scraper = Arc::new(Scraper::new(specs, policy, Arc::new(SelfMetrics::new())));
+    runtime.block_on(scraper.scrape(deadline(), Format::Text, false));
+    scraper
+}
+
+fn deadline() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(10)
+}
+
+fn cached_scrape(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut group = c.benchmark_group("cached_scrape");
+    for n in SIZES {
+        let scraper = warm_scraper(&runtime, &snapshots(n));
+        for (label, gzip) in [("text", false), ("gzip", true)] {
+            let bytes: usize = runtime
+                .block_on(scraper.scrape(deadline(), Format::Text, gzip))
+                .iter()
+                .map(|c| c.len())
+                .sum();
+            group.throughput(Throughput::Bytes(bytes as u64));
+            group.bench_with_input(BenchmarkId::new(label, n), &n, |b, _| {
+                // The HTTP layer sends the chunks as they are, without joining them.
+                b.iter(|| {
+                    runtime
+                        .block_on(scraper.scrape(deadline(), Format::Text, gzip))
+                        .len()
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, render, cached_scrape);
+criterion_main!(benches);
