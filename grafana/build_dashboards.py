@@ -92,6 +92,12 @@ def overview():
     b.add("Upstream requests by outcome", "timeseries",
           [t(f"sum by (outcome) (rate(proxy911_upstream_requests_total{{{SEL}}}[$__rate_interval]))", "{{outcome}}")], unit="reqps",
           description="Requests to the 911Proxy API; anything but success is an error (retries included).")
+    b.add("Upstream error ratio", "timeseries",
+          [t(f"(sum(rate(proxy911_upstream_requests_total{{{SEL}, outcome!=\"success\"}}[$__rate_interval])) or vector(0)) / sum(rate(proxy911_upstream_requests_total{{{SEL}}}[$__rate_interval]))", "errors")],
+          w=6, unit="percentunit", description="Share of upstream requests that failed (timeouts, HTTP errors, refusals, undecodable answers).")
+    b.add("Upstream refusals by reason", "timeseries",
+          [t(f"sum by (reason) (increase(proxy911_upstream_api_errors_total{{{SEL}}}[$__rate_interval]))", "{{reason}}")],
+          w=6, description="Refusals in the answer envelope: invalid_app_key (code 3), not_real_name_authenticated (code 156), other.")
     b.add("Upstream latency p95", "timeseries",
           [t(f"histogram_quantile(0.95, sum by (le, endpoint) (rate(proxy911_upstream_request_duration_seconds_bucket{{{SEL}}}[$__rate_interval])))", "{{endpoint}}")], unit="s")
     b.add("Accounts enabled", "stat", [t(f"sum(proxy911_account_enabled{{{SEL}, product_type=~\"$product_type\"}})", "enabled", True)], w=6, h=5)

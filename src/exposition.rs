@@ -26,7 +26,8 @@ const CACHED_NOTE: &str = " (cached upstream data, see proxy911_collector_cache_
 
 pub type Labels = Vec<(&'static str, String)>;
 
-/// One metric family of upstream data; samples keep insertion order, duplicates are dropped.
+/// One metric family of upstream data; samples keep insertion order, and a label set that comes
+/// again is dropped when the family is rendered.
 #[derive(Debug, Clone)]
 pub struct Family {
     name: &'static str,
@@ -34,7 +35,6 @@ pub struct Family {
     unit: Option<Unit>,
     metric_type: MetricType,
     samples: Vec<(Labels, f64)>,
-    seen: HashSet<Labels>,
 }
 
 impl Family {
@@ -60,18 +60,29 @@ impl Family {
             unit,
             metric_type,
             samples: Vec::new(),
-            seen: HashSet::new(),
         }
     }
 
-    /// Adds a sample. Returns false, adding nothing, if this label set is already present: a
-    /// series never appears twice, whatever the upstream sends.
-    pub fn push(&mut self, labels: Labels, value: f64) -> bool {
-        if !self.seen.insert(labels.clone()) {
-            return false;
-        }
+    /// Adds a sample.
+    pub fn push(&mut self, labels: Labels, value: f64) {
         self.samples.push((labels, value));
-        true
+    }
+
+    /// Drops every sample whose label set came earlier: a series never appears twice, whatever
+    /// the upstream sends. Returns how many were dropped. (Done once, here, rather than by
+    /// keeping a set of cloned labels beside the samples: that doubled the memory.)
+    pub fn dedup(&mut self) -> usize {
+        let keep: Vec<bool> = {
+            let mut seen = HashSet::with_capacity(self.samples.len());
+            self.samples
+                .iter()
+                .map(|(labels, _)| seen.insert(labels))
+                .collect()
+        };
+        let before = self.samples.len();
+        let mut keep = keep.into_iter();
+        self.samples.retain(|_| keep.next().unwrap_or(true));
+        before - self.samples.len()
     }
 
     pub fn len(&self) -> usize {
@@ -179,12 +190,17 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    pub fn new(families: Vec<Family>) -> Self {
+    pub fn new(mut families: Vec<Family>) -> Self {
+        let dropped: usize = families.iter_mut().map(Family::dedup).sum();
+        if dropped > 0 {
+            tracing::debug!(dropped, "duplicate series dropped");
+        }
         let samples = families.iter().map(Family::len).sum();
         let mut registry = Registry::with_prefix(PREFIX);
         registry.register_collector(Box::new(FamilySet(families)));
-        let mut text = String::new();
-        let mut openmetrics = String::new();
+        // Sized for a typical line up front, so the buffers do not grow by doubling.
+        let mut text = String::with_capacity(samples * 160 + 4096);
+        let mut openmetrics = String::with_capacity(samples * 160 + 4096);
         prometheus_client::encoding::prometheus_text::encode(&mut text, &registry)
             .expect("writing to a String cannot fail");
         prometheus_client::encoding::text::encode_registry(&mut openmetrics, &registry)
@@ -229,10 +245,18 @@ mod tests {
     #[test]
     fn a_series_never_appears_twice() {
         let mut family = Family::gauge("x", "help", None);
-        assert!(family.push(vec![("a", "1".into())], 1.0));
-        assert!(!family.push(vec![("a", "1".into())], 2.0));
-        assert!(family.push(vec![("a", "2".into())], 2.0));
-        assert_eq!(family.len(), 2);
+        family.push(vec![("a", "1".into())], 1.0);
+        family.push(vec![("a", "1".into())], 2.0);
+        family.push(vec![("a", "2".into())], 2.0);
+        let rendered = Rendered::new(vec![family]);
+        let text = std::str::from_utf8(&rendered.text).unwrap();
+        assert_eq!(rendered.samples, 2);
+        assert!(
+            text.contains("proxy911_x{a=\"1\"} 1.0\n")
+                && !text.contains("} 2.0\nproxy911_x{a=\"1\"}"),
+            "{text}"
+        );
+        assert_eq!(text.matches("proxy911_x{a=\"1\"}").count(), 1, "{text}");
     }
 
     #[test]

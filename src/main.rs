@@ -12,6 +12,7 @@ use secrecy::ExposeSecret;
 
 fn main() -> ExitCode {
     let cli = Cli::parse(); // clap prints its own error and exits with code 2
+    limit_malloc_arenas();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -34,6 +35,17 @@ fn main() -> ExitCode {
             };
             runtime.block_on(serve(config))
         }
+    }
+}
+
+/// glibc gives each thread that allocates its own malloc arena, and keeps freed memory in it;
+/// with the blocking threads that render refreshes, that held several times the live memory.
+/// Two arenas keep resident memory close to what is in use, at no measurable cost here.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }
 

@@ -145,3 +145,41 @@ fn help_lists_every_flag() {
     assert!(help.contains("--api.app-key-file") && help.contains("PROXY911_APP_KEY_FILE"));
     assert!(help.contains("--admin.token-file") && help.contains("PROXY911_ADMIN_TOKEN_FILE"));
 }
+
+#[test]
+fn sigterm_stops_the_exporter_cleanly() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(BIN)
+        .args([
+            "--demo",
+            "--web.listen-address",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let ready = (0..200).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(ready, "the exporter never listened");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = (0..200)
+        .find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(25));
+            child.try_wait().unwrap()
+        })
+        .expect("the exporter stops within 5 s of SIGTERM");
+
+    assert_eq!(status.code(), Some(0));
+}

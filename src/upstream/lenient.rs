@@ -4,6 +4,7 @@
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// A number, a numeric string, or null (0).
@@ -81,16 +82,16 @@ impl<T> Default for LenientList<T> {
 
 impl<'de, T: DeserializeOwned> Deserialize<'de> for LenientList<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = match Value::deserialize(d)? {
-            Value::Array(items) => items,
-            _ => Vec::new(),
-        };
+        // Items stay raw JSON text until each is decoded on its own: no tree of `Value`s for the
+        // whole list (which, for 10,000 accounts, cost several times the answer's size).
+        let raw = Box::<RawValue>::deserialize(d)?;
+        let items: Vec<&RawValue> = serde_json::from_str(raw.get()).unwrap_or_default();
         let mut list = LenientList {
-            items: Vec::with_capacity(raw.len()),
+            items: Vec::with_capacity(items.len()),
             skipped: 0,
         };
-        for value in raw {
-            match T::deserialize(value) {
+        for item in items {
+            match serde_json::from_str::<T>(item.get()) {
                 Ok(item) => list.items.push(item),
                 Err(_) => list.skipped += 1,
             }
