@@ -140,9 +140,13 @@ impl CollectorCache {
             let started = Instant::now();
             let result = match (cache.spec.fetch)().await {
                 // Rendering 10,000 accounts takes milliseconds of CPU: keep it off the reactor.
-                Ok(families) => tokio::task::spawn_blocking(move || Rendered::new(families))
-                    .await
-                    .map_err(|e| UpstreamError::Decode(format!("rendering failed: {e}"))),
+                Ok(families) => tokio::task::spawn_blocking(move || {
+                    let rendered = Rendered::new(families);
+                    release_freed_memory();
+                    rendered
+                })
+                .await
+                .map_err(|e| UpstreamError::Decode(format!("rendering failed: {e}"))),
                 Err(e) => Err(e),
             };
             cache.finish_refresh(generation, started.elapsed(), result);
@@ -205,6 +209,17 @@ impl CollectorCache {
                 "last good data is older than --cache.max-stale: its series are dropped"
             );
         }
+    }
+}
+
+/// A refresh frees as much as it keeps (the answer, the snapshot, the families); glibc keeps
+/// freed memory mapped unless asked, so resident memory would ratchet up to the largest refresh
+/// seen. Returning it keeps the exporter's footprint close to the renderings it holds.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

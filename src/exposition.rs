@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 use std::io::Write;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use flate2::write::DeflateEncoder;
@@ -24,7 +25,10 @@ pub const PREFIX: &str = "proxy911";
 /// Appended to every upstream-data HELP text: the values are cached.
 const CACHED_NOTE: &str = " (cached upstream data, see proxy911_collector_cache_age_seconds)";
 
-pub type Labels = Vec<(&'static str, String)>;
+/// A label value, shared: one account's labels appear in five families, so they are allocated
+/// once per account rather than once per series.
+pub type LabelValue = Arc<str>;
+pub type Labels = Vec<(&'static str, LabelValue)>;
 
 /// One metric family of upstream data; samples keep insertion order, and a label set that comes
 /// again is dropped when the family is rendered.
@@ -199,8 +203,8 @@ impl Rendered {
         let mut registry = Registry::with_prefix(PREFIX);
         registry.register_collector(Box::new(FamilySet(families)));
         // Sized for a typical line up front, so the buffers do not grow by doubling.
-        let mut text = String::with_capacity(samples * 160 + 4096);
-        let mut openmetrics = String::with_capacity(samples * 160 + 4096);
+        let mut text = String::with_capacity(samples * 140 + 4096);
+        let mut openmetrics = String::with_capacity(samples * 140 + 4096);
         prometheus_client::encoding::prometheus_text::encode(&mut text, &registry)
             .expect("writing to a String cannot fail");
         prometheus_client::encoding::text::encode_registry(&mut openmetrics, &registry)

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use prometheus_client::registry::Unit;
 
 use super::{parse_timestamp, product_type_label, RenderContext, GB, KB};
-use crate::exposition::Family;
+use crate::exposition::{Family, Labels};
 use crate::upstream::model::Account;
 use crate::upstream::{Client, UpstreamError};
 
@@ -65,13 +65,17 @@ pub fn families(snapshot: &Snapshot, ctx: &RenderContext) -> Vec<Family> {
         if !seen.insert((account.id, account.product_type, account.username.as_str())) {
             continue;
         }
-        let labels = vec![
-            ("account", account.username.clone()),
-            ("account_id", account.id.to_string()),
-            ("product_type", product_type_label(account.product_type)),
+        // Cloning `labels` copies three pointers: the values are shared.
+        let labels: Labels = vec![
+            ("account", account.username.as_str().into()),
+            ("account_id", account.id.to_string().into()),
+            (
+                "product_type",
+                product_type_label(account.product_type).into(),
+            ),
         ];
         let mut with_remark = labels.clone();
-        with_remark.push(("remark", account.remark.clone()));
+        with_remark.push(("remark", account.remark.as_str().into()));
         info.push(with_remark, 1.0);
         enabled.push(labels.clone(), if account.status == 1 { 1.0 } else { 0.0 });
         used.push(labels.clone(), account.usage_flow.max(0.0) * KB);

@@ -4,7 +4,7 @@
 use prometheus_client::registry::Unit;
 
 use super::{parse_timestamp, product_type_label, RenderContext, KB};
-use crate::exposition::Family;
+use crate::exposition::{Family, LabelValue};
 use crate::upstream::model::{Package, PackageSummary};
 use crate::upstream::{Client, UpstreamError};
 
@@ -67,14 +67,10 @@ pub fn families(snapshot: &Snapshot, ctx: &RenderContext) -> Vec<Family> {
         Some(Unit::Seconds),
     );
     for (product_type, summary) in &snapshot.summaries {
-        let product = product_type_label(*product_type);
+        let product: LabelValue = product_type_label(*product_type).into();
         let labels = || vec![("product_type", product.clone())];
-        let with_state = |state: &str| {
-            vec![
-                ("product_type", product.clone()),
-                ("state", state.to_string()),
-            ]
-        };
+        let with_state =
+            |state: &str| vec![("product_type", product.clone()), ("state", state.into())];
         total.push(labels(), summary.total * KB);
         used.push(labels(), summary.used * KB);
         remaining.push(with_state("effective"), summary.effective * KB);
@@ -89,9 +85,12 @@ pub fn families(snapshot: &Snapshot, ctx: &RenderContext) -> Vec<Family> {
         if let Some(at) = parse_timestamp(&package.expired_at, &ctx.timezone) {
             expiry.push(
                 vec![
-                    ("package_id", package.id.to_string()),
-                    ("product_type", product_type_label(package.product_type)),
-                    ("trade_no", package.trade_no.clone()),
+                    ("package_id", package.id.to_string().into()),
+                    (
+                        "product_type",
+                        product_type_label(package.product_type).into(),
+                    ),
+                    ("trade_no", package.trade_no.as_str().into()),
                 ],
                 at,
             );

@@ -64,8 +64,8 @@ pub fn families(snapshot: &Snapshot, _ctx: &RenderContext) -> Vec<Family> {
             let country = non_empty(Some(&region.code));
             available.push(
                 vec![
-                    ("country", country),
-                    ("ip_type", ip_type.label().to_string()),
+                    ("country", country.into()),
+                    ("ip_type", ip_type.label().into()),
                 ],
                 region.number,
             );
@@ -90,9 +90,9 @@ pub fn families(snapshot: &Snapshot, _ctx: &RenderContext) -> Vec<Family> {
     for ((country, product_type, status), n) in counts {
         purchased.push(
             vec![
-                ("country", country),
-                ("product_type", product_type),
-                ("status", status.to_string()),
+                ("country", country.into()),
+                ("product_type", product_type.into()),
+                ("status", status.into()),
             ],
             n as f64,
         );

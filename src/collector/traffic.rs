@@ -34,7 +34,7 @@ pub fn families(snapshot: &Snapshot, _ctx: &RenderContext) -> Vec<Family> {
             .get(..10)
             .unwrap_or(day.day.trim())
             .to_string();
-        daily.push(vec![("date", date)], day.flow.max(0.0) * KB);
+        daily.push(vec![("date", date.into())], day.flow.max(0.0) * KB);
     }
     vec![daily]
 }

@@ -84,7 +84,8 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for LenientList<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         // Items stay raw JSON text until each is decoded on its own: no tree of `Value`s for the
         // whole list (which, for 10,000 accounts, cost several times the answer's size).
-        let raw = Box::<RawValue>::deserialize(d)?;
+        // Borrowed from the answer's text (the client decodes from a string), not copied.
+        let raw = <&'de RawValue>::deserialize(d)?;
         let items: Vec<&RawValue> = serde_json::from_str(raw.get()).unwrap_or_default();
         let mut list = LenientList {
             items: Vec::with_capacity(items.len()),
