@@ -209,6 +209,9 @@ impl Rendered {
             .expect("writing to a String cannot fail");
         prometheus_client::encoding::text::encode_registry(&mut openmetrics, &registry)
             .expect("writing to a String cannot fail");
+        // Kept for a whole TTL, twice while a refresh runs: give back the unused reserve.
+        text.shrink_to_fit();
+        openmetrics.shrink_to_fit();
         Rendered {
             text_gzip: DeflatePiece::compress(text.as_bytes()),
             openmetrics_gzip: DeflatePiece::compress(openmetrics.as_bytes()),

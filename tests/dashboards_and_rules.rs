@@ -29,32 +29,6 @@ fn run(program: &str, args: &[&str]) -> (bool, String) {
     (output.status.success(), text)
 }
 
-/// Every PromQL expression of the dashboards' panels.
-pub fn dashboard_exprs() -> Vec<(String, String)> {
-    let mut exprs = Vec::new();
-    for entry in std::fs::read_dir(repo("grafana/dashboards")).unwrap() {
-        let path = entry.unwrap().path();
-        let board: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        assert!(
-            board["schemaVersion"].as_u64().unwrap() >= 39,
-            "{}",
-            path.display()
-        );
-        for panel in board["panels"].as_array().unwrap() {
-            for target in panel["targets"].as_array().unwrap() {
-                let title = format!(
-                    "{} / {}",
-                    board["title"].as_str().unwrap(),
-                    panel["title"].as_str().unwrap()
-                );
-                exprs.push((title, target["expr"].as_str().unwrap().to_string()));
-            }
-        }
-    }
-    exprs
-}
-
 /// Every `expr` of the rule file, and the names its recording rules define.
 fn rule_exprs() -> (Vec<String>, BTreeSet<String>) {
     let text = std::fs::read_to_string(repo("alerts/proxy911.rules.yml")).unwrap();
@@ -201,7 +175,7 @@ async fn every_metric_in_dashboards_and_rules_is_exposed() {
     }
     let (rules, records) = rule_exprs();
     let mut used = BTreeSet::new();
-    for (_, expr) in dashboard_exprs() {
+    for (_, expr) in common::dashboard_exprs() {
         used.extend(metric_names(&expr));
     }
     for expr in &rules {

@@ -4,9 +4,9 @@
 //! ServiceMonitor and PrometheusRule, generated manifests in step with their sources, and the
 //! hardening of the rendered Deployment. No Docker engine runs here: the image is not built.
 
-use std::io::Write;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
@@ -18,31 +18,8 @@ fn venv(tool: &str) -> PathBuf {
     repo(".venv/bin").join(tool)
 }
 
-/// Runs a tool from the repository root with `input` on stdin; (success, stdout, stderr).
 fn run(program: impl AsRef<std::ffi::OsStr>, args: &[&str], input: &str) -> (bool, String, String) {
-    let program = program.as_ref();
-    let mut child = Command::new(program)
-        .args(args)
-        .current_dir(repo(""))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("{program:?} is required (scripts/install-tools.sh installs it): {e}")
-        });
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    common::run_with_stdin(program, args, input)
 }
 
 fn rendered() -> String {

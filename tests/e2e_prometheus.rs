@@ -17,14 +17,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::process::{Child, Command};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn spawn(program: &str, args: &[String], log: &Path) -> Child {
     let log = std::fs::File::create(log).unwrap();
     Command::new(program)
@@ -85,7 +77,7 @@ async fn prometheus_answers_every_dashboard_query_and_the_near_limit_alert_reach
     let (_sim, url) = common::simulator(None).await;
     let (exporter, _) = common::exporter_at(&url, |c| c.cache_ttl = Duration::from_secs(1)).await;
     let exporter = SocketAddr::from(([127, 0, 0, 1], exporter.port()));
-    let (prometheus_port, alertmanager_port) = (free_port(), free_port());
+    let (prometheus_port, alertmanager_port) = (common::free_port(), common::free_port());
 
     let rules = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("alerts/proxy911.rules.yml"),
@@ -151,7 +143,7 @@ async fn prometheus_answers_every_dashboard_query_and_the_near_limit_alert_reach
     )
     .await;
 
-    let exprs = dashboard_exprs();
+    let exprs = common::dashboard_exprs();
     assert!(exprs.len() >= 20, "{} panel queries", exprs.len());
     for (panel, expr) in exprs {
         let expr = substitute(&expr, &instance);
@@ -216,25 +208,4 @@ async fn prometheus_answers_every_dashboard_query_and_the_near_limit_alert_reach
         .unwrap()
         .ends_with("#proxy911accounttrafficnearlimit"));
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// Every PromQL expression of the dashboards' panels, with its panel's title.
-fn dashboard_exprs() -> Vec<(String, String)> {
-    let mut exprs = Vec::new();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("grafana/dashboards");
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let board: Value =
-            serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
-        for panel in board["panels"].as_array().unwrap() {
-            for target in panel["targets"].as_array().unwrap() {
-                let title = format!(
-                    "{} / {}",
-                    board["title"].as_str().unwrap(),
-                    panel["title"].as_str().unwrap()
-                );
-                exprs.push((title, target["expr"].as_str().unwrap().to_string()));
-            }
-        }
-    }
-    exprs
 }

@@ -5,9 +5,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use common::exporter;
 
 const OPENMETRICS: &str =
@@ -28,42 +25,13 @@ async fn scrape(accept: Option<&str>) -> String {
     body
 }
 
-/// Runs `program args` with `input` on stdin; returns (exit code, stdout + stderr).
-fn run_with_stdin(program: &std::path::Path, args: &[&str], input: &str) -> (Option<i32>, String) {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "{} is required (scripts/install-tools.sh installs it): {e}",
-                program.display()
-            )
-        });
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code(), text)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_classic_text_answer_passes_promtool_check_metrics() {
     let body = scrape(None).await;
 
-    let (code, report) = run_with_stdin("promtool".as_ref(), &["check", "metrics"], &body);
+    let (ok, out, err) = common::run_with_stdin("promtool", &["check", "metrics"], &body);
 
-    assert_eq!(code, Some(0), "promtool check metrics:\n{report}");
+    assert!(ok, "promtool check metrics:\n{out}{err}");
 }
 
 const PARSE_OPENMETRICS: &str = r#"
@@ -83,7 +51,8 @@ async fn the_openmetrics_answer_parses_with_the_strict_python_parser() {
     let body = scrape(Some(OPENMETRICS)).await;
     assert!(body.ends_with("# EOF\n"));
 
-    let (code, report) = run_with_stdin(&common::python(), &["-c", PARSE_OPENMETRICS], &body);
+    let (ok, out, err) =
+        common::run_with_stdin(common::python(), &["-c", PARSE_OPENMETRICS], &body);
 
-    assert_eq!(code, Some(0), "openmetrics parser:\n{report}");
+    assert!(ok, "openmetrics parser:\n{out}{err}");
 }

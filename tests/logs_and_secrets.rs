@@ -11,19 +11,32 @@ use proxy911_exporter::simulator::Fault;
 use proxy911_exporter::upstream::Endpoint;
 use tokio::io::AsyncReadExt;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
+/// Stops the exporter and returns everything it wrote to stderr and stdout.
+async fn stop_and_read_logs(mut child: tokio::process::Child) -> String {
+    child.start_kill().unwrap();
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
         .unwrap()
-        .local_addr()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+    child
+        .stdout
+        .take()
         .unwrap()
-        .port()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+    logs
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_name_each_failure_once_and_never_hold_a_secret() {
     let (sim, url) = simulator(None).await;
-    let port = free_port();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"))
+    let port = common::free_port();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"))
         .args([
             "--web.listen-address",
             &format!("127.0.0.1:{port}"),
@@ -78,22 +91,7 @@ async fn logs_name_each_failure_once_and_never_hold_a_secret() {
         // Let a slow refresh finish before the next fault, so each cause is seen once.
         tokio::time::sleep(Duration::from_millis(350)).await;
     }
-    child.start_kill().unwrap();
-    let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .await
-        .unwrap();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .await
-        .unwrap();
+    let logs = stop_and_read_logs(child).await;
 
     let failures: Vec<&str> = logs
         .lines()
@@ -129,8 +127,8 @@ async fn logs_name_each_failure_once_and_never_hold_a_secret() {
 async fn admin_operations_are_audited_without_the_token_or_any_password() {
     const TOKEN: &str = "AuditTokenNeverLogged42";
     let (sim, url) = simulator(None).await;
-    let port = free_port();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"))
+    let port = common::free_port();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"))
         .args([
             "--web.listen-address",
             &format!("127.0.0.1:{port}"),
@@ -186,22 +184,7 @@ async fn admin_operations_are_audited_without_the_token_or_any_password() {
     answers += &send("PATCH", "/accounts/audit1", r#"{"password":"bad pw 444"}"#).await;
     answers += &send("GET", "/accounts", "").await;
     answers += &send("DELETE", "/accounts/audit1", "").await;
-    child.start_kill().unwrap();
-    let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .await
-        .unwrap();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .await
-        .unwrap();
+    let logs = stop_and_read_logs(child).await;
 
     let audit: Vec<serde_json::Value> = logs
         .lines()

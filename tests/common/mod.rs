@@ -215,6 +215,76 @@ pub fn http() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
+/// A free loopback port (bound and released: good enough for tests on one machine).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs `program args` from the repository root with `input` on stdin; returns whether it
+/// succeeded, its stdout and its stderr. A missing tool fails the test with a pointer to the
+/// script that installs it.
+pub fn run_with_stdin(
+    program: impl AsRef<std::ffi::OsStr>,
+    args: &[&str],
+    input: &str,
+) -> (bool, String, String) {
+    use std::io::Write;
+    let program = program.as_ref();
+    let mut child = std::process::Command::new(program)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("{program:?} is required (scripts/install-tools.sh installs it): {e}")
+        });
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Every PromQL expression of the shipped dashboards' panels, with "dashboard / panel" titles.
+pub fn dashboard_exprs() -> Vec<(String, String)> {
+    let mut exprs = Vec::new();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("grafana/dashboards");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let board: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert!(
+            board["schemaVersion"].as_u64().unwrap() >= 39,
+            "{}",
+            path.display()
+        );
+        for panel in board["panels"].as_array().unwrap() {
+            for target in panel["targets"].as_array().unwrap() {
+                let title = format!(
+                    "{} / {}",
+                    board["title"].as_str().unwrap(),
+                    panel["title"].as_str().unwrap()
+                );
+                exprs.push((title, target["expr"].as_str().unwrap().to_string()));
+            }
+        }
+    }
+    exprs
+}
+
 /// Path of the repository's Python venv interpreter (installed by scripts/install-tools.sh).
 pub fn python() -> PathBuf {
     std::env::var_os("PROXY911_TEST_PYTHON")
