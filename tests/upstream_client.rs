@@ -545,3 +545,23 @@ async fn an_absurd_page_count_is_refused_after_one_request() {
         Err(UpstreamError::TooManyPages(_))
     ));
 }
+
+#[tokio::test]
+async fn an_https_upstream_that_fails_the_handshake_is_a_transport_error_without_the_key() {
+    // A loopback port that accepts and speaks no TLS: the TLS stack (rustls on ring) must be
+    // wired up and report a clean error, never panic.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            drop(socket);
+        }
+    });
+    let (client, metrics) = short_timeout_client(&format!("https://{addr}"));
+
+    let error = client.list_accounts().await.unwrap_err();
+
+    assert!(matches!(error, UpstreamError::Transport(_)), "{error:?}");
+    assert!(!error.to_string().contains(APP_KEY));
+    assert_eq!(metrics.count(Endpoint::AccountList, Outcome::HttpError), 1);
+}
