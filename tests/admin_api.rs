@@ -573,16 +573,7 @@ async fn a_separate_admin_listener_takes_admin_off_the_metrics_port() {
 async fn an_added_account_shows_in_the_very_next_scrape_within_the_ttl() {
     let (sim, url) = simulator(None).await;
     let addr = admin_exporter(&url).await;
-    let scrape = || async {
-        http()
-            .get(format!("http://{addr}/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
+    let scrape = || common::scrape_text(addr);
     let before = scrape().await;
     assert!(!before.contains("fresh01"));
 

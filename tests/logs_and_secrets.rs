@@ -11,6 +11,32 @@ use proxy911_exporter::simulator::Fault;
 use proxy911_exporter::upstream::Endpoint;
 use tokio::io::AsyncReadExt;
 
+/// Starts the real binary against `url` with [`APP_KEY`], a rate limit that does not bind, and
+/// its output captured.
+fn spawn_exporter(
+    port: u16,
+    url: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"))
+        .args([
+            "--web.listen-address",
+            &format!("127.0.0.1:{port}"),
+            "--api.url",
+            url,
+        ])
+        .args(["--api.rate-limit", "1000", "--api.rate-burst", "1000"])
+        .args(args)
+        .env("PROXY911_APP_KEY", APP_KEY)
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
 /// Stops the exporter and returns everything it wrote to stderr and stdout.
 async fn stop_and_read_logs(mut child: tokio::process::Child) -> String {
     child.start_kill().unwrap();
@@ -36,28 +62,19 @@ async fn stop_and_read_logs(mut child: tokio::process::Child) -> String {
 async fn logs_name_each_failure_once_and_never_hold_a_secret() {
     let (sim, url) = simulator(None).await;
     let port = common::free_port();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"))
-        .args([
-            "--web.listen-address",
-            &format!("127.0.0.1:{port}"),
-            "--api.url",
-            &url,
-        ])
-        .args([
+    let child = spawn_exporter(
+        port,
+        &url,
+        &[
             "--cache.ttl",
             "100ms",
             "--api.timeout",
             "300ms",
             "--log.level",
             "debug",
-        ])
-        .args(["--api.rate-limit", "1000", "--api.rate-burst", "1000"])
-        .env("PROXY911_APP_KEY", APP_KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+        ],
+        &[],
+    );
     let http = common::http();
     let metrics = format!("http://127.0.0.1:{port}/metrics");
     let mut answers = String::new();
@@ -128,21 +145,12 @@ async fn admin_operations_are_audited_without_the_token_or_any_password() {
     const TOKEN: &str = "AuditTokenNeverLogged42";
     let (sim, url) = simulator(None).await;
     let port = common::free_port();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"))
-        .args([
-            "--web.listen-address",
-            &format!("127.0.0.1:{port}"),
-            "--api.url",
-            &url,
-        ])
-        .args(["--log.level", "debug", "--log.format", "json"])
-        .env("PROXY911_APP_KEY", APP_KEY)
-        .env("PROXY911_ADMIN_TOKEN", TOKEN)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let child = spawn_exporter(
+        port,
+        &url,
+        &["--log.level", "debug", "--log.format", "json"],
+        &[("PROXY911_ADMIN_TOKEN", TOKEN)],
+    );
     let http = common::http();
     let base = format!("http://127.0.0.1:{port}/admin");
     let send = |verb: &'static str, route: &'static str, body: &'static str| {

@@ -110,15 +110,20 @@ impl TestExporter {
 
     /// `GET /metrics` in the classic text format.
     pub async fn scrape(&self) -> String {
-        self.http
-            .get(self.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        scrape_text(self.addr).await
     }
+}
+
+/// `GET /metrics` of the exporter at `addr`, in the classic text format.
+pub async fn scrape_text(addr: SocketAddr) -> String {
+    http()
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 /// One parsed sample: metric name, labels, value.
