@@ -565,3 +565,27 @@ async fn an_https_upstream_that_fails_the_handshake_is_a_transport_error_without
     assert!(!error.to_string().contains(APP_KEY));
     assert_eq!(metrics.count(Endpoint::AccountList, Outcome::HttpError), 1);
 }
+
+#[tokio::test]
+async fn an_answer_larger_than_64_mib_is_refused_not_held() {
+    let server = MockServer::start().await;
+    let huge = format!(
+        r#"{{"code":200,"msg":"ok","data":{{"list":[],"pad":"{}"}}}}"#,
+        "x".repeat(65 * 1024 * 1024)
+    );
+    get_mock(
+        &server,
+        Endpoint::AccountList,
+        ResponseTemplate::new(200).set_body_raw(huge, "application/json"),
+        1,
+    )
+    .await;
+    let (client, _) = client(&server.uri());
+
+    let error = client.list_accounts().await.unwrap_err();
+
+    assert!(
+        matches!(&error, UpstreamError::Decode(m) if m.contains("larger than 64 MiB")),
+        "{error:?}"
+    );
+}

@@ -21,6 +21,8 @@ use crate::metrics::UpstreamMetrics;
 
 /// Longest `Retry-After` the client waits for; a longer one fails the request instead.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+/// Largest answer read from the upstream (an account list of 100,000 accounts is ~25 MiB).
+const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
 /// Longest upstream message kept in an error text.
 const MAX_MESSAGE_CHARS: usize = 200;
 
@@ -242,10 +244,7 @@ impl Client {
                 retry_after,
             });
         }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(e))?;
+        let body = self.read_body(response).await?;
         let http_error = || UpstreamError::Http {
             status: status.as_u16(),
         };
@@ -270,6 +269,31 @@ impl Client {
             .unwrap_or("{}");
         serde_json::from_str(data)
             .map_err(|e| UpstreamError::Decode(self.redact(&e.to_string())).into())
+    }
+
+    /// Reads the answer, refusing one larger than [`MAX_ANSWER_BYTES`] rather than holding it.
+    async fn read_body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, Failure> {
+        let too_large = || {
+            Failure::from(UpstreamError::Decode(format!(
+                "the answer is larger than {} MiB",
+                MAX_ANSWER_BYTES / (1024 * 1024)
+            )))
+        };
+        if response.content_length().unwrap_or(0) > MAX_ANSWER_BYTES as u64 {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(e))?
+        {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     fn transport_error(&self, error: reqwest::Error) -> Failure {
