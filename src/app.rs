@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 
 use crate::cache::CachePolicy;
 use crate::collector::{self, RenderContext};
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::http::admin::AdminState;
 use crate::http::{self, MetricsState};
 use crate::metrics::SelfMetrics;
@@ -32,6 +32,8 @@ pub enum AppError {
     Client(#[from] UpstreamError),
     #[error("cannot start the demo simulator: {0}")]
     Demo(std::io::Error),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }
 
 /// A built exporter: listeners bound, ready to serve.
@@ -79,8 +81,7 @@ impl App {
         let app_key = config
             .app_key
             .clone()
-            .ok_or(crate::config::ConfigError::MissingAppKey)
-            .map_err(|e| AppError::Client(UpstreamError::Transport(e.to_string())))?;
+            .ok_or(AppError::Config(ConfigError::MissingAppKey))?;
 
         let metrics = Arc::new(SelfMetrics::new());
         let client = Client::new(

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use proxy911_exporter::app::{shutdown_signal, App};
+use proxy911_exporter::app::{shutdown_signal, App, AppError};
 use proxy911_exporter::config::{Cli, Command, Config, SimulateArgs};
 use proxy911_exporter::simulator::{faults, Simulator, SimulatorOptions};
 use proxy911_exporter::telemetry;
@@ -53,6 +53,10 @@ async fn serve(config: Config) -> ExitCode {
     telemetry::init(config.log_format, &config.log_level);
     let app = match App::build(config).await {
         Ok(app) => app,
+        Err(AppError::Config(e)) => {
+            eprintln!("proxy911-exporter: {e}");
+            return ExitCode::from(2);
+        }
         Err(e) => {
             tracing::error!(error = %e, "cannot start");
             return ExitCode::FAILURE;
