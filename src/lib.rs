@@ -9,11 +9,14 @@
 //! - [`collector`]: one file per upstream resource (accounts, packages, static IPs, traffic); each
 //!   fetches its snapshot and turns it into metric families with a pure function.
 //! - [`exposition`]: renders families once per refresh into both exposition formats, plain and gzip.
-//! - [`cache`]: per-collector TTL, single-flight refresh, stale-on-error and the rendered bytes.
+//! - [`cache`]: per-collector TTL, single-flight refresh, stale-on-error and the rendered bytes;
+//!   an admin change invalidates the accounts collector.
 //! - [`metrics`]: the exporter's own instrumentation (upstream requests, collector health, build
 //!   info, process metrics).
 //! - [`scrape`]: one scrape: refresh the collectors concurrently up to the deadline, assemble the answer.
-//! - [`http`]: the router: landing page, `/metrics`, health, and the admin API.
+//! - [`http`]: the router: landing page, `/metrics` (content negotiation, deadline, chunked
+//!   body), health; [`http::admin`]: the account-management API (validation, bearer auth,
+//!   errors, audit) described by `docs/admin-openapi.json`.
 //! - [`simulator`]: a stateful simulated 911Proxy API for the demo, tests and benchmarks.
 //! - [`app`]: [`app::App::build`], the one start-up path for `main`, the demo and the tests.
 //!
@@ -22,7 +25,9 @@
 //! ```text
 //! GET /metrics ─▶ scrape ─▶ cache (per collector, TTL) ─▶ collector::fetch ─▶ upstream::Client ─▶ 911Proxy
 //!                  │           └── on refresh: families ─▶ exposition (text, OpenMetrics, gzip) ─▶ stored bytes
-//!                  └── stored bytes of each collector + self metrics ─▶ response
+//!                  └── stored bytes of each collector + self metrics ─▶ response (chunks, no copy)
+//!
+//! /admin/... ─▶ validate ─▶ upstream::Client (POST, never retried) ─▶ audit + invalidate accounts
 //! ```
 
 pub mod app;
