@@ -6,7 +6,7 @@
 //! injects faults. Control endpoints live under `/_simulator/`.
 //!
 //! - [`state`]: the world and its operations.  - [`seed`]: the starting world.
-//! - [`faults`]: fault specs and the table.      - [`routes`]: the HTTP handlers.
+//! - [`faults`]: fault specs and the table.      - `routes`: the HTTP handlers.
 
 use std::collections::BTreeMap;
 use std::future::Future;

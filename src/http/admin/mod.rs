@@ -1,7 +1,7 @@
 //! The admin API (SPEC §6): account management on the 911Proxy API, behind a bearer token.
 //!
 //! - [`validate`]: every rule, checked before anything goes upstream.
-//! - [`auth`]: the bearer token, compared in constant time.
+//! - `auth`: the bearer token, compared in constant time.
 //! - [`error`]: statuses and the JSON error body.
 //! - this file: the routes, the handlers, and the audit trail (a log line and a metric per
 //!   operation; a successful change also makes the next scrape refresh the accounts).
