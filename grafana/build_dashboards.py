@@ -19,13 +19,12 @@ def variables(with_account):
         return {
             "name": name, "label": label, "type": "query", "datasource": DS,
             "query": {"query": f"label_values({metric}{extra}, {name})", "refId": "PrometheusVariableQueryEditor-VariableQuery"},
-            "definition": f"label_values({metric}{extra}, {name})",
             "refresh": 2, "multi": True, "includeAll": True, "allValue": ".*",
             "current": {"selected": True, "text": ["All"], "value": ["$__all"]}, "sort": 1,
         }
     out = [
         {"name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus",
-         "current": {}, "refresh": 1, "hide": 0},
+         "refresh": 1, "hide": 0},
         query("job", "Job", "proxy911_up"),
         query("instance", "Instance", "proxy911_up", '{job=~"$job"}'),
         query("product_type", "Product type", "proxy911_account_info", '{job=~"$job", instance=~"$instance"}'),
@@ -74,7 +73,8 @@ def dashboard(uid, title, description, board, with_account):
         "time": {"from": "now-24h", "to": "now"}, "timezone": "",
         "templating": {"list": variables(with_account)},
         "annotations": {"list": []},
-        "links": [{"title": "proxy911 dashboards", "type": "dashboards", "tags": ["proxy911"], "asDropdown": True}],
+        "links": [{"title": "proxy911 dashboards", "type": "dashboards", "tags": ["proxy911"], "asDropdown": True,
+                   "icon": "external link", "includeVars": True, "keepTime": True, "targetBlank": False, "tooltip": ""}],
         "panels": board.panels,
     }
 
@@ -83,8 +83,8 @@ def overview():
     b = Board()
     table = {"showHeader": True}
     b.add("Exporter up", "stat", [t(f"min(proxy911_up{{{SEL}}})", "up", True)], w=4, h=5,
-          description="1 when every collector's last refresh of 911Proxy data succeeded.",
-          field={"mappings": [{"type": "value", "options": {"0": {"text": "failing", "color": "red"}, "1": {"text": "ok", "color": "green"}}}]})
+          description="1 when every collector's last refresh of 911Proxy data succeeded, 0 when one failed.",
+          field={"min": 0, "max": 1})
     b.add("Collector success", "stat", [t(f"proxy911_collector_success{{{SEL}}}", "{{collector}}", True)], w=8, h=5,
           description="Last refresh of each collector: 1 succeeded, 0 failed.")
     b.add("Cache age", "timeseries", [t(f"proxy911_collector_cache_age_seconds{{{SEL}}}", "{{collector}}")], w=12, h=5, unit="s",

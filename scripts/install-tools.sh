@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs every tool the tests use, idempotently: Debian's Prometheus (promtool), Alertmanager
 # (amtool), wrk; a Python venv (.venv) with the strict OpenMetrics parser, schemathesis,
-# kubernetes-validate and hadolint; and the npm package holding the Prometheus Operator CRD
-# schemas (scripts/crd-validate). kubectl comes with the base image.
+# kubernetes-validate and hadolint; and the npm packages holding the Prometheus Operator CRD
+# schemas (scripts/crd-validate) and Grafana's dashboard schema with TypeScript
+# (grafana/schema-check). kubectl comes with the base image.
 # With CI=true it always refreshes; otherwise it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,4 +37,7 @@ fi
 
 if [[ "${CI:-}" == "true" || ! -d scripts/crd-validate/node_modules/@kubernetes-models/prometheus-operator ]]; then
   npm ci --prefix scripts/crd-validate --no-audit --no-fund --loglevel=error
+fi
+if [[ "${CI:-}" == "true" || ! -x grafana/schema-check/node_modules/.bin/tsc ]]; then
+  npm ci --prefix grafana/schema-check --no-audit --no-fund --loglevel=error
 fi

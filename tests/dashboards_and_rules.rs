@@ -1,5 +1,5 @@
 //! The shipped dashboards and rules, checked without a Prometheus: the dashboards match their
-//! generator, the rules pass `promtool check rules` and `promtool test rules`, the example
+//! generator and type-check against Grafana's dashboard schema, the rules pass `promtool check rules` and `promtool test rules`, the example
 //! Alertmanager configuration passes `amtool check-config`, and every metric name that a panel or
 //! a rule uses is one the exporter exposes (or a recording rule defines).
 
@@ -105,6 +105,31 @@ fn the_dashboards_match_their_generator() {
             "{name} drifted: run python3 grafana/build_dashboards.py"
         );
     }
+}
+
+/// Each dashboard embedded in TypeScript as an object literal typed `Dashboard`, so literal values
+/// are checked against the schema's unions (a JSON import would widen them to `string`).
+#[test]
+fn the_dashboards_type_check_against_grafanas_dashboard_schema() {
+    let mut source = String::from("import type { Dashboard } from '@grafana/schema';\n");
+    let mut names: Vec<_> = std::fs::read_dir(repo("grafana/dashboards"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    for (i, path) in names.iter().enumerate() {
+        let json = std::fs::read_to_string(path).unwrap();
+        source.push_str(&format!(
+            "// {}\nexport const dashboard{i}: Dashboard = {json};\n",
+            path.display()
+        ));
+    }
+    std::fs::write(repo("grafana/schema-check/dashboards.generated.ts"), source).unwrap();
+
+    let tsc = repo("grafana/schema-check/node_modules/.bin/tsc");
+    let (ok, report) = run(tsc.to_str().unwrap(), &["-p", "grafana/schema-check"]);
+
+    assert!(ok, "tsc against @grafana/schema:\n{report}");
 }
 
 #[test]
