@@ -90,21 +90,11 @@ fn metric_names(expr: &str) -> BTreeSet<String> {
 
 #[test]
 fn the_dashboards_match_their_generator() {
-    let dir = std::env::temp_dir().join(format!("proxy911-dashboards-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (ok, report) = run(
-        "python3",
-        &["grafana/build_dashboards.py", dir.to_str().unwrap()],
+    common::assert_generated_in_step(
+        "grafana/build_dashboards.py",
+        "grafana/dashboards",
+        &["proxy911-overview.json", "proxy911-accounts.json"],
     );
-    assert!(ok, "{report}");
-    for name in ["proxy911-overview.json", "proxy911-accounts.json"] {
-        let generated = std::fs::read_to_string(dir.join(name)).unwrap();
-        let committed = std::fs::read_to_string(repo("grafana/dashboards").join(name)).unwrap();
-        assert!(
-            generated == committed,
-            "{name} drifted: run python3 grafana/build_dashboards.py"
-        );
-    }
 }
 
 /// Each dashboard embedded in TypeScript as an object literal typed `Dashboard`, so literal values

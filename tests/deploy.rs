@@ -72,22 +72,11 @@ fn the_dockerfile_copies_only_what_the_dockerignore_lets_in() {
 
 #[test]
 fn generated_manifests_match_their_sources() {
-    let dir = std::env::temp_dir().join(format!("proxy911-generate-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (ok, _, err) = run(
-        "python3",
-        &["deploy/kubernetes/generate.py", dir.to_str().unwrap()],
-        "",
+    common::assert_generated_in_step(
+        "deploy/kubernetes/generate.py",
+        "deploy/kubernetes",
+        &["prometheusrule.yaml", "grafana-dashboards.yaml"],
     );
-    assert!(ok, "{err}");
-    for name in ["prometheusrule.yaml", "grafana-dashboards.yaml"] {
-        let generated = std::fs::read_to_string(dir.join(name)).unwrap();
-        let committed = std::fs::read_to_string(repo("deploy/kubernetes").join(name)).unwrap();
-        assert!(
-            generated == committed,
-            "{name} drifted: run python3 deploy/kubernetes/generate.py"
-        );
-    }
 }
 
 #[test]

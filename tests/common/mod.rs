@@ -263,6 +263,28 @@ pub fn run_with_stdin(
     )
 }
 
+/// Runs a generator script (`python3 SCRIPT OUTPUT_DIR`) into a temporary directory and asserts
+/// that each of `files` matches the committed copy in `committed_dir`.
+pub fn assert_generated_in_step(script: &str, committed_dir: &str, files: &[&str]) {
+    let dir = std::env::temp_dir().join(format!(
+        "proxy911-generated-{}-{}",
+        std::process::id(),
+        committed_dir.replace('/', "-")
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ok, out, err) = run_with_stdin("python3", &[script, dir.to_str().unwrap()], "");
+    assert!(ok, "{script}: {out}{err}");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(committed_dir);
+    for name in files {
+        let generated = std::fs::read_to_string(dir.join(name)).unwrap();
+        let committed = std::fs::read_to_string(root.join(name)).unwrap();
+        assert!(
+            generated == committed,
+            "{name} drifted: run python3 {script}"
+        );
+    }
+}
+
 /// Every PromQL expression of the shipped dashboards' panels, with "dashboard / panel" titles.
 pub fn dashboard_exprs() -> Vec<(String, String)> {
     let mut exprs = Vec::new();
