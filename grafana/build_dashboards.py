@@ -100,6 +100,19 @@ def overview():
           w=6, description="Refusals in the answer envelope: invalid_app_key (code 3), not_real_name_authenticated (code 156), other.")
     b.add("Upstream latency p95", "timeseries",
           [t(f"histogram_quantile(0.95, sum by (le, endpoint) (rate(proxy911_upstream_request_duration_seconds_bucket{{{SEL}}}[$__rate_interval])))", "{{endpoint}}")], unit="s")
+    b.add("Upstream schema drift", "timeseries",
+          [t(f"sum by (endpoint) (increase(proxy911_upstream_items_skipped_total{{{SEL}}}[$__rate_interval]))", "{{endpoint}}: items skipped"),
+           t(f"sum by (endpoint, field) (increase(proxy911_upstream_fields_defaulted_total{{{SEL}}}[$__rate_interval]))", "{{endpoint}}: {{field}} defaulted")],
+          field={"min": 0},
+          options={"legend": {"showLegend": True, "displayMode": "table", "placement": "bottom", "calcs": ["max"],
+                              "sortBy": "Max", "sortDesc": True},
+                   "tooltip": {"mode": "multi", "sort": "desc"}},
+          description="Parts of the 911Proxy API's answers the exporter could not read, counted on every refresh. "
+                      "Items skipped: list entries that were not JSON objects; they are left out and the rest of the list is kept. "
+                      "Defaulted: a known field (named in the legend) came with a value of the wrong type or out of range; "
+                      "the label it feeds reads `unknown`, or the sample it holds is left out for that item, never shown as 0. "
+                      "All lines at 0 is normal. Above 0, the API changed its answers: what the dashboards show is still true "
+                      "but incomplete. See the Proxy911UpstreamSchemaDrift runbook and run `proxy911-exporter check`.")
     b.add("Accounts enabled", "stat", [t(f"sum(proxy911_account_enabled{{{SEL}, product_type=~\"$product_type\"}})", "enabled", True)], w=6, h=5)
     b.add("Accounts disabled", "stat", [t(f"count(proxy911_account_enabled{{{SEL}, product_type=~\"$product_type\"}} == 0)", "disabled", True)], w=6, h=5)
     b.add("Accounts above 90% of their limit", "table",

@@ -12,6 +12,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
+use crate::upstream::api::fields_read;
+use crate::upstream::decode::Drift;
 use crate::upstream::{Endpoint, Outcome};
 
 mod process;
@@ -31,6 +33,12 @@ struct ApiErrorLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct EndpointLabels {
     endpoint: Endpoint,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FieldLabels {
+    endpoint: Endpoint,
+    field: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -59,6 +67,8 @@ pub struct UpstreamMetrics {
     requests: Family<RequestLabels, Counter>,
     api_errors: Family<ApiErrorLabels, Counter>,
     duration: Family<EndpointLabels, Histogram, fn() -> Histogram>,
+    items_skipped: Family<EndpointLabels, Counter>,
+    fields_defaulted: Family<FieldLabels, Counter>,
 }
 
 impl Default for UpstreamMetrics {
@@ -70,7 +80,21 @@ impl Default for UpstreamMetrics {
             requests: Family::default(),
             api_errors: Family::default(),
             duration: Family::new_with_constructor(latency_histogram),
+            items_skipped: Family::default(),
+            fields_defaulted: Family::default(),
         };
+        // Drift starts at 0 for every endpoint read and every field read from it, so a
+        // dashboard shows "none" rather than "no data", and `increase()` sees the first drift.
+        for endpoint in Endpoint::ALL.into_iter().filter(|e| !e.is_mutation()) {
+            let _ = metrics
+                .items_skipped
+                .get_or_create(&EndpointLabels { endpoint });
+            for field in fields_read(endpoint) {
+                let _ = metrics
+                    .fields_defaulted
+                    .get_or_create(&FieldLabels { endpoint, field });
+            }
+        }
         // Refusals start at 0 for every endpoint and reason, so `increase()` sees the first one.
         for endpoint in Endpoint::ALL {
             for reason in API_ERROR_REASONS {
@@ -100,6 +124,20 @@ impl UpstreamMetrics {
         self.api_errors
             .get_or_create(&ApiErrorLabels { endpoint, reason })
             .inc();
+    }
+
+    /// Counts what one list (all its pages) or one object could not read as documented.
+    pub fn drift(&self, endpoint: Endpoint, drift: &Drift) {
+        if drift.skipped > 0 {
+            self.items_skipped
+                .get_or_create(&EndpointLabels { endpoint })
+                .inc_by(drift.skipped);
+        }
+        for (&field, &n) in &drift.defaulted {
+            self.fields_defaulted
+                .get_or_create(&FieldLabels { endpoint, field })
+                .inc_by(n);
+        }
     }
 
     /// Requests so far for one endpoint and outcome (for tests and the demo).
@@ -194,6 +232,16 @@ impl SelfMetrics {
             "upstream_api_errors",
             "Upstream refusals in the answer envelope, by endpoint and reason (invalid_app_key, not_real_name_authenticated, other)",
             metrics.upstream.api_errors.clone(),
+        );
+        p.register(
+            "upstream_items_skipped",
+            "Upstream list items that were not objects and were skipped, by endpoint (schema drift; counted per refresh)",
+            metrics.upstream.items_skipped.clone(),
+        );
+        p.register(
+            "upstream_fields_defaulted",
+            "Upstream fields present with a value that could not be read, by endpoint and JSON field name: the label became unknown or the sample was left out (schema drift; counted per refresh)",
+            metrics.upstream.fields_defaulted.clone(),
         );
         p.register_with_unit(
             "upstream_request_duration",

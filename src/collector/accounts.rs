@@ -1,12 +1,14 @@
 //! The `accounts` collector: `GET /api-gate-way/whitelist-account/list` → `proxy911_account_*`.
 //! Every series carries `account`, `account_id` and `product_type`, so two accounts sharing a
 //! username under different product types stay distinct. Passwords never enter the snapshot.
+//! A field the upstream did not give in a readable form leaves its sample out (an account whose
+//! `status` cannot be read has no `proxy911_account_enabled`, rather than a guessed 0).
 
 use std::collections::HashSet;
 
 use prometheus_client::registry::Unit;
 
-use super::{parse_timestamp, product_type_label, RenderContext, GB, KB};
+use super::{product_type_or_unknown, text_or_unknown, RenderContext};
 use crate::exposition::{Family, Labels};
 use crate::upstream::model::Account;
 use crate::upstream::{Client, UpstreamError};
@@ -19,16 +21,8 @@ pub struct Snapshot {
 }
 
 pub async fn fetch(client: &Client) -> Result<Snapshot, UpstreamError> {
-    let listed = client.list_accounts().await?;
-    if listed.skipped > 0 {
-        tracing::debug!(
-            collector = NAME,
-            skipped = listed.skipped,
-            "undecodable accounts left out"
-        );
-    }
     Ok(Snapshot {
-        accounts: listed.items,
+        accounts: client.list_accounts().await?.items,
     })
 }
 
@@ -62,30 +56,44 @@ pub fn families(snapshot: &Snapshot, ctx: &RenderContext) -> Vec<Family> {
     // so not even its info series (whose remark may differ) appears twice.
     let mut seen = HashSet::new();
     for account in &snapshot.accounts {
-        if !seen.insert((account.id, account.product_type, account.username.as_str())) {
+        if !seen.insert((
+            account.id,
+            account.product_type,
+            account.username.as_deref(),
+        )) {
             continue;
         }
         // Cloning `labels` copies three pointers: the values are shared.
         let labels: Labels = vec![
-            ("account", account.username.as_str().into()),
-            ("account_id", account.id.to_string().into()),
+            (
+                "account",
+                text_or_unknown(account.username.as_deref()).into(),
+            ),
+            (
+                "account_id",
+                account
+                    .id
+                    .map_or_else(|| super::UNKNOWN.to_string(), |id| id.to_string())
+                    .into(),
+            ),
             (
                 "product_type",
-                product_type_label(account.product_type).into(),
+                product_type_or_unknown(account.product_type).into(),
             ),
         ];
         let mut with_remark = labels.clone();
-        with_remark.push(("remark", account.remark.as_str().into()));
+        with_remark.push(("remark", account.remark.as_deref().unwrap_or("").into()));
         info.push(with_remark, 1.0);
-        enabled.push(labels.clone(), if account.status == 1 { 1.0 } else { 0.0 });
-        used.push(labels.clone(), account.usage_flow.max(0.0) * KB);
-        let limit_bytes = if account.limit_flow <= 0.0 {
-            f64::INFINITY
-        } else {
-            account.limit_flow * GB
-        };
-        limit.push(labels.clone(), limit_bytes);
-        if let Some(at) = parse_timestamp(&account.created_at, &ctx.timezone) {
+        if let Some(on) = account.enabled {
+            enabled.push(labels.clone(), if on { 1.0 } else { 0.0 });
+        }
+        if let Some(bytes) = account.used_bytes() {
+            used.push(labels.clone(), bytes);
+        }
+        if let Some(bytes) = account.limit_bytes() {
+            limit.push(labels.clone(), bytes);
+        }
+        if let Some(at) = account.created_at.and_then(|t| t.unix(&ctx.timezone)) {
             created.push(labels, at);
         }
     }

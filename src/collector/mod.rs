@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::FixedOffset;
 use futures::future::BoxFuture;
 
 use crate::exposition::Family;
@@ -16,10 +16,8 @@ pub mod packages;
 pub mod static_ips;
 pub mod traffic;
 
-/// Bytes in the API's KB.
-pub const KB: f64 = 1024.0;
-/// Bytes in the API's GB.
-pub const GB: f64 = 1024.0 * 1024.0 * 1024.0;
+/// The label value of whatever the upstream did not give in a readable form.
+pub const UNKNOWN: &str = "unknown";
 
 /// What rendering needs beyond the snapshot.
 #[derive(Debug, Clone, Copy)]
@@ -84,52 +82,20 @@ pub fn product_type_label(code: i64) -> String {
     }
 }
 
-/// Unix time of an API timestamp: `Y-m-d H:i:s` (in `timezone`), RFC 3339, or a bare date.
-pub fn parse_timestamp(value: &str, timezone: &FixedOffset) -> Option<f64> {
-    let value = value.trim();
-    if value.is_empty() {
-        return None;
-    }
-    if let Ok(at) = DateTime::parse_from_rfc3339(value) {
-        return Some(at.timestamp() as f64);
-    }
-    let naive = NaiveDateTime::parse_from_str(value, "%Y-%m-%d %H:%M:%S")
-        .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
-        .or_else(|_| {
-            NaiveDate::parse_from_str(value, "%Y-%m-%d")
-                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
-        })
-        .ok()?;
-    timezone
-        .from_local_datetime(&naive)
-        .single()
-        .map(|at| at.timestamp() as f64)
+/// The `product_type` label of an optional code: `unknown` when the upstream gave none.
+pub fn product_type_or_unknown(code: Option<i64>) -> String {
+    code.map(product_type_label)
+        .unwrap_or_else(|| UNKNOWN.to_string())
+}
+
+/// A text label: `unknown` when the upstream gave none.
+pub fn text_or_unknown(text: Option<&str>) -> &str {
+    text.unwrap_or(UNKNOWN)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_are_read_in_the_configured_zone() {
-        let beijing = FixedOffset::east_opt(8 * 3600).unwrap();
-        let utc = FixedOffset::east_opt(0).unwrap();
-        assert_eq!(
-            parse_timestamp("2022-05-13 12:14:15", &utc),
-            Some(1652444055.0)
-        );
-        assert_eq!(
-            parse_timestamp("2022-05-13 12:14:15", &beijing),
-            Some(1652444055.0 - 8.0 * 3600.0)
-        );
-        assert_eq!(
-            parse_timestamp("2019-08-24T14:15:22Z", &beijing),
-            Some(1566656122.0)
-        );
-        assert_eq!(parse_timestamp("2022-05-13", &utc), Some(1652400000.0));
-        assert_eq!(parse_timestamp("soon", &utc), None);
-        assert_eq!(parse_timestamp("", &utc), None);
-    }
 
     #[test]
     fn unknown_product_types_pass_through_as_numbers() {

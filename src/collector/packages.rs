@@ -3,9 +3,9 @@
 
 use prometheus_client::registry::Unit;
 
-use super::{parse_timestamp, product_type_label, RenderContext, KB};
+use super::{product_type_label, product_type_or_unknown, text_or_unknown, RenderContext};
 use crate::exposition::{Family, LabelValue};
-use crate::upstream::model::{Package, PackageSummary};
+use crate::upstream::model::{Package, PackageSummary, KB};
 use crate::upstream::{Client, UpstreamError};
 
 pub const NAME: &str = "packages";
@@ -24,17 +24,10 @@ pub async fn fetch(client: &Client) -> Result<Snapshot, UpstreamError> {
         client.package_summary(SUMMARY_PRODUCT_TYPES[1]),
         client.list_packages(),
     )?;
-    if packages.skipped > 0 {
-        tracing::debug!(
-            collector = NAME,
-            skipped = packages.skipped,
-            "undecodable packages left out"
-        );
-    }
     Ok(Snapshot {
         summaries: vec![
-            (SUMMARY_PRODUCT_TYPES[0], traffic),
-            (SUMMARY_PRODUCT_TYPES[1], idc),
+            (SUMMARY_PRODUCT_TYPES[0], traffic.value),
+            (SUMMARY_PRODUCT_TYPES[1], idc.value),
         ],
         packages: packages.items,
     })
@@ -71,26 +64,66 @@ pub fn families(snapshot: &Snapshot, ctx: &RenderContext) -> Vec<Family> {
         let labels = || vec![("product_type", product.clone())];
         let with_state =
             |state: &str| vec![("product_type", product.clone()), ("state", state.into())];
-        total.push(labels(), summary.total * KB);
-        used.push(labels(), summary.used * KB);
-        remaining.push(with_state("effective"), summary.effective * KB);
-        remaining.push(with_state("expiring"), summary.temporary * KB);
-        remaining.push(with_state("expired"), summary.expired * KB);
-        count.push(with_state("all"), summary.total_count);
-        count.push(with_state("effective"), summary.effective_count);
-        count.push(with_state("expiring"), summary.temporary_count);
-        count.push(with_state("expired"), summary.expired_count);
+        // A field missing or unreadable leaves its sample out: never a made-up 0.
+        let put = |family: &mut Family, labels: Vec<_>, value: Option<f64>, scale: f64| {
+            if let Some(value) = value {
+                family.push(labels, value * scale);
+            }
+        };
+        put(&mut total, labels(), summary.total, KB);
+        put(&mut used, labels(), summary.used, KB);
+        put(
+            &mut remaining,
+            with_state("effective"),
+            summary.effective,
+            KB,
+        );
+        put(
+            &mut remaining,
+            with_state("expiring"),
+            summary.temporary,
+            KB,
+        );
+        put(&mut remaining, with_state("expired"), summary.expired, KB);
+        put(&mut count, with_state("all"), summary.total_count, 1.0);
+        put(
+            &mut count,
+            with_state("effective"),
+            summary.effective_count,
+            1.0,
+        );
+        put(
+            &mut count,
+            with_state("expiring"),
+            summary.temporary_count,
+            1.0,
+        );
+        put(
+            &mut count,
+            with_state("expired"),
+            summary.expired_count,
+            1.0,
+        );
     }
     for package in &snapshot.packages {
-        if let Some(at) = parse_timestamp(&package.expired_at, &ctx.timezone) {
+        if let Some(at) = package.expired_at.and_then(|t| t.unix(&ctx.timezone)) {
             expiry.push(
                 vec![
-                    ("package_id", package.id.to_string().into()),
+                    (
+                        "package_id",
+                        package
+                            .id
+                            .map_or_else(|| super::UNKNOWN.to_string(), |id| id.to_string())
+                            .into(),
+                    ),
                     (
                         "product_type",
-                        product_type_label(package.product_type).into(),
+                        product_type_or_unknown(package.product_type).into(),
                     ),
-                    ("trade_no", package.trade_no.as_str().into()),
+                    (
+                        "trade_no",
+                        text_or_unknown(package.trade_no.as_deref()).into(),
+                    ),
                 ],
                 at,
             );

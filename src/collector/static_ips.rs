@@ -5,14 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use super::{product_type_label, RenderContext};
+use super::{product_type_or_unknown, RenderContext, UNKNOWN};
 use crate::exposition::Family;
 use crate::upstream::api::IpType;
 use crate::upstream::model::{StaticIp, StaticIpRegion};
 use crate::upstream::{Client, UpstreamError};
 
 pub const NAME: &str = "static_ips";
-const UNKNOWN: &str = "unknown";
 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
@@ -26,13 +25,6 @@ pub async fn fetch(client: &Client) -> Result<Snapshot, UpstreamError> {
         client.static_ip_regions(IpType::Datacenter),
         client.list_static_ips(),
     )?;
-    if ips.skipped > 0 {
-        tracing::debug!(
-            collector = NAME,
-            skipped = ips.skipped,
-            "undecodable static IPs left out"
-        );
-    }
     Ok(Snapshot {
         regions: vec![
             (IpType::Residential, residential.items),
@@ -61,13 +53,16 @@ pub fn families(snapshot: &Snapshot, _ctx: &RenderContext) -> Vec<Family> {
     );
     for (ip_type, regions) in &snapshot.regions {
         for region in regions {
-            let country = non_empty(Some(&region.code));
+            let Some(number) = region.number else {
+                continue;
+            };
+            let country = non_empty(region.code.as_ref());
             available.push(
                 vec![
                     ("country", country.into()),
                     ("ip_type", ip_type.label().into()),
                 ],
-                region.number,
+                number,
             );
         }
     }
@@ -75,9 +70,7 @@ pub fn families(snapshot: &Snapshot, _ctx: &RenderContext) -> Vec<Family> {
     for ip in &snapshot.ips {
         let key = (
             non_empty(ip.country_code.as_ref()),
-            ip.product_type
-                .map(product_type_label)
-                .unwrap_or_else(|| UNKNOWN.to_string()),
+            product_type_or_unknown(ip.product_type),
             status_label(ip.status),
         );
         *counts.entry(key).or_default() += 1;

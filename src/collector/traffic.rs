@@ -1,11 +1,12 @@
 //! The `traffic` collector: `GET /api-gate-way/user-usage-flow/total` (the upstream's default
-//! window, the last 7 days) → `proxy911_traffic_daily_bytes{date}`.
+//! window, the last 7 days) → `proxy911_traffic_daily_bytes{date}`. A day without a readable
+//! date or amount is left out, never shown as 0.
 
 use prometheus_client::registry::Unit;
 
-use super::{RenderContext, KB};
+use super::RenderContext;
 use crate::exposition::Family;
-use crate::upstream::model::DailyFlow;
+use crate::upstream::model::{DailyFlow, KB};
 use crate::upstream::{Client, UpstreamError};
 
 pub const NAME: &str = "traffic";
@@ -27,14 +28,15 @@ pub fn families(snapshot: &Snapshot, _ctx: &RenderContext) -> Vec<Family> {
         "Traffic used on the day, all sub-accounts together",
         Some(Unit::Bytes),
     );
-    for day in snapshot.days.iter().filter(|d| !d.day.trim().is_empty()) {
-        let date = day
-            .day
-            .trim()
-            .get(..10)
-            .unwrap_or(day.day.trim())
-            .to_string();
-        daily.push(vec![("date", date.into())], day.flow.max(0.0) * KB);
+    for day in &snapshot.days {
+        let (Some(date), Some(flow)) = (day.day.as_deref().map(str::trim), day.flow) else {
+            continue;
+        };
+        if date.is_empty() {
+            continue;
+        }
+        let date = date.get(..10).unwrap_or(date).to_string();
+        daily.push(vec![("date", date.into())], flow * KB);
     }
     vec![daily]
 }

@@ -3,12 +3,12 @@
 
 use futures::StreamExt;
 use secrecy::{ExposeSecret, SecretString};
-use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
+use super::decode::{self, Decode, Drift};
 use super::model::{
-    Account, AccountList, DailyFlow, DailyFlowList, Package, PackageSummary, Page, RegionList,
-    StaticIp, StaticIpRegion,
+    Account, DailyFlow, Package, PackageSummary, Page, Pagination, StaticIp, StaticIpRegion,
+    PAGE_FIELDS,
 };
 use super::{Client, Endpoint, UpstreamError};
 
@@ -53,42 +53,69 @@ pub struct NewAccount {
     pub password: SecretString,
 }
 
-/// A list plus the number of items that could not be decoded and were left out.
+/// A list, and what could not be read of it as documented (items skipped, fields defaulted).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listed<T> {
     pub items: Vec<T>,
-    pub skipped: usize,
+    pub drift: Drift,
 }
 
 impl<T> Default for Listed<T> {
     fn default() -> Self {
         Listed {
             items: Vec::new(),
-            skipped: 0,
+            drift: Drift::default(),
         }
+    }
+}
+
+/// An answer that is one object, and its drift.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Single<T> {
+    pub value: T,
+    pub drift: Drift,
+}
+
+/// The fixed set of upstream JSON field names read from an endpoint's answers: the values the
+/// `field` label of `proxy911_upstream_fields_defaulted_total` can take.
+pub fn fields_read(endpoint: Endpoint) -> Vec<&'static str> {
+    let paged = |item: &[&'static str]| {
+        let mut fields: Vec<&'static str> = PAGE_FIELDS.to_vec();
+        fields.extend(Pagination::FIELDS);
+        fields.extend(item);
+        fields.sort_unstable();
+        fields.dedup();
+        fields
+    };
+    match endpoint {
+        Endpoint::AccountList => Account::FIELDS.to_vec(),
+        Endpoint::PackageSummary => PackageSummary::FIELDS.to_vec(),
+        Endpoint::PackageList => paged(Package::FIELDS),
+        Endpoint::StaticIpRegions => StaticIpRegion::FIELDS.to_vec(),
+        Endpoint::StaticIpList => paged(StaticIp::FIELDS),
+        Endpoint::TrafficDaily => DailyFlow::FIELDS.to_vec(),
+        _ => Vec::new(),
     }
 }
 
 impl Client {
     /// `GET /api-gate-way/whitelist-account/list` (not paginated upstream).
     pub async fn list_accounts(&self) -> Result<Listed<Account>, UpstreamError> {
-        let data: AccountList = self.get(Endpoint::AccountList, &[]).await?;
-        Ok(Listed {
-            items: data.list.items,
-            skipped: data.list.skipped,
-        })
+        self.get_list(Endpoint::AccountList, &[]).await
     }
 
     /// `GET /api-gate-way/user-product/summary?product_type=…` (upstream supports 9 and 12).
     pub async fn package_summary(
         &self,
         product_type: i64,
-    ) -> Result<PackageSummary, UpstreamError> {
-        self.get(
-            Endpoint::PackageSummary,
-            &[("product_type", product_type.to_string())],
-        )
-        .await
+    ) -> Result<Single<PackageSummary>, UpstreamError> {
+        let endpoint = Endpoint::PackageSummary;
+        let query = [("product_type", product_type.to_string())];
+        let (value, drift) = self
+            .get(endpoint, &query, decode::data_object::<PackageSummary>)
+            .await?;
+        self.record_drift(endpoint, &drift);
+        Ok(Single { value, drift })
     }
 
     /// `GET /api-gate-way/user-product/list`, every page.
@@ -101,28 +128,19 @@ impl Client {
         &self,
         ip_type: IpType,
     ) -> Result<Listed<StaticIpRegion>, UpstreamError> {
-        let data: RegionList = self
-            .get(Endpoint::StaticIpRegions, &[("isp", ip_type.isp().into())])
-            .await?;
-        Ok(Listed {
-            items: data.list.items,
-            skipped: data.list.skipped,
-        })
+        self.get_list(Endpoint::StaticIpRegions, &[("isp", ip_type.isp().into())])
+            .await
     }
 
     /// `GET /api-gate-way/ip/get-static-ip`, every page. The answer is undocumented upstream;
-    /// odd items are skipped and counted, missing fields are `None`.
+    /// see [`StaticIp`] for the spellings read.
     pub async fn list_static_ips(&self) -> Result<Listed<StaticIp>, UpstreamError> {
         self.get_all_pages(Endpoint::StaticIpList).await
     }
 
     /// `GET /api-gate-way/user-usage-flow/total`: daily traffic, by default of the last 7 days.
     pub async fn daily_traffic(&self) -> Result<Listed<DailyFlow>, UpstreamError> {
-        let data: DailyFlowList = self.get(Endpoint::TrafficDaily, &[]).await?;
-        Ok(Listed {
-            items: data.list.items,
-            skipped: data.list.skipped,
-        })
+        self.get_list(Endpoint::TrafficDaily, &[]).await
     }
 
     /// `POST /api-gate-way/whitelist-account/add`: `accounts` as `user:pass,user:pass`.
@@ -202,17 +220,35 @@ impl Client {
             .await
     }
 
+    /// A list that comes in one answer; its drift is recorded.
+    async fn get_list<T: Decode>(
+        &self,
+        endpoint: Endpoint,
+        query: &[(&str, String)],
+    ) -> Result<Listed<T>, UpstreamError> {
+        let (items, drift) = self.get(endpoint, query, decode::data_list::<T>).await?;
+        self.record_drift(endpoint, &drift);
+        Ok(Listed { items, drift })
+    }
+
     /// Fetches page 1; when the answer says how many pages there are (either pagination shape),
     /// fetches the rest concurrently ([`PAGE_CONCURRENCY`] at a time, each through the token
     /// bucket), so a cold refresh takes a few round trips rather than one per page. Without a
-    /// page count, it follows pages one by one until a short page.
-    async fn get_all_pages<T: DeserializeOwned>(
+    /// page count, it follows pages one by one until a short page. The drift of all pages is
+    /// recorded once, as one list's.
+    async fn get_all_pages<T: Decode>(
         &self,
         endpoint: Endpoint,
     ) -> Result<Listed<T>, UpstreamError> {
-        let first: Page<T> = self.get_page(endpoint, 1).await?;
+        let listed = self.fetch_pages(endpoint).await?;
+        self.record_drift(endpoint, &listed.drift);
+        Ok(listed)
+    }
+
+    async fn fetch_pages<T: Decode>(&self, endpoint: Endpoint) -> Result<Listed<T>, UpstreamError> {
+        let first: Paged<T> = self.get_page(endpoint, 1).await?;
         let mut listed = Listed::default();
-        match first.total_pages() {
+        match first.page.total_pages() {
             Some(total) if total > i64::from(MAX_PAGES) => {
                 Err(UpstreamError::TooManyPages(MAX_PAGES))
             }
@@ -229,9 +265,10 @@ impl Client {
             None => {
                 let mut page = first;
                 for number in 2..=i64::from(MAX_PAGES) + 1 {
-                    let received = page.list.items.len() + page.list.skipped;
+                    // Items skipped count as received: a page of 100 with junk in it is full.
+                    let received = page.page.list.len() as u64 + page.drift.skipped;
                     listed.absorb(page);
-                    if (received as i64) < PAGE_SIZE {
+                    if received < PAGE_SIZE as u64 {
                         return Ok(listed);
                     }
                     if number > i64::from(MAX_PAGES) {
@@ -244,23 +281,32 @@ impl Client {
         }
     }
 
-    async fn get_page<T: DeserializeOwned>(
+    async fn get_page<T: Decode>(
         &self,
         endpoint: Endpoint,
         page: i64,
-    ) -> Result<Page<T>, UpstreamError> {
-        self.get(
-            endpoint,
-            &[("page", page.to_string()), ("size", PAGE_SIZE.to_string())],
-        )
-        .await
+    ) -> Result<Paged<T>, UpstreamError> {
+        let (page, drift) = self
+            .get(
+                endpoint,
+                &[("page", page.to_string()), ("size", PAGE_SIZE.to_string())],
+                decode::data_page::<T>,
+            )
+            .await?;
+        Ok(Paged { page, drift })
     }
 }
 
+/// One page and its drift.
+struct Paged<T> {
+    page: Page<T>,
+    drift: Drift,
+}
+
 impl<T> Listed<T> {
-    fn absorb(&mut self, page: Page<T>) {
-        self.skipped += page.list.skipped;
-        self.items.extend(page.list.items);
+    fn absorb(&mut self, paged: Paged<T>) {
+        self.drift.merge(paged.drift);
+        self.items.extend(paged.page.list);
     }
 }
 

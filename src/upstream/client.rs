@@ -9,15 +9,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use tokio::time::Instant;
 
-use super::lenient;
+use super::decode::{self, Drift, DriftSignature, ShapeError};
 use super::rate_limit::TokenBucket;
+use super::sanitize;
 use super::{Endpoint, Outcome, UpstreamError};
 use crate::metrics::UpstreamMetrics;
+
+/// Reads an answer's `data` (absent or `null` is `None`) into a value, counting drift.
+pub(crate) type Decoder<T> = fn(Option<&str>, &mut Drift) -> Result<T, ShapeError>;
 
 /// Longest `Retry-After` the client waits for; a longer one fails the request instead.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
@@ -65,6 +66,9 @@ struct Inner {
     options: ClientOptions,
     limiter: TokenBucket,
     metrics: UpstreamMetrics,
+    /// The drift each endpoint showed last, so a WARN is logged when it appears or changes,
+    /// not on every refresh. A std mutex: held for a comparison, never across an `.await`.
+    drift_seen: std::sync::Mutex<std::collections::HashMap<Endpoint, DriftSignature>>,
 }
 
 impl fmt::Debug for Client {
@@ -73,19 +77,6 @@ impl fmt::Debug for Client {
             .field("base_url", &self.inner.options.base_url.as_str())
             .finish_non_exhaustive()
     }
-}
-
-/// The envelope every answer comes in. `data` stays raw until the code says it is a success.
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
-    code: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
-    msg: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
-    message: Option<String>,
-    #[serde(default, borrow)]
-    data: Option<&'a RawValue>,
 }
 
 /// One failed attempt, with the delay the upstream asked for, if any.
@@ -109,12 +100,25 @@ enum Method<'a> {
 }
 
 impl Client {
-    pub fn new(options: ClientOptions, metrics: UpstreamMetrics) -> Result<Self, UpstreamError> {
+    pub fn new(
+        mut options: ClientOptions,
+        metrics: UpstreamMetrics,
+    ) -> Result<Self, UpstreamError> {
         install_crypto_provider();
+        // `https://gw.example/911` and `https://gw.example/911/` both keep their prefix: the
+        // endpoint paths are joined below it, never in place of it.
+        if !options.base_url.path().ends_with('/') {
+            let path = format!("{}/", options.base_url.path());
+            options.base_url.set_path(&path);
+        }
         let http = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(options.timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("proxy911-exporter/", env!("CARGO_PKG_VERSION")))
+            // A redirect would carry the app_key (in the query, a `Referer`, or a re-sent POST
+            // body) to whatever host the answer names: never follow one, never send a Referer.
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
             .build()
             .map_err(|e| UpstreamError::Transport(sanitize_reqwest(e)))?;
         Ok(Client {
@@ -123,19 +127,23 @@ impl Client {
                 http,
                 options,
                 metrics,
+                drift_seen: Default::default(),
             }),
         })
     }
 
-    /// GET with the app_key in the query; decodes `data` into `T`. Retries 429 and 5xx.
-    pub(crate) async fn get<T: DeserializeOwned>(
+    /// GET with the app_key in the query; decodes `data` with `decoder`. Retries 429 and 5xx.
+    /// The drift is the caller's to record (once per list, not per page: see
+    /// [`Client::record_drift`]).
+    pub(crate) async fn get<T>(
         &self,
         endpoint: Endpoint,
         query: &[(&str, String)],
-    ) -> Result<T, UpstreamError> {
+        decoder: Decoder<T>,
+    ) -> Result<(T, Drift), UpstreamError> {
         let mut attempt = 1;
         loop {
-            match self.attempt(endpoint, Method::Get(query)).await {
+            match self.attempt(endpoint, Method::Get(query), decoder).await {
                 Ok(data) => return Ok(data),
                 Err(failure) => {
                     let delay = self.retry_delay(attempt, &failure);
@@ -163,7 +171,7 @@ impl Client {
             "app_key".into(),
             self.inner.options.app_key.expose_secret().into(),
         );
-        self.attempt::<serde::de::IgnoredAny>(endpoint, Method::Post(&body))
+        self.attempt(endpoint, Method::Post(&body), |_, _| Ok(()))
             .await
             .map(|_| ())
             .map_err(|failure| failure.error)
@@ -181,14 +189,15 @@ impl Client {
         }
     }
 
-    async fn attempt<T: DeserializeOwned>(
+    async fn attempt<T>(
         &self,
         endpoint: Endpoint,
         method: Method<'_>,
-    ) -> Result<T, Failure> {
+        decoder: Decoder<T>,
+    ) -> Result<(T, Drift), Failure> {
         self.inner.limiter.acquire().await;
         let started = Instant::now();
-        let result = self.exchange(endpoint, method).await;
+        let result = self.exchange(endpoint, method, decoder).await;
         let outcome = match &result {
             Ok(_) => Outcome::Success,
             Err(failure) => {
@@ -209,15 +218,16 @@ impl Client {
         result
     }
 
-    async fn exchange<T: DeserializeOwned>(
+    async fn exchange<T>(
         &self,
         endpoint: Endpoint,
         method: Method<'_>,
-    ) -> Result<T, Failure> {
+        decoder: Decoder<T>,
+    ) -> Result<(T, Drift), Failure> {
         let options = &self.inner.options;
         let url = options
             .base_url
-            .join(endpoint.path())
+            .join(endpoint.path().trim_start_matches('/'))
             .map_err(|e| UpstreamError::Transport(format!("invalid upstream URL: {e}")))?;
         let request = match method {
             Method::Get(query) => self
@@ -236,6 +246,14 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
+        if status.is_redirection() {
+            let target = redirect_target(response.headers());
+            return Err(UpstreamError::Redirect {
+                status: status.as_u16(),
+                target,
+            }
+            .into());
+        }
         if status.as_u16() == 429 || status.is_server_error() {
             return Err(Failure {
                 error: UpstreamError::Http {
@@ -245,30 +263,36 @@ impl Client {
             });
         }
         let body = self.read_body(response).await?;
+        // Invalid UTF-8 becomes U+FFFD rather than failing the answer (SPEC §11); a valid
+        // answer is borrowed, not copied.
+        let text = String::from_utf8_lossy(&body);
         let http_error = || UpstreamError::Http {
             status: status.as_u16(),
         };
-        let envelope: Envelope = match serde_json::from_slice(&body) {
-            Ok(envelope) => envelope,
-            Err(_) if !status.is_success() => return Err(http_error().into()),
-            Err(e) => return Err(UpstreamError::Decode(self.redact(&e.to_string())).into()),
+        let envelope = match decode::envelope(&text) {
+            Some(envelope) => envelope,
+            None if !status.is_success() => return Err(http_error().into()),
+            None => {
+                return Err(UpstreamError::Decode(format!(
+                    "the answer is not a JSON object (it starts as {})",
+                    decode::kind_of(&text)
+                ))
+                .into())
+            }
         };
         match envelope.code {
             Some(200) | Some(0) => {}
             Some(code) => {
-                let message = envelope.message.or(envelope.msg).unwrap_or_default();
+                let message = envelope.message.unwrap_or_default();
                 return Err(UpstreamError::from_code(code, self.redact(&message)).into());
             }
             None if !status.is_success() => return Err(http_error().into()),
             None => return Err(UpstreamError::Decode("the answer carries no `code`".into()).into()),
         }
-        let data = envelope
-            .data
-            .map(RawValue::get)
-            .filter(|raw| raw.trim() != "null")
-            .unwrap_or("{}");
-        serde_json::from_str(data)
-            .map_err(|e| UpstreamError::Decode(self.redact(&e.to_string())).into())
+        let mut drift = Drift::default();
+        let value = decoder(envelope.data, &mut drift)
+            .map_err(|e| UpstreamError::Decode(format!("`data`: {e}")))?;
+        Ok((value, drift))
     }
 
     /// Reads the answer, refusing one larger than [`MAX_ANSWER_BYTES`] rather than holding it.
@@ -304,7 +328,8 @@ impl Client {
         }
     }
 
-    /// Replaces any echo of the app_key and bounds the length of an upstream-provided text.
+    /// Replaces any echo of the app_key, escapes control characters (upstream text must not
+    /// forge a log line) and bounds the length of an upstream-provided text.
     fn redact(&self, text: &str) -> String {
         let key = self.inner.options.app_key.expose_secret();
         let text = if key.is_empty() {
@@ -312,11 +337,54 @@ impl Client {
         } else {
             text.replace(key, "[REDACTED]")
         };
-        match text.char_indices().nth(MAX_MESSAGE_CHARS) {
-            Some((cut, _)) => format!("{}…", &text[..cut]),
-            None => text,
+        sanitize::for_log(&text, MAX_MESSAGE_CHARS)
+    }
+
+    /// Counts one endpoint's drift (all pages of one list together) and logs a WARN when the
+    /// endpoint's drift appears or changes; an INFO when it is gone.
+    pub(crate) fn record_drift(&self, endpoint: Endpoint, drift: &Drift) {
+        self.inner.metrics.drift(endpoint, drift);
+        let signature = drift.signature();
+        let changed = {
+            let mut seen = self
+                .inner
+                .drift_seen
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let before = seen.get(&endpoint).cloned().unwrap_or_default();
+            seen.insert(endpoint, signature.clone());
+            before != signature
+        };
+        if !changed {
+            return;
+        }
+        if signature.is_clean() {
+            tracing::info!(
+                endpoint = endpoint.label(),
+                "upstream schema drift gone: every item and field read as documented"
+            );
+        } else {
+            tracing::warn!(
+                endpoint = endpoint.label(),
+                items_skipped = drift.skipped,
+                fields_defaulted = %signature.defaulted.join(","),
+                "upstream schema drift: items that are not objects were skipped and/or fields \
+                 that could not be read were defaulted (label `unknown`, sample left out); \
+                 run `proxy911-exporter check` for details"
+            );
         }
     }
+}
+
+/// The host a redirect points to, for the log: never the path or query (which could hold a
+/// secret the upstream echoes), and only a well-formed host name.
+fn redirect_target(headers: &reqwest::header::HeaderMap) -> String {
+    headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| reqwest::Url::parse(v).ok())
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "the same host".to_owned())
 }
 
 /// reqwest's `Display` includes the request URL, and with it the app_key in the query string:

@@ -22,6 +22,9 @@ pub enum UpstreamError {
     Api { code: i64, message: String },
     #[error("upstream answered HTTP {status}")]
     Http { status: u16 },
+    /// A 3xx: never followed, since it would carry the app_key elsewhere.
+    #[error("upstream answered HTTP {status}, a redirect to {target}; not followed")]
+    Redirect { status: u16, target: String },
     #[error("upstream did not answer within {0:?}")]
     Timeout(Duration),
     #[error("cannot reach upstream: {0}")]
@@ -48,7 +51,9 @@ impl UpstreamError {
             UpstreamError::InvalidAppKey { .. }
             | UpstreamError::NotRealNameAuthenticated { .. }
             | UpstreamError::Api { .. } => Outcome::ApiError,
-            UpstreamError::Http { .. } | UpstreamError::Transport(_) => Outcome::HttpError,
+            UpstreamError::Http { .. }
+            | UpstreamError::Redirect { .. }
+            | UpstreamError::Transport(_) => Outcome::HttpError,
             UpstreamError::Timeout(_) => Outcome::Timeout,
             UpstreamError::Decode(_) | UpstreamError::TooManyPages(_) => Outcome::DecodeError,
         }

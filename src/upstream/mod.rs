@@ -2,18 +2,23 @@
 //!
 //! - [`client`]: transport: app_key placement, the envelope, retries for GET, redaction, metrics.
 //! - [`api`]: one async method per endpoint the exporter uses, pagination included.
-//! - [`model`]: serde types of the answers, decoded leniently; no logic.
-//! - [`lenient`]: the forgiving deserializers the model uses (numbers as strings, nulls, odd items).
+//! - [`model`]: the answers as types, and the fields each reads in their spellings.
+//! - [`decode`]: per-field lenient decoding for every endpoint (SPEC §9): unknown fields ignored,
+//!   unreadable ones defaulted, odd items skipped, all of it counted as [`decode::Drift`].
+//! - [`sanitize`]: upstream text made safe for a log line.
+//! - [`lenient`]: the simulator's forgiving readers of its own requests (not used by the client).
 //! - [`rate_limit`]: the token bucket every request passes.
 //! - [`error`]: [`UpstreamError`], which never contains the app_key.
 
 pub mod api;
 pub mod client;
+pub mod decode;
 pub mod endpoint;
 pub mod error;
 pub mod lenient;
 pub mod model;
 pub mod rate_limit;
+pub mod sanitize;
 
 pub use client::{Client, ClientOptions};
 pub use endpoint::{Endpoint, Outcome};

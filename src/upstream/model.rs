@@ -1,188 +1,156 @@
-//! Serde types of the upstream answers (the `data` part of the envelope). Every field is
-//! optional upstream, so every struct defaults; numbers go through [`super::lenient`].
-//! Account passwords are deliberately absent: serde drops them while decoding.
+//! The upstream's answers as types (the `data` part of the envelope), and for each the fields it
+//! reads, in their spellings and order of precedence. Every field is optional: `None` is a field
+//! that was missing or could not be read ([`super::decode`] tells the two apart in its drift).
+//! Account passwords are deliberately absent: they are never read.
 
-use serde::Deserialize;
+use super::decode::{ApiTime, Decode, Fields};
 
-use super::lenient::{self, LenientList};
-
-/// `data` of `GET /api-gate-way/whitelist-account/list`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct AccountList {
-    pub list: LenientList<Account>,
-}
-
-/// One proxy sub-account. `usage_flow` is in KB, `limit_flow` in GB (0 = unlimited).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default)]
+/// One proxy sub-account (`GET /api-gate-way/whitelist-account/list`).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Account {
-    #[serde(deserialize_with = "lenient::i64")]
-    pub id: i64,
-    #[serde(deserialize_with = "lenient::string")]
-    pub username: String,
-    #[serde(deserialize_with = "lenient::string")]
-    pub created_at: String,
-    #[serde(deserialize_with = "lenient::string")]
-    pub remark: String,
-    #[serde(deserialize_with = "lenient::i64")]
-    pub product_type: i64,
-    #[serde(deserialize_with = "lenient::f64")]
-    pub usage_flow: f64,
-    #[serde(deserialize_with = "lenient::f64")]
-    pub limit_flow: f64,
-    #[serde(deserialize_with = "lenient::i64")]
-    pub status: i64,
+    pub id: Option<i64>,
+    pub username: Option<String>,
+    pub created_at: Option<ApiTime>,
+    pub remark: Option<String>,
+    pub product_type: Option<i64>,
+    /// `usage_flow`, in KB.
+    pub usage_flow: Option<f64>,
+    /// `limit_flow`, in GB; 0 is unlimited.
+    pub limit_flow: Option<f64>,
+    /// `status`: 1 enabled, 0 disabled.
+    pub enabled: Option<bool>,
 }
 
-/// `data` of `GET /api-gate-way/user-product/summary`. Amounts in KB.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct PackageSummary {
-    #[serde(deserialize_with = "lenient::f64")]
-    pub total: f64,
-    #[serde(deserialize_with = "lenient::f64")]
-    pub total_count: f64,
-    #[serde(deserialize_with = "lenient::f64")]
-    pub effective: f64,
-    #[serde(deserialize_with = "lenient::f64")]
-    pub effective_count: f64,
-    #[serde(deserialize_with = "lenient::f64")]
-    pub effective_total: f64,
-    #[serde(deserialize_with = "lenient::f64")]
-    pub effective_used: f64,
-    #[serde(deserialize_with = "lenient::f64")]
-    pub temporary: f64,
-    #[serde(deserialize_with = "lenient::f64")]
-    pub temporary_count: f64,
-    #[serde(deserialize_with = "lenient::f64")]
-    pub expired: f64,
-    #[serde(deserialize_with = "lenient::f64")]
-    pub expired_count: f64,
-    #[serde(deserialize_with = "lenient::f64")]
-    pub used: f64,
-}
+impl Decode for Account {
+    const FIELDS: &'static [&'static str] = &[
+        "id",
+        "username",
+        "created_at",
+        "remark",
+        "product_type",
+        "usage_flow",
+        "limit_flow",
+        "status",
+    ];
+    const IGNORED: &'static [&'static str] = &["password"];
 
-/// One page of a paginated list, in either of the upstream's two pagination shapes
-/// (`page`/`total_page` at the top, or a `pagination` object).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, bound = "T: serde::de::DeserializeOwned")]
-pub struct Page<T> {
-    pub list: LenientList<T>,
-    #[serde(deserialize_with = "lenient::opt_i64")]
-    pub page: Option<i64>,
-    #[serde(deserialize_with = "lenient::opt_i64")]
-    pub page_size: Option<i64>,
-    #[serde(deserialize_with = "lenient::opt_i64")]
-    pub total_count: Option<i64>,
-    #[serde(deserialize_with = "lenient::opt_i64")]
-    pub total_page: Option<i64>,
-    pub pagination: Option<Pagination>,
-}
-
-impl<T> Default for Page<T> {
-    fn default() -> Self {
-        Page {
-            list: LenientList::default(),
-            page: None,
-            page_size: None,
-            total_count: None,
-            total_page: None,
-            pagination: None,
+    fn decode(f: &mut Fields<'_, '_>) -> Self {
+        Account {
+            id: f.int(&["id"]),
+            username: f.text(&["username"]),
+            created_at: f.time(&["created_at"]),
+            remark: f.text(&["remark"]),
+            product_type: f.int(&["product_type"]),
+            usage_flow: f.amount(&["usage_flow"]),
+            limit_flow: f.amount(&["limit_flow"]),
+            enabled: f.flag(&["status"]),
         }
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Pagination {
-    #[serde(deserialize_with = "lenient::opt_i64")]
-    pub total: Option<i64>,
-    #[serde(deserialize_with = "lenient::opt_i64")]
+/// Bytes in the API's KB (traffic).
+pub const KB: f64 = 1024.0;
+/// Bytes in the API's GB (limits).
+pub const GB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+impl Account {
+    /// Traffic used, in bytes.
+    pub fn used_bytes(&self) -> Option<f64> {
+        self.usage_flow.map(|kb| kb * KB)
+    }
+
+    /// The traffic limit in bytes; `+Inf` when the limit is 0 (unlimited).
+    pub fn limit_bytes(&self) -> Option<f64> {
+        self.limit_flow
+            .map(|gb| if gb == 0.0 { f64::INFINITY } else { gb * GB })
+    }
+}
+
+/// `data` of `GET /api-gate-way/user-product/summary`. Amounts in KB.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PackageSummary {
+    pub total: Option<f64>,
+    pub total_count: Option<f64>,
+    pub effective: Option<f64>,
+    pub effective_count: Option<f64>,
+    pub temporary: Option<f64>,
+    pub temporary_count: Option<f64>,
+    pub expired: Option<f64>,
+    pub expired_count: Option<f64>,
+    pub used: Option<f64>,
+}
+
+impl Decode for PackageSummary {
+    const FIELDS: &'static [&'static str] = &[
+        "total",
+        "total_count",
+        "effective",
+        "effective_count",
+        "temporary",
+        "temporary_count",
+        "expired",
+        "expired_count",
+        "used",
+    ];
+    const IGNORED: &'static [&'static str] = &["effective_total", "effective_used"];
+
+    fn decode(f: &mut Fields<'_, '_>) -> Self {
+        PackageSummary {
+            total: f.amount(&["total"]),
+            total_count: f.amount(&["total_count"]),
+            effective: f.amount(&["effective"]),
+            effective_count: f.amount(&["effective_count"]),
+            temporary: f.amount(&["temporary"]),
+            temporary_count: f.amount(&["temporary_count"]),
+            expired: f.amount(&["expired"]),
+            expired_count: f.amount(&["expired_count"]),
+            used: f.amount(&["used"]),
+        }
+    }
+}
+
+/// One page of a paginated list, in either of the upstream's two pagination shapes
+/// (`page`/`total_page` at the top, or a `pagination` object).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub list: Vec<T>,
     pub page_size: Option<i64>,
-    #[serde(deserialize_with = "lenient::opt_i64")]
+    pub total_count: Option<i64>,
+    pub total_page: Option<i64>,
+    pub pagination: Option<Pagination>,
+}
+
+/// The fields of a page around its list (the list itself is read by
+/// [`super::decode::data_page`]).
+pub(super) const PAGE_FIELDS: &[&str] = &[
+    "page_size",
+    "size",
+    "total_count",
+    "total_page",
+    "pagination",
+];
+/// Fields of a page that are known but not read.
+pub(super) const PAGE_IGNORED: &[&str] = &["list", "page", "page_no", "total"];
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Pagination {
+    pub total: Option<i64>,
+    pub page_size: Option<i64>,
     pub total_pages: Option<i64>,
 }
 
-/// One purchased package (`GET /api-gate-way/user-product/list`).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct Package {
-    #[serde(deserialize_with = "lenient::i64")]
-    pub id: i64,
-    #[serde(deserialize_with = "lenient::string")]
-    pub created_at: String,
-    #[serde(deserialize_with = "lenient::string")]
-    pub expired_at: String,
-    #[serde(deserialize_with = "lenient::i64")]
-    pub product_type: i64,
-    #[serde(deserialize_with = "lenient::string")]
-    pub trade_no: String,
-}
+impl Decode for Pagination {
+    const FIELDS: &'static [&'static str] =
+        &["total", "page_size", "size", "total_pages", "total_page"];
+    const IGNORED: &'static [&'static str] = &["page_no", "page"];
 
-/// `data` of `GET /api-gate-way/static-ip-region`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct RegionList {
-    pub list: LenientList<StaticIpRegion>,
-}
-
-/// Static IPs on sale in one country or region.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct StaticIpRegion {
-    #[serde(deserialize_with = "lenient::string")]
-    pub code: String,
-    #[serde(deserialize_with = "lenient::f64")]
-    pub number: f64,
-}
-
-/// One purchased static IP (`GET /api-gate-way/ip/get-static-ip`). The answer is undocumented:
-/// every field is optional and several spellings are accepted; what is missing is `None`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct StaticIp {
-    #[serde(deserialize_with = "lenient::opt_string")]
-    pub ip: Option<String>,
-    #[serde(
-        alias = "country",
-        alias = "cc",
-        alias = "region",
-        alias = "country_code_iso",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub country_code: Option<String>,
-    #[serde(alias = "type", deserialize_with = "lenient::opt_i64")]
-    pub product_type: Option<i64>,
-    #[serde(
-        alias = "state",
-        alias = "ip_status",
-        deserialize_with = "lenient::opt_i64"
-    )]
-    pub status: Option<i64>,
-    #[serde(
-        alias = "expire_at",
-        alias = "expired_time",
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub expired_at: Option<String>,
-}
-
-/// `data` of `GET /api-gate-way/user-usage-flow/total`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct DailyFlowList {
-    pub list: LenientList<DailyFlow>,
-}
-
-/// Traffic of one day, in KB.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct DailyFlow {
-    #[serde(alias = "date", deserialize_with = "lenient::string")]
-    pub day: String,
-    #[serde(deserialize_with = "lenient::f64")]
-    pub flow: f64,
+    fn decode(f: &mut Fields<'_, '_>) -> Self {
+        Pagination {
+            total: f.int(&["total"]),
+            page_size: f.int(&["page_size", "size"]),
+            total_pages: f.int(&["total_pages", "total_page"]),
+        }
+    }
 }
 
 impl<T> Page<T> {
@@ -198,7 +166,127 @@ impl<T> Page<T> {
                 let size = self
                     .page_size
                     .or_else(|| pagination.and_then(|p| p.page_size))?;
-                (size > 0).then(|| (total + size - 1) / size)
+                (size > 0).then(|| total.saturating_add(size - 1) / size)
             })
+    }
+}
+
+/// One purchased package (`GET /api-gate-way/user-product/list`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Package {
+    pub id: Option<i64>,
+    pub created_at: Option<ApiTime>,
+    pub expired_at: Option<ApiTime>,
+    pub product_type: Option<i64>,
+    pub trade_no: Option<String>,
+}
+
+impl Decode for Package {
+    const FIELDS: &'static [&'static str] =
+        &["id", "created_at", "expired_at", "product_type", "trade_no"];
+    const IGNORED: &'static [&'static str] = &[];
+
+    fn decode(f: &mut Fields<'_, '_>) -> Self {
+        Package {
+            id: f.int(&["id"]),
+            created_at: f.time(&["created_at"]),
+            expired_at: f.time(&["expired_at"]),
+            product_type: f.int(&["product_type"]),
+            trade_no: f.text(&["trade_no"]),
+        }
+    }
+}
+
+/// Static IPs on sale in one country or region (`GET /api-gate-way/static-ip-region`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StaticIpRegion {
+    pub code: Option<String>,
+    pub number: Option<f64>,
+}
+
+impl Decode for StaticIpRegion {
+    const FIELDS: &'static [&'static str] = &["code", "number"];
+    const IGNORED: &'static [&'static str] = &[];
+
+    fn decode(f: &mut Fields<'_, '_>) -> Self {
+        StaticIpRegion {
+            code: f.text(&["code"]),
+            number: f.amount(&["number"]),
+        }
+    }
+}
+
+/// One purchased static IP (`GET /api-gate-way/ip/get-static-ip`). The answer is undocumented:
+/// several spellings are read, in this order of precedence (the first readable one wins):
+/// country `country_code`, `country`, `cc`, `region`, `country_code_iso`; product type
+/// `product_type`, `type`; status `status`, `state`, `ip_status`; expiry `expired_at`,
+/// `expire_at`, `expired_time`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StaticIp {
+    pub ip: Option<String>,
+    pub country_code: Option<String>,
+    pub product_type: Option<i64>,
+    pub status: Option<i64>,
+    pub expired_at: Option<ApiTime>,
+}
+
+const COUNTRY: &[&str] = &[
+    "country_code",
+    "country",
+    "cc",
+    "region",
+    "country_code_iso",
+];
+const IP_PRODUCT_TYPE: &[&str] = &["product_type", "type"];
+const IP_STATUS: &[&str] = &["status", "state", "ip_status"];
+const IP_EXPIRY: &[&str] = &["expired_at", "expire_at", "expired_time"];
+
+impl Decode for StaticIp {
+    const FIELDS: &'static [&'static str] = &[
+        "ip",
+        "country_code",
+        "country",
+        "cc",
+        "region",
+        "country_code_iso",
+        "product_type",
+        "type",
+        "status",
+        "state",
+        "ip_status",
+        "expired_at",
+        "expire_at",
+        "expired_time",
+    ];
+    const IGNORED: &'static [&'static str] = &["id"];
+
+    fn decode(f: &mut Fields<'_, '_>) -> Self {
+        StaticIp {
+            ip: f.text(&["ip"]),
+            country_code: f.text(COUNTRY),
+            product_type: f.int(IP_PRODUCT_TYPE),
+            status: f.int(IP_STATUS),
+            expired_at: f.time(IP_EXPIRY),
+        }
+    }
+}
+
+/// Traffic of one day (`GET /api-gate-way/user-usage-flow/total`), in KB.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DailyFlow {
+    /// `day` or `date`, in that order of precedence.
+    pub day: Option<String>,
+    pub flow: Option<f64>,
+}
+
+impl Decode for DailyFlow {
+    const FIELDS: &'static [&'static str] = &["day", "date", "flow"];
+    const IGNORED: &'static [&'static str] = &[];
+
+    fn decode(f: &mut Fields<'_, '_>) -> Self {
+        DailyFlow {
+            day: f.text(&["day", "date"]),
+            flow: f.amount(&["flow"]),
+        }
     }
 }

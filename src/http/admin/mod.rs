@@ -20,7 +20,7 @@ use axum::{Json, Router};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
-use crate::collector::{accounts, product_type_label, GB, KB};
+use crate::collector::{accounts, product_type_label};
 use crate::scrape::Scraper;
 use crate::upstream::Client;
 use error::AdminError;
@@ -160,17 +160,18 @@ async fn list(
         .items
         .iter()
         .map(|a| {
+            // A field the upstream did not give in a readable form is `null`, never a guess.
             json!({
                 "id": a.id,
                 "username": a.username,
                 "product_type": a.product_type,
-                "product_type_name": product_type_label(a.product_type),
+                "product_type_name": a.product_type.map(product_type_label),
                 "remark": a.remark,
-                "enabled": a.status == 1,
-                "traffic_used_bytes": a.usage_flow * KB,
+                "enabled": a.enabled,
+                "traffic_used_bytes": a.used_bytes(),
                 "limit_gb": a.limit_flow,
-                "traffic_limit_bytes": if a.limit_flow > 0.0 { json!(a.limit_flow * GB) } else { Value::Null },
-                "created_at": a.created_at,
+                "traffic_limit_bytes": a.limit_bytes().filter(|b| b.is_finite()),
+                "created_at": a.created_at.map(|t| t.to_string()),
             })
         })
         .collect();
