@@ -77,6 +77,8 @@ impl App {
                 demo_admin_token = Some(token);
             }
             simulator = Some(sim);
+        } else {
+            warn_if_cleartext(&config.api_url);
         }
         let app_key = config
             .app_key
@@ -238,6 +240,17 @@ pub async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+/// SPEC §11: plain `http://` to a host that is not loopback carries the app_key in clear (it is in
+/// every request's query string). Said once at start-up, naming the host, never the key.
+fn warn_if_cleartext(api_url: &reqwest::Url) {
+    if let Some(host) = crate::config::cleartext_remote_host(api_url) {
+        tracing::warn!(
+            host = %host,
+            "--api.url is plain http to a host that is not loopback: the app_key travels in clear to {host}; use https://"
+        );
+    }
 }
 
 /// 128 random bits as hex, from std's randomly seeded hasher keys (no extra dependency).

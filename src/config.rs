@@ -5,7 +5,8 @@
 //! they come from a file named by a flag, or from an environment variable, and live in
 //! [`SecretString`]s that never print.
 
-use std::net::SocketAddr;
+use std::io::Read;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -17,6 +18,9 @@ use secrecy::SecretString;
 pub const APP_KEY_ENV: &str = "PROXY911_APP_KEY";
 /// Environment variable holding the admin bearer token itself.
 pub const ADMIN_TOKEN_ENV: &str = "PROXY911_ADMIN_TOKEN";
+/// The largest secret file read (SPEC §11): a key or a token is a few dozen bytes, so a larger
+/// file is a mistake (or `/dev/zero`), refused without reading it whole.
+pub const MAX_SECRET_FILE_BYTES: u64 = 4096;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -193,6 +197,8 @@ pub enum ConfigError {
         path: String,
         reason: String,
     },
+    #[error("{flag}: {path} is larger than 4 KiB, too large to be a secret file")]
+    SecretFileTooLarge { flag: &'static str, path: String },
     #[error("{flag}: the secret is empty")]
     EmptySecret { flag: &'static str },
     #[error("{flag}: the secret must be a single line without spaces or control characters")]
@@ -250,13 +256,46 @@ impl Config {
     }
 }
 
+/// Reads a secret file, at most [`MAX_SECRET_FILE_BYTES`] of it: one byte more is enough to know
+/// it is too large, whatever its size (a sparse 1 GiB file, `/dev/zero`). Errors name the flag and
+/// the path, never the content.
 fn read_secret_file(flag: &'static str, path: &Path) -> Result<SecretString, ConfigError> {
-    let raw = std::fs::read_to_string(path).map_err(|e| ConfigError::SecretFileUnreadable {
+    let unreadable = |reason: String| ConfigError::SecretFileUnreadable {
         flag,
         path: path.display().to_string(),
-        reason: e.kind().to_string(),
-    })?;
+        reason,
+    };
+    let mut raw = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_SECRET_FILE_BYTES + 1).read_to_end(&mut raw))
+        .map_err(|e| unreadable(e.kind().to_string()))?;
+    if raw.len() as u64 > MAX_SECRET_FILE_BYTES {
+        return Err(ConfigError::SecretFileTooLarge {
+            flag,
+            path: path.display().to_string(),
+        });
+    }
+    let raw = String::from_utf8(raw).map_err(|_| unreadable("not valid UTF-8".into()))?;
     validate_secret(flag, raw)
+}
+
+/// The host of an `--api.url` the app_key would travel to in clear: plain `http://` to a host
+/// that is not loopback (127.0.0.0/8, `::1`, `localhost`). `None` for https and for loopback.
+pub fn cleartext_remote_host(url: &reqwest::Url) -> Option<String> {
+    if url.scheme() != "http" {
+        return None;
+    }
+    // `Url` has already normalised the host: IPv4 in dotted form, IPv6 in brackets, names in
+    // lower case.
+    let host = url.host_str()?;
+    let loopback = match host.trim_start_matches('[').trim_end_matches(']').parse() {
+        Ok(IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(IpAddr::V6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        Err(_) => host.strip_suffix('.').unwrap_or(host) == "localhost",
+    };
+    (!loopback).then(|| host.to_owned())
 }
 
 /// Trims one trailing newline (files written by `echo` or editors) and rejects what cannot be a
@@ -458,6 +497,130 @@ mod tests {
         assert_eq!(parse_timezone("+8").unwrap().local_minus_utc(), 8 * 3600);
         assert!(parse_timezone("Asia/Shanghai").is_err());
         assert!(parse_timezone("+25:00").is_err());
+    }
+
+    /// A fresh directory for one test's files.
+    fn temp_dir(test: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("p911-cfg-{}-{test}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn with_key_file(path: &Path) -> Result<Config, ConfigError> {
+        Config::from_args(
+            args(&["--api.app-key-file", path.to_str().unwrap()]).unwrap(),
+            no_env,
+        )
+    }
+
+    #[test]
+    fn a_sparse_1_gib_key_file_is_refused_without_being_read_whole() {
+        let file = temp_dir("sparse").join("key");
+        std::fs::File::create(&file)
+            .unwrap()
+            .set_len(1 << 30)
+            .unwrap();
+        let started = std::time::Instant::now();
+
+        let err = with_key_file(&file).unwrap_err();
+
+        std::fs::remove_file(&file).unwrap();
+        assert!(
+            matches!(
+                err,
+                ConfigError::SecretFileTooLarge {
+                    flag: "--api.app-key-file",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("larger than 4 KiB"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(1));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn dev_zero_as_the_key_file_is_refused_promptly() {
+        let started = std::time::Instant::now();
+
+        let err = with_key_file(Path::new("/dev/zero")).unwrap_err();
+
+        assert_eq!(
+            err.to_string(),
+            "--api.app-key-file: /dev/zero is larger than 4 KiB, too large to be a secret file"
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_too_large_admin_token_file_names_its_flag_and_never_its_content() {
+        let file = temp_dir("token").join("token");
+        std::fs::write(&file, "TokenContent".repeat(400)).unwrap();
+
+        let err = Config::from_args(
+            args(&["--admin.token-file", file.to_str().unwrap()]).unwrap(),
+            |name| (name == APP_KEY_ENV).then(|| "k".to_string()),
+        )
+        .unwrap_err();
+
+        let message = err.to_string();
+        assert!(message.starts_with("--admin.token-file: "), "{message}");
+        assert!(message.contains("larger than 4 KiB"), "{message}");
+        assert!(!message.contains("TokenContent"), "{message}");
+        assert!(!message.contains('\n'));
+    }
+
+    #[test]
+    fn a_key_file_of_exactly_4_kib_is_read_and_one_byte_more_is_refused() {
+        let dir = temp_dir("boundary");
+        let (fits, too_large) = (dir.join("fits"), dir.join("too-large"));
+        std::fs::write(&fits, "k".repeat(4096)).unwrap();
+        std::fs::write(&too_large, format!("{}\n", "k".repeat(4096))).unwrap();
+
+        let fits = with_key_file(&fits).unwrap();
+        let too_large = with_key_file(&too_large).unwrap_err();
+
+        assert_eq!(fits.app_key.unwrap().expose_secret().len(), 4096);
+        assert!(matches!(too_large, ConfigError::SecretFileTooLarge { .. }));
+    }
+
+    #[test]
+    fn a_key_file_that_is_not_utf8_is_unreadable_without_its_content() {
+        let file = temp_dir("utf8").join("key");
+        std::fs::write(&file, b"abc\xff\xfedef").unwrap();
+
+        let err = with_key_file(&file).unwrap_err();
+
+        assert!(
+            matches!(err, ConfigError::SecretFileUnreadable { .. }),
+            "{err:?}"
+        );
+        assert!(!err.to_string().contains("abc"), "{err}");
+    }
+
+    #[test]
+    fn plain_http_to_a_host_that_is_not_loopback_is_cleartext() {
+        for (url, host) in [
+            ("http://example.invalid", Some("example.invalid")),
+            ("http://api.911proxy.com/prefix/", Some("api.911proxy.com")),
+            ("http://10.0.0.1:8080", Some("10.0.0.1")),
+            ("http://[2001:db8::1]", Some("[2001:db8::1]")),
+            (
+                "http://localhost.example.com",
+                Some("localhost.example.com"),
+            ),
+            ("http://127.0.0.1:9000", None),
+            ("http://127.8.9.10", None),
+            ("http://[::1]:9000", None),
+            ("http://[::ffff:127.0.0.1]", None),
+            ("http://localhost:9000", None),
+            ("http://LOCALHOST.", None),
+            ("https://example.invalid", None),
+        ] {
+            let url: reqwest::Url = url.parse().unwrap();
+            assert_eq!(cleartext_remote_host(&url).as_deref(), host, "{url}");
+        }
     }
 
     #[test]

@@ -183,3 +183,95 @@ fn sigterm_stops_the_exporter_cleanly() {
 
     assert_eq!(status.code(), Some(0));
 }
+
+/// Runs the binary like [`run`], but gives up (and kills it) after `limit`: a secret file that is
+/// read without bound must fail the test, not hang it.
+fn run_within(args: &[&str], env: &[(&str, &str)], limit: std::time::Duration) -> Output {
+    let mut command = Command::new(BIN);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PROXY911_") {
+            command.env_remove(key);
+        }
+    }
+    let mut child = command
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("{args:?} still running after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A file in a directory of its own for this test run.
+fn temp_file(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("proxy911-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn a_key_file_larger_than_4_kib_exits_2_with_one_line_naming_the_flag() {
+    let file = temp_file("big-key");
+    std::fs::write(&file, "KeyFileContent".repeat(1000)).unwrap();
+
+    let output = run_within(
+        &["--api.app-key-file", file.to_str().unwrap()],
+        &[],
+        std::time::Duration::from_secs(10),
+    );
+
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert_eq!(message.trim_end().lines().count(), 1, "{message}");
+    assert!(message.contains("--api.app-key-file"), "{message}");
+    assert!(message.contains("larger than 4 KiB"), "{message}");
+    assert!(!message.contains("KeyFileContent"), "{message}");
+}
+
+#[test]
+fn a_sparse_1_gib_admin_token_file_exits_2_promptly() {
+    let file = temp_file("sparse-token");
+    std::fs::File::create(&file)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+
+    let output = run_within(
+        &["--admin.token-file", file.to_str().unwrap()],
+        &[("PROXY911_APP_KEY", "k")],
+        std::time::Duration::from_secs(10),
+    );
+    std::fs::remove_file(&file).unwrap();
+
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert_eq!(message.trim_end().lines().count(), 1, "{message}");
+    assert!(message.contains("--admin.token-file"), "{message}");
+    assert!(message.contains("larger than 4 KiB"), "{message}");
+}
+
+#[cfg(unix)]
+#[test]
+fn dev_zero_as_the_key_file_exits_2_promptly() {
+    let output = run_within(
+        &["--api.app-key-file", "/dev/zero"],
+        &[],
+        std::time::Duration::from_secs(10),
+    );
+
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(
+        message.contains("--api.app-key-file") && message.contains("larger than 4 KiB"),
+        "{message}"
+    );
+}
