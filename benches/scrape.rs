@@ -20,6 +20,7 @@ use proxy911_exporter::exposition::{Family, Rendered};
 use proxy911_exporter::metrics::SelfMetrics;
 use proxy911_exporter::scrape::{Format, Scraper};
 use proxy911_exporter::upstream::api::IpType;
+use proxy911_exporter::upstream::decode::ApiTime;
 use proxy911_exporter::upstream::model::{
     Account, DailyFlow, Package, PackageSummary, StaticIp, StaticIpRegion,
 };
@@ -37,30 +38,30 @@ fn snapshots(n: usize) -> Snapshots {
     let countries = ["US", "GB", "DE", "JP", "SG", "BR"];
     let accounts = (0..n)
         .map(|i| Account {
-            id: 1000 + i as i64,
-            username: format!("user{i:05}"),
-            created_at: "2026-01-02 03:04:05".into(),
-            remark: format!("fleet {} \"eu\" 生产", i % 17),
-            product_type: [9, 11, 14, 25][i % 4],
-            usage_flow: (i * 7919 % 10_000_000) as f64,
-            limit_flow: [0.0, 50.0, 100.0, 500.0][i % 4],
-            status: i64::from(i % 20 != 0),
+            id: Some(1000 + i as i64),
+            username: Some(format!("user{i:05}")),
+            created_at: ApiTime::parse("2026-01-02 03:04:05"),
+            remark: Some(format!("fleet {} \"eu\" 生产", i % 17)),
+            product_type: Some([9, 11, 14, 25][i % 4]),
+            usage_flow: Some((i * 7919 % 10_000_000) as f64),
+            limit_flow: Some([0.0, 50.0, 100.0, 500.0][i % 4]),
+            enabled: Some(i % 20 != 0),
         })
         .collect();
     let packages = (0..n / 10 + 8)
         .map(|i| Package {
-            id: 5000 + i as i64,
-            created_at: "2026-01-01 00:00:00".into(),
-            expired_at: "2027-01-01 00:00:00".into(),
-            product_type: [9, 12, 14, 25][i % 4],
-            trade_no: format!("2026{:020}", i),
+            id: Some(5000 + i as i64),
+            created_at: ApiTime::parse("2026-01-01 00:00:00"),
+            expired_at: ApiTime::parse("2027-01-01 00:00:00"),
+            product_type: Some([9, 12, 14, 25][i % 4]),
+            trade_no: Some(format!("2026{:020}", i)),
         })
         .collect();
     let summary = PackageSummary {
-        total: 1e9,
-        total_count: 5.0,
-        effective: 5e8,
-        effective_count: 3.0,
+        total: Some(1e9),
+        total_count: Some(5.0),
+        effective: Some(5e8),
+        effective_count: Some(3.0),
         ..Default::default()
     };
     let ips = (0..(n / 5).max(120))
@@ -75,8 +76,8 @@ fn snapshots(n: usize) -> Snapshots {
     let regions = countries
         .iter()
         .map(|c| StaticIpRegion {
-            code: c.to_string(),
-            number: 100.0,
+            code: Some(c.to_string()),
+            number: Some(100.0),
         })
         .collect::<Vec<_>>();
     Snapshots {
@@ -95,8 +96,8 @@ fn snapshots(n: usize) -> Snapshots {
         traffic: traffic::Snapshot {
             days: (1..=7)
                 .map(|d| DailyFlow {
-                    day: format!("2026-11-{d:02}"),
-                    flow: 1e7,
+                    day: Some(format!("2026-11-{d:02}")),
+                    flow: Some(1e7),
                 })
                 .collect(),
         },

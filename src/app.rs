@@ -10,9 +10,8 @@ use std::sync::Arc;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 
-use crate::cache::CachePolicy;
 use crate::collector::{self, RenderContext};
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Upstream};
 use crate::http::admin::AdminState;
 use crate::http::{self, MetricsState};
 use crate::metrics::SelfMetrics;
@@ -57,87 +56,82 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    pub async fn build(mut config: Config) -> Result<App, AppError> {
-        let mut simulator = None;
-        let mut demo_admin_token = None;
-        if config.demo {
-            let sim = Simulator::new(SimulatorOptions::default());
-            let addr = sim
-                .clone()
-                .spawn(SocketAddr::from(([127, 0, 0, 1], 0)))
-                .await
-                .map_err(AppError::Demo)?;
-            config.api_url = format!("http://{addr}")
-                .parse()
-                .expect("a loopback URL is valid");
-            config.app_key = Some(SecretString::from(sim.app_key().to_string()));
-            if config.admin_token.is_none() {
-                let token = SecretString::from(random_token());
-                config.admin_token = Some(token.clone());
-                demo_admin_token = Some(token);
+    pub async fn build(config: Config) -> Result<App, AppError> {
+        let (simulator, url, app_key) = match config.api.upstream {
+            Upstream::Demo => {
+                let sim = Simulator::new(SimulatorOptions::default());
+                let addr = sim
+                    .clone()
+                    .spawn(SocketAddr::from(([127, 0, 0, 1], 0)))
+                    .await
+                    .map_err(AppError::Demo)?;
+                let url = format!("http://{addr}")
+                    .parse()
+                    .expect("a loopback URL is valid");
+                let key = SecretString::from(sim.app_key().to_string());
+                (Some(sim), url, key)
             }
-            simulator = Some(sim);
-        } else {
-            warn_if_cleartext(&config.api_url);
-        }
-        let app_key = config
-            .app_key
-            .clone()
-            .ok_or(AppError::Config(ConfigError::MissingAppKey))?;
+            Upstream::Api { url, app_key } => {
+                warn_if_cleartext(&url);
+                (None, url, app_key)
+            }
+        };
 
         let metrics = Arc::new(SelfMetrics::new());
         let client = Client::new(
             ClientOptions {
-                timeout: config.api_timeout,
-                rate_limit: config.api_rate_limit,
-                rate_burst: config.api_rate_burst,
-                ..ClientOptions::new(config.api_url.clone(), app_key)
+                timeout: config.api.timeout,
+                rate_limit: config.api.rate_limit,
+                rate_burst: config.api.rate_burst,
+                ..ClientOptions::new(url, app_key)
             },
             metrics.upstream().clone(),
         )?;
         let collectors = collector::all(
             &client,
             RenderContext {
-                timezone: config.api_timezone,
+                timezone: config.api.timezone,
             },
         );
-        let scraper = Arc::new(Scraper::new(
-            collectors,
-            CachePolicy {
-                ttl: config.cache_ttl,
-                max_stale: config.cache_max_stale,
-            },
-            metrics,
-        ));
+        let scraper = Arc::new(Scraper::new(collectors, config.cache, metrics));
 
-        let listener = TcpListener::bind(config.listen_address)
+        let web = config.web;
+        let listener = TcpListener::bind(web.listen_address)
             .await
             .map_err(|source| AppError::Bind {
-                addr: config.listen_address,
+                addr: web.listen_address,
                 source,
             })?;
-        let admin_router = config.admin_token.clone().map(|token| {
-            http::admin::router(AdminState {
-                client: client.clone(),
-                scraper: scraper.clone(),
-                token,
-            })
-        });
-        let (on_metrics_listener, admin) = match (admin_router, config.admin_listen_address) {
-            (Some(router), Some(addr)) => {
-                let listener = TcpListener::bind(addr)
-                    .await
-                    .map_err(|source| AppError::Bind { addr, source })?;
-                (None, Some((listener, http::admin_only(router))))
+        let demo_admin_token = config
+            .admin
+            .as_ref()
+            .filter(|admin| admin.generated)
+            .map(|admin| admin.token.clone());
+        let (on_metrics_listener, admin) = match config.admin {
+            None => (None, None),
+            Some(admin) => {
+                let router = http::admin::router(AdminState {
+                    client: client.clone(),
+                    scraper: scraper.clone(),
+                    token: admin.token,
+                });
+                match admin.listen_address {
+                    None => (Some(router), None),
+                    Some(addr) => {
+                        let listener = TcpListener::bind(addr)
+                            .await
+                            .map_err(|source| AppError::Bind { addr, source })?;
+                        (None, Some((listener, http::admin_only(router))))
+                    }
+                }
             }
-            (router, _) => (router, None),
         };
         let ready = Arc::new(AtomicBool::new(false));
         let router = http::router(
             MetricsState {
                 scraper: scraper.clone(),
-                telemetry_path: config.telemetry_path.clone(),
-                scrape_timeout_offset: config.scrape_timeout_offset,
+                telemetry_path: web.telemetry_path,
+                scrape_timeout_offset: web.scrape_timeout_offset,
                 ready: ready.clone(),
             },
             on_metrics_listener,
@@ -251,22 +245,4 @@ fn warn_if_cleartext(api_url: &reqwest::Url) {
             "--api.url is plain http to a host that is not loopback: the app_key travels in clear to {host}; use https://"
         );
     }
-}
-
-/// 128 random bits as hex, from std's randomly seeded hasher keys (no extra dependency).
-fn random_token() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    (0..2)
-        .map(|i| {
-            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-            hasher.write_u64(i);
-            hasher.write_u128(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_nanos())
-                    .unwrap_or_default(),
-            );
-            format!("{:016x}", hasher.finish())
-        })
-        .collect()
 }

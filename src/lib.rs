@@ -32,6 +32,7 @@
 
 pub mod app;
 pub mod cache;
+pub mod check;
 pub mod collector;
 pub mod config;
 pub mod exposition;

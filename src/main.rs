@@ -5,9 +5,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use proxy911_exporter::app::{shutdown_signal, App, AppError};
-use proxy911_exporter::config::{Cli, Command, Config, SimulateArgs};
+use proxy911_exporter::config::{
+    ApiConfig, CheckArgs, Cli, Command, Config, OutputFormat, SimulateArgs, Upstream,
+};
+use proxy911_exporter::metrics::UpstreamMetrics;
 use proxy911_exporter::simulator::{faults, Simulator, SimulatorOptions};
 use proxy911_exporter::telemetry;
+use proxy911_exporter::upstream::{Client, ClientOptions};
 use secrecy::ExposeSecret;
 
 fn main() -> ExitCode {
@@ -25,6 +29,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Simulate(args)) => runtime.block_on(simulate(args)),
+        Some(Command::Check(args)) => runtime.block_on(check(args)),
         None => {
             let config = match Config::from_args(cli.exporter, |name| std::env::var(name).ok()) {
                 Ok(config) => config,
@@ -50,7 +55,7 @@ fn limit_malloc_arenas() {
 }
 
 async fn serve(config: Config) -> ExitCode {
-    telemetry::init(config.log_format, &config.log_level);
+    telemetry::init(config.log.format, &config.log.level);
     let app = match App::build(config).await {
         Ok(app) => app,
         Err(AppError::Config(e)) => {
@@ -79,6 +84,42 @@ async fn serve(config: Config) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `check`: one call per endpoint, the report on stdout; exit 0 when every endpoint answered,
+/// 1 when one did not, 2 for a configuration error. No log output: the report says it all.
+async fn check(args: CheckArgs) -> ExitCode {
+    let api = match ApiConfig::from_args(args.api, |name| std::env::var(name).ok(), false) {
+        Ok(api) => api,
+        Err(e) => {
+            eprintln!("proxy911-exporter check: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let Upstream::Api { url, app_key } = api.upstream else {
+        unreachable!("check never runs in demo mode");
+    };
+    let client = match Client::new(
+        ClientOptions {
+            timeout: api.timeout,
+            rate_limit: api.rate_limit,
+            rate_burst: api.rate_burst,
+            ..ClientOptions::new(url, app_key)
+        },
+        UpstreamMetrics::default(),
+    ) {
+        Ok(client) => client,
+        Err(e) => {
+            eprintln!("proxy911-exporter check: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = proxy911_exporter::check::run(&client).await;
+    match args.output {
+        OutputFormat::Text => print!("{}", report.to_text()),
+        OutputFormat::Json => println!("{}", report.to_json()),
+    }
+    ExitCode::from(report.exit_code())
 }
 
 async fn simulate(args: SimulateArgs) -> ExitCode {

@@ -1,5 +1,7 @@
 //! Logging set-up: `tracing` to stderr, as text or JSON, filtered by `--log.level`.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::{fmt, EnvFilter};
 
 use crate::config::LogFormat;
@@ -8,7 +10,12 @@ use crate::config::LogFormat;
 /// tests and the demo can share the one start-up path.
 pub fn init(format: LogFormat, level: &str) {
     let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour only on a terminal: a log collected from a pipe or a file holds no escape sequence
+    // of ours (nor, escaped by `upstream::sanitize`, of the upstream's).
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::{exporter_at, http, simulator, value, ADMIN_TOKEN, APP_KEY};
+use proxy911_exporter::config::AdminConfig;
 use proxy911_exporter::upstream::Endpoint;
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -21,7 +22,7 @@ fn ok() -> ResponseTemplate {
 /// An exporter with the admin API on its metrics listener, against `upstream`.
 async fn admin_exporter(upstream: &str) -> SocketAddr {
     exporter_at(upstream, |c| {
-        c.admin_token = Some(SecretString::from(ADMIN_TOKEN))
+        c.admin = Some(AdminConfig::new(SecretString::from(ADMIN_TOKEN)))
     })
     .await
     .0
@@ -427,8 +428,8 @@ async fn upstream_refusals_map_to_clear_statuses() {
         .mount(&server)
         .await;
     let addr = exporter_at(&server.uri(), |c| {
-        c.admin_token = Some(SecretString::from(ADMIN_TOKEN));
-        c.api_timeout = Duration::from_millis(500);
+        c.admin = Some(AdminConfig::new(SecretString::from(ADMIN_TOKEN)));
+        c.api.timeout = Duration::from_millis(500);
     })
     .await
     .0;
@@ -540,8 +541,10 @@ async fn without_a_token_every_admin_path_is_404() {
 async fn a_separate_admin_listener_takes_admin_off_the_metrics_port() {
     let (_sim, url) = simulator(None).await;
     let (metrics, admin) = exporter_at(&url, |c| {
-        c.admin_token = Some(SecretString::from(ADMIN_TOKEN));
-        c.admin_listen_address = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+        c.admin = Some(AdminConfig {
+            listen_address: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            ..AdminConfig::new(SecretString::from(ADMIN_TOKEN))
+        });
     })
     .await;
     let admin = admin.expect("an admin listener");

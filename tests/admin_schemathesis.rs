@@ -4,13 +4,14 @@
 
 mod common;
 
+use proxy911_exporter::config::AdminConfig;
 use secrecy::SecretString;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_undocumented_answer_and_no_schema_violation() {
     let (_sim, url) = common::simulator(None).await;
     let (addr, _) = common::exporter_at(&url, |c| {
-        c.admin_token = Some(SecretString::from(common::ADMIN_TOKEN))
+        c.admin = Some(AdminConfig::new(SecretString::from(common::ADMIN_TOKEN)))
     })
     .await;
     let schemathesis = common::python().with_file_name("schemathesis");

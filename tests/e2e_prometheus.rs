@@ -75,7 +75,7 @@ async fn prometheus_answers_every_dashboard_query_and_the_near_limit_alert_reach
     std::fs::create_dir_all(dir.join("tsdb")).unwrap();
     std::fs::create_dir_all(dir.join("am")).unwrap();
     let (_sim, url) = common::simulator(None).await;
-    let (exporter, _) = common::exporter_at(&url, |c| c.cache_ttl = Duration::from_secs(1)).await;
+    let (exporter, _) = common::exporter_at(&url, |c| c.cache.ttl = Duration::from_secs(1)).await;
     let exporter = SocketAddr::from(([127, 0, 0, 1], exporter.port()));
     let (prometheus_port, alertmanager_port) = (common::free_port(), common::free_port());
 

@@ -227,7 +227,7 @@ async fn fifty_concurrent_scrapes_within_the_ttl_make_no_upstream_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_older_than_the_ttl_is_refreshed_by_the_next_scrape() {
-    let exporter = exporter(|c| c.cache_ttl = Duration::from_millis(300)).await;
+    let exporter = exporter(|c| c.cache.ttl = Duration::from_millis(300)).await;
     exporter.scrape().await;
 
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -265,7 +265,7 @@ async fn a_slow_upstream_does_not_outlive_the_scrape_timeout() {
 
 /// Scrapes once healthy, then with `fault` on the account list, past the TTL.
 async fn failing_after_success(fault: &str) -> (TestExporter, String) {
-    let exporter = exporter(|c| c.cache_ttl = Duration::from_millis(100)).await;
+    let exporter = exporter(|c| c.cache.ttl = Duration::from_millis(100)).await;
     let healthy = exporter.scrape().await;
     assert_eq!(value(&healthy, "proxy911_up", &[]), Some(1.0));
     exporter
@@ -318,8 +318,8 @@ async fn an_upstream_failure_keeps_last_good_series_and_reports_itself() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn last_good_series_are_dropped_after_max_stale() {
     let exporter = exporter(|c| {
-        c.cache_ttl = Duration::from_millis(100);
-        c.cache_max_stale = Duration::from_millis(600);
+        c.cache.ttl = Duration::from_millis(100);
+        c.cache.max_stale = Duration::from_millis(600);
     })
     .await;
     exporter.scrape().await;
@@ -419,7 +419,7 @@ async fn gzip_is_served_when_accepted_and_holds_the_same_series() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_landing_page_and_health_endpoints_answer() {
-    let exporter = exporter(|c| c.telemetry_path = "/probe/metrics".into()).await;
+    let exporter = exporter(|c| c.web.telemetry_path = "/probe/metrics".into()).await;
     let get = |path: &str| exporter.http.get(exporter.url(path)).send();
 
     let landing = get("/").await.unwrap().text().await.unwrap();

@@ -5,11 +5,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{client, simulator, APP_KEY};
-use proxy911_exporter::simulator::Fault;
+use common::{client, http, simulator, APP_KEY};
+use proxy911_exporter::simulator::{drift, Fault};
 use proxy911_exporter::upstream::api::{IpType, NewAccount};
 use proxy911_exporter::upstream::{Client, ClientOptions, Endpoint, Outcome, UpstreamError};
 use secrecy::SecretString;
+use serde_json::{json, Map, Value};
 
 #[tokio::test]
 async fn the_seed_has_every_product_type_a_near_limit_account_and_a_shared_username() {
@@ -20,19 +21,26 @@ async fn the_seed_has_every_product_type_a_near_limit_account_and_a_shared_usern
 
     for product_type in [9, 11, 14, 25] {
         assert!(
-            accounts.iter().any(|a| a.product_type == product_type),
+            accounts
+                .iter()
+                .any(|a| a.product_type == Some(product_type)),
             "{product_type}"
         );
     }
-    assert!(accounts
+    assert!(accounts.iter().any(|a| {
+        let (used, limit) = (a.usage_flow.unwrap(), a.limit_flow.unwrap());
+        limit > 0.0 && used / (limit * 1024.0 * 1024.0) > 0.9
+    }));
+    let shared: Vec<_> = accounts
         .iter()
-        .any(|a| a.limit_flow > 0.0 && a.usage_flow / (a.limit_flow * 1024.0 * 1024.0) > 0.9));
-    let shared: Vec<_> = accounts.iter().filter(|a| a.username == "shared").collect();
+        .filter(|a| a.username.as_deref() == Some("shared"))
+        .collect();
     assert_eq!(shared.len(), 2);
     assert_ne!(shared[0].product_type, shared[1].product_type);
-    assert!(accounts
-        .iter()
-        .any(|a| a.remark.contains('"') && a.remark.contains('\\') && a.remark.contains("生产")));
+    assert!(accounts.iter().any(|a| {
+        let remark = a.remark.as_deref().unwrap_or_default();
+        remark.contains('"') && remark.contains('\\') && remark.contains("生产")
+    }));
 }
 
 #[tokio::test]
@@ -40,7 +48,7 @@ async fn the_seed_has_packages_near_expiry_and_static_ips_in_several_countries()
     let (_sim, url) = simulator(None).await;
     let (client, _) = client(&url);
 
-    let summary = client.package_summary(9).await.unwrap();
+    let summary = client.package_summary(9).await.unwrap().value;
     let packages = client.list_packages().await.unwrap().items;
     let ips = client.list_static_ips().await.unwrap().items;
     let regions = client
@@ -51,10 +59,10 @@ async fn the_seed_has_packages_near_expiry_and_static_ips_in_several_countries()
     let days = client.daily_traffic().await.unwrap().items;
 
     assert!(
-        summary.temporary_count >= 1.0,
+        summary.temporary_count >= Some(1.0),
         "a package expires within 7 days"
     );
-    assert!(packages.iter().any(|p| p.product_type == 12));
+    assert!(packages.iter().any(|p| p.product_type == Some(12)));
     let mut countries: Vec<_> = ips
         .iter()
         .filter_map(|ip| ip.country_code.clone())
@@ -74,7 +82,7 @@ async fn accounts_round_trip_through_add_disable_and_delete() {
     let find = |accounts: &[proxy911_exporter::upstream::model::Account]| {
         accounts
             .iter()
-            .find(|a| a.username == "roundtrip1")
+            .find(|a| a.username.as_deref() == Some("roundtrip1"))
             .cloned()
     };
 
@@ -91,8 +99,8 @@ async fn accounts_round_trip_through_add_disable_and_delete() {
         .unwrap();
     let added = find(&client.list_accounts().await.unwrap().items).expect("listed after add");
     assert_eq!(
-        (added.product_type, added.status, added.remark.as_str()),
-        (11, 1, "新账号")
+        (added.product_type, added.enabled, added.remark.as_deref()),
+        (Some(11), Some(true), Some("新账号"))
     );
 
     client
@@ -102,8 +110,8 @@ async fn accounts_round_trip_through_add_disable_and_delete() {
     assert_eq!(
         find(&client.list_accounts().await.unwrap().items)
             .unwrap()
-            .status,
-        0
+            .enabled,
+        Some(false)
     );
 
     client
@@ -118,8 +126,12 @@ async fn accounts_round_trip_through_add_disable_and_delete() {
         .unwrap();
     let changed = find(&client.list_accounts().await.unwrap().items).unwrap();
     assert_eq!(
-        (changed.status, changed.limit_flow, changed.remark.as_str()),
-        (1, 42.0, "renamed")
+        (
+            changed.enabled,
+            changed.limit_flow,
+            changed.remark.as_deref()
+        ),
+        (Some(true), Some(42.0), Some("renamed"))
     );
     assert!(sim.passwords().contains(&"Other456".to_string()));
 
@@ -298,4 +310,402 @@ async fn the_simulate_subcommand_rejects_a_bad_fault_with_exit_code_2() {
 
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--fault"));
+}
+
+// ---- schema drift: the raw JSON answers, read without the client's decoder ----
+
+/// Every read endpoint, with the answer shape the `schema-drift` fault bends on it.
+const DRIFTING: [(Endpoint, drift::Answer); 6] = [
+    (Endpoint::AccountList, drift::Answer::Accounts),
+    (Endpoint::PackageSummary, drift::Answer::PackageSummary),
+    (Endpoint::PackageList, drift::Answer::Packages),
+    (Endpoint::StaticIpRegions, drift::Answer::StaticIpRegions),
+    (Endpoint::StaticIpList, drift::Answer::StaticIps),
+    (Endpoint::TrafficDaily, drift::Answer::Traffic),
+];
+
+/// Fields whose value grows with time between two requests: compared by type only.
+const GROWING: [&str; 8] = [
+    "usage_flow",
+    "flow",
+    "used",
+    "effective",
+    "effective_used",
+    "temporary",
+    "expired",
+    "total",
+];
+
+/// `GET` of a read endpoint of the simulator with [`APP_KEY`]; returns the answer's `data`.
+async fn raw_data(url: &str, endpoint: Endpoint, query: &[(&str, String)]) -> Value {
+    let response = http()
+        .get(format!("{url}{}", endpoint.path()))
+        .query(&[("app_key", APP_KEY)])
+        .query(query)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{endpoint:?}");
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        matches!(body["code"].as_i64(), Some(0 | 200)),
+        "{endpoint:?}: {body}"
+    );
+    body["data"].clone()
+}
+
+/// Every answer of a read endpoint: each page of the paginated lists (pages small enough that
+/// there are several), one per `isp` for regions, one per `product_type` for the summary.
+async fn raw_pages(url: &str, endpoint: Endpoint) -> Vec<Value> {
+    let asked = |name: &str, value: &str| vec![(name.to_string(), value.to_string())];
+    let queries: Vec<Vec<(String, String)>> = match endpoint {
+        Endpoint::PackageList | Endpoint::StaticIpList => {
+            let size = if endpoint == Endpoint::PackageList {
+                3
+            } else {
+                25
+            };
+            let mut pages = Vec::new();
+            for number in 1.. {
+                let data = raw_data(
+                    url,
+                    endpoint,
+                    &[("page", number.to_string()), ("size", size.to_string())],
+                )
+                .await;
+                let total_pages = data["total_page"]
+                    .as_u64()
+                    .or_else(|| data["pagination"]["total_pages"].as_u64())
+                    .expect("a page count");
+                pages.push(data);
+                if number >= total_pages {
+                    break;
+                }
+            }
+            assert!(pages.len() > 1, "{endpoint:?} has several pages");
+            return pages;
+        }
+        Endpoint::StaticIpRegions => vec![asked("isp", "1"), asked("isp", "0")],
+        Endpoint::PackageSummary => vec![asked("product_type", "9"), asked("product_type", "12")],
+        _ => vec![Vec::new()],
+    };
+    let mut answers = Vec::new();
+    for query in queries {
+        let query: Vec<(&str, String)> =
+            query.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        answers.push(raw_data(url, endpoint, &query).await);
+    }
+    answers
+}
+
+/// The object items of one answer: the list's, or the summary object itself.
+fn object_items(answer: drift::Answer, data: &Value) -> Vec<&Map<String, Value>> {
+    if answer.is_list() {
+        data["list"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter_map(Value::as_object)
+            .collect()
+    } else {
+        vec![data.as_object().expect("an object")]
+    }
+}
+
+/// Asserts that `drifted` is the `clean` answer bent as `simulator::drift` documents.
+fn assert_drifted(answer: drift::Answer, clean: &Value, drifted: &Value) {
+    let extras = drift::extra_fields();
+    if answer.is_list() {
+        let (clean_list, drifted_list) = (
+            clean["list"].as_array().unwrap(),
+            drifted["list"].as_array().unwrap(),
+        );
+        assert_eq!(
+            drifted_list.len(),
+            clean_list.len() + drift::JUNK_ITEMS,
+            "{answer:?}"
+        );
+        assert_eq!(
+            drifted_list[clean_list.len()..],
+            drift::junk_items(),
+            "{answer:?}: the page ends with 4 items that are not objects"
+        );
+        assert!(drifted_list[clean_list.len()..]
+            .iter()
+            .all(|junk| !junk.is_object()));
+        let rest = |data: &Value| {
+            let mut data = data.as_object().unwrap().clone();
+            data.remove("list");
+            data
+        };
+        assert_eq!(
+            rest(drifted),
+            rest(clean),
+            "{answer:?}: pagination counts only real items"
+        );
+    }
+    let (clean_items, drifted_items) = (object_items(answer, clean), object_items(answer, drifted));
+    assert_eq!(drifted_items.len(), clean_items.len(), "{answer:?}");
+    for (clean_item, drifted_item) in clean_items.into_iter().zip(drifted_items) {
+        for (name, value) in &extras {
+            assert_eq!(drifted_item.get(name), Some(value), "{answer:?}: {name}");
+        }
+        let mut expected_keys: Vec<&String> = clean_item.keys().chain(extras.keys()).collect();
+        if answer == drift::Answer::StaticIps {
+            assert_eq!(drifted_item["country"], clean_item["country_code"]);
+            assert_eq!(drifted_item["country_code"], clean_item["country_code"]);
+            expected_keys.push(drifted_item.keys().find(|k| *k == "country").unwrap());
+        }
+        expected_keys.sort();
+        let mut keys: Vec<&String> = drifted_item.keys().collect();
+        keys.sort();
+        assert_eq!(keys, expected_keys, "{answer:?}");
+        for (name, value) in clean_item {
+            let drifted_value = &drifted_item[name];
+            if Some(name.as_str()) == answer.broken_field() {
+                assert!(value.is_string(), "{answer:?}: clean {name} is {value}");
+                let expected = match answer {
+                    drift::Answer::Packages => json!([value]),
+                    _ => json!({ "date": value }),
+                };
+                assert_eq!(drifted_value, &expected, "{answer:?}: {name}");
+            } else if GROWING.contains(&name.as_str()) && value.is_number() {
+                assert!(drifted_value.is_number(), "{answer:?}: {name}");
+            } else {
+                assert_eq!(drifted_value, value, "{answer:?}: {name}");
+            }
+        }
+    }
+}
+
+/// Asserts that an answer shows no drift: no extra field, no item that is not an object, the
+/// broken field (if any) a string.
+fn assert_clean(answer: drift::Answer, data: &Value) {
+    if answer.is_list() {
+        assert!(
+            data["list"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(Value::is_object),
+            "{answer:?}: {data}"
+        );
+    }
+    for item in object_items(answer, data) {
+        assert!(
+            item.keys().all(|k| !k.starts_with("x_") && k != "country"),
+            "{answer:?}: {item:?}"
+        );
+        if let Some(name) = answer.broken_field() {
+            assert!(item[name].is_string(), "{answer:?}: {item:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn with_schema_drift_every_read_answer_gains_extra_fields_a_wrong_typed_field_and_four_non_objects_a_page(
+) {
+    let (sim, url) = simulator(None).await;
+    let mut clean = Vec::new();
+    for (endpoint, _) in DRIFTING {
+        clean.push(raw_pages(&url, endpoint).await);
+    }
+
+    sim.set_fault("*", Fault::parse("schema-drift").unwrap());
+
+    for ((endpoint, answer), clean_pages) in DRIFTING.into_iter().zip(clean) {
+        let drifted_pages = raw_pages(&url, endpoint).await;
+        assert_eq!(drifted_pages.len(), clean_pages.len(), "{endpoint:?}");
+        for (clean_page, drifted_page) in clean_pages.iter().zip(&drifted_pages) {
+            assert_drifted(answer, clean_page, drifted_page);
+        }
+    }
+}
+
+#[tokio::test]
+async fn under_schema_drift_pagination_totals_count_only_the_real_items_and_every_real_item_is_there(
+) {
+    let (sim, url) = simulator(None).await;
+    sim.set_fault("*", Fault::parse("drift").unwrap());
+
+    for (endpoint, answer, total_of) in [
+        (
+            Endpoint::PackageList,
+            drift::Answer::Packages,
+            (|data: &Value| data["total_count"].as_u64()) as fn(&Value) -> Option<u64>,
+        ),
+        (Endpoint::StaticIpList, drift::Answer::StaticIps, |data| {
+            data["pagination"]["total"].as_u64()
+        }),
+    ] {
+        let pages = raw_pages(&url, endpoint).await;
+        let real: usize = pages.iter().map(|p| object_items(answer, p).len()).sum();
+        let listed: usize = pages
+            .iter()
+            .map(|p| p["list"].as_array().unwrap().len())
+            .sum();
+        let (packages, ips) = sim.with_world(|w| (w.packages.len(), w.static_ips.len()));
+        let in_world = if endpoint == Endpoint::PackageList {
+            packages
+        } else {
+            ips
+        };
+
+        assert_eq!(real, in_world, "{endpoint:?}");
+        assert_eq!(
+            listed,
+            real + drift::JUNK_ITEMS * pages.len(),
+            "{endpoint:?}"
+        );
+        for page in &pages {
+            assert_eq!(total_of(page), Some(in_world as u64), "{endpoint:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_wrong_typed_field_is_created_at_for_accounts_trade_no_for_packages_and_expired_at_for_static_ips(
+) {
+    let (sim, url) = simulator(None).await;
+    sim.set_fault("*", Fault::parse("schema-drift").unwrap());
+
+    let accounts = raw_data(&url, Endpoint::AccountList, &[]).await;
+    let packages = raw_data(&url, Endpoint::PackageList, &[]).await;
+    let ips = raw_data(&url, Endpoint::StaticIpList, &[]).await;
+
+    assert_eq!(drift::Answer::Accounts.broken_field(), Some("created_at"));
+    assert_eq!(drift::Answer::Packages.broken_field(), Some("trade_no"));
+    assert_eq!(drift::Answer::StaticIps.broken_field(), Some("expired_at"));
+    for answer in [
+        drift::Answer::PackageSummary,
+        drift::Answer::StaticIpRegions,
+        drift::Answer::Traffic,
+    ] {
+        assert_eq!(answer.broken_field(), None, "{answer:?} gains extras only");
+    }
+    for item in object_items(drift::Answer::Accounts, &accounts) {
+        assert!(item["created_at"]["date"].is_string(), "{item:?}");
+        assert!(item["username"].is_string() && item["status"].is_number());
+    }
+    for item in object_items(drift::Answer::Packages, &packages) {
+        assert!(item["trade_no"][0].is_string(), "{item:?}");
+        assert!(item["expired_at"].is_string() && item["id"].is_number());
+    }
+    for item in object_items(drift::Answer::StaticIps, &ips) {
+        assert!(item["expired_at"]["date"].is_string(), "{item:?}");
+        assert!(item["country"].is_string());
+        assert_eq!(item["country"], item["country_code"]);
+    }
+}
+
+#[tokio::test]
+async fn without_schema_drift_every_read_answer_is_clean() {
+    let (sim, url) = simulator(None).await;
+    // A latency alone does not bend anything.
+    sim.set_fault("*", Fault::parse("latency:1ms").unwrap());
+
+    for (endpoint, answer) in DRIFTING {
+        for data in raw_pages(&url, endpoint).await {
+            assert_clean(answer, &data);
+        }
+    }
+}
+
+#[tokio::test]
+async fn schema_drift_set_at_run_time_bends_only_its_endpoint_and_goes_away_when_faults_are_cleared(
+) {
+    let (_sim, url) = simulator(None).await;
+    let web = http();
+    let faults = format!("{url}/_simulator/faults");
+
+    let set = web
+        .post(&faults)
+        .json(&json!({"endpoint": Endpoint::AccountList.path(), "fault": "latency:10ms+schema-drift"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 204);
+    let accounts = raw_data(&url, Endpoint::AccountList, &[]).await;
+    let ips = raw_data(&url, Endpoint::StaticIpList, &[]).await;
+    assert_eq!(
+        accounts["list"].as_array().unwrap()[..].last(),
+        drift::junk_items().last()
+    );
+    assert!(object_items(drift::Answer::Accounts, &accounts)
+        .iter()
+        .all(|item| item["x_obj"] == json!({"a": 1}) && item["created_at"].is_object()));
+    assert_clean(drift::Answer::StaticIps, &ips);
+
+    let cleared = web.delete(&faults).send().await.unwrap();
+    assert_eq!(cleared.status(), 204);
+    assert_clean(
+        drift::Answer::Accounts,
+        &raw_data(&url, Endpoint::AccountList, &[]).await,
+    );
+}
+
+#[tokio::test]
+async fn a_failure_joined_with_schema_drift_still_replaces_the_answer() {
+    let (sim, url) = simulator(None).await;
+    let (client, _) = client(&url);
+    sim.set_fault(
+        Endpoint::TrafficDaily.path(),
+        Fault::parse("schema-drift+code156").unwrap(),
+    );
+
+    let error = client.daily_traffic().await.unwrap_err();
+
+    assert!(
+        matches!(error, UpstreamError::NotRealNameAuthenticated { .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_simulate_subcommand_takes_schema_drift_for_every_endpoint_from_its_fault_flag() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"))
+        .args([
+            "simulate",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--app-key",
+            APP_KEY,
+        ])
+        .args(["--fault", "*=schema-drift"])
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let web = http();
+    let mut answered = false;
+    for _ in 0..100 {
+        if web.get(&url).send().await.is_ok() {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(answered, "the simulator answers");
+
+    for (endpoint, answer) in DRIFTING {
+        let data = raw_pages(&url, endpoint).await.remove(0);
+        let items = object_items(answer, &data);
+        assert!(!items.is_empty(), "{endpoint:?}");
+        assert!(items.iter().all(|item| item["x_null"].is_null()
+            && item.contains_key("x_null")
+            && item["x_bool"] == json!(true)));
+        if answer.is_list() {
+            assert!(data["list"]
+                .as_array()
+                .unwrap()
+                .ends_with(&drift::junk_items()));
+        }
+    }
+    child.kill().await.unwrap();
 }

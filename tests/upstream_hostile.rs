@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{exporter_at, http, samples, scrape_text, ADMIN_TOKEN, APP_KEY};
+use proxy911_exporter::config::AdminConfig;
 use proxy911_exporter::upstream::client::install_crypto_provider;
 use proxy911_exporter::upstream::Endpoint;
 use secrecy::SecretString;
@@ -260,7 +261,7 @@ async fn every_3xx_to_a_management_post_is_a_502_and_sends_the_thief_nothing() {
                 .await;
         }
         let (addr, _) = exporter_at(&upstream.uri(), |c| {
-            c.admin_token = Some(SecretString::from(ADMIN_TOKEN))
+            c.admin = Some(AdminConfig::new(SecretString::from(ADMIN_TOKEN)))
         })
         .await;
 

@@ -1,6 +1,6 @@
-//! Fault injection for the simulator: per endpoint (or `*` for all), an optional added latency
-//! and an optional failure, set at start (`--fault ENDPOINT=FAULT`) or at run time
-//! (`POST /_simulator/faults`).
+//! Fault injection for the simulator: per endpoint (or `*` for all), an optional added latency,
+//! an optional failure and optional schema drift, set at start (`--fault ENDPOINT=FAULT`) or at
+//! run time (`POST /_simulator/faults`).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -27,19 +27,24 @@ pub enum Failure {
 pub struct Fault {
     pub latency: Option<Duration>,
     pub failure: Option<Failure>,
+    /// `schema-drift`: a successful answer keeps its data but changes shape (extra fields of
+    /// every JSON type, one known field of an unreadable type, items that are not objects at
+    /// the end of every page); see [`super::drift`]. A failure, when also set, wins.
+    pub schema_drift: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FaultParseError {
     #[error("expected ENDPOINT=FAULT, e.g. /api-gate-way/whitelist-account/list=http500 or *=latency:200ms")]
     MissingEndpoint,
-    #[error("unknown fault {0:?}: expected latency:DURATION, http500, http429, malformed, code3, code156 or none")]
+    #[error("unknown fault {0:?}: expected latency:DURATION, http500, http429, malformed, code3, code156, schema-drift or none")]
     UnknownFault(String),
 }
 
 impl Fault {
-    /// Parses `latency:200ms`, `http500`, `http429`, `malformed`, `code3`, `code156`, `none`, or
-    /// several of them joined by `+` (e.g. `latency:1s+http500`).
+    /// Parses `latency:200ms`, `http500`, `http429`, `malformed`, `code3`, `code156`,
+    /// `schema-drift` (or `drift`), `none`, or several of them joined by `+` (e.g.
+    /// `latency:1s+http500`, `latency:10ms+schema-drift`).
     pub fn parse(spec: &str) -> Result<Fault, FaultParseError> {
         let mut fault = Fault::default();
         for part in spec.split('+').map(str::trim) {
@@ -51,6 +56,7 @@ impl Fault {
                 "malformed" | "malformed_json" => fault.failure = Some(Failure::MalformedJson),
                 "code3" => fault.failure = Some(Failure::Code3),
                 "code156" => fault.failure = Some(Failure::Code156),
+                "schema-drift" | "schema_drift" | "drift" => fault.schema_drift = true,
                 other => {
                     let duration = other.strip_prefix("latency:").ok_or_else(unknown)?;
                     fault.latency =
@@ -117,7 +123,8 @@ mod tests {
             Fault::parse("latency:8s+http500").unwrap(),
             Fault {
                 latency: Some(Duration::from_secs(8)),
-                failure: Some(Failure::Http500)
+                failure: Some(Failure::Http500),
+                schema_drift: false,
             }
         );
         assert_eq!(
@@ -129,6 +136,32 @@ mod tests {
         let (target, fault) = parse_assignment("*=malformed").unwrap();
         assert_eq!(target, "*");
         assert_eq!(fault.failure, Some(Failure::MalformedJson));
+    }
+
+    #[test]
+    fn schema_drift_parses_alone_with_its_short_name_and_after_a_latency() {
+        let drift = Fault {
+            schema_drift: true,
+            ..Fault::default()
+        };
+        assert_eq!(Fault::parse("schema-drift").unwrap(), drift);
+        assert_eq!(Fault::parse("drift").unwrap(), drift);
+        assert_eq!(Fault::parse("Schema-Drift").unwrap(), drift);
+        assert_eq!(
+            Fault::parse("latency:10ms+schema-drift").unwrap(),
+            Fault {
+                latency: Some(Duration::from_millis(10)),
+                ..drift
+            }
+        );
+        let (target, fault) = parse_assignment("*=schema-drift").unwrap();
+        assert_eq!((target.as_str(), fault), ("*", drift));
+        let (target, fault) =
+            parse_assignment("/api-gate-way/ip/get-static-ip=drift+latency:1s").unwrap();
+        assert_eq!(target, "/api-gate-way/ip/get-static-ip");
+        assert_eq!(fault.latency, Some(Duration::from_secs(1)));
+        assert!(fault.schema_drift);
+        assert!(Fault::parse("schema-drift-please").is_err());
     }
 
     #[test]

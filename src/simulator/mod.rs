@@ -7,6 +7,7 @@
 //!
 //! - [`state`]: the world and its operations.  - [`seed`]: the starting world.
 //! - [`faults`]: fault specs and the table.      - `routes`: the HTTP handlers.
+//! - [`drift`]: how the `schema-drift` fault bends a successful answer.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -18,6 +19,7 @@ use tokio::net::TcpListener;
 
 use crate::upstream::Endpoint;
 
+pub mod drift;
 pub mod faults;
 mod routes;
 pub mod seed;

@@ -12,6 +12,7 @@ use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
+use super::drift;
 use super::faults::{Failure, Fault, FaultRequest};
 use super::state::{format_time, Refusal, World};
 use super::{lock, Simulator};
@@ -199,8 +200,35 @@ async fn upstream(
     };
     drop(world);
     match answer {
-        Ok(data) => envelope(style, None, "操作成功", data),
+        Ok(mut data) => {
+            if fault.schema_drift {
+                if let Some(shape) = drift_shape(endpoint) {
+                    drift::apply(shape, &mut data);
+                }
+            }
+            envelope(style, None, "操作成功", data)
+        }
         Err(refused) => refusal(style, refused),
+    }
+}
+
+/// The answer shape the `schema-drift` fault bends for an endpoint: every read endpoint; the
+/// management writes, whose `data` is `null`, have none.
+fn drift_shape(endpoint: Endpoint) -> Option<drift::Answer> {
+    match endpoint {
+        Endpoint::AccountList => Some(drift::Answer::Accounts),
+        Endpoint::PackageSummary => Some(drift::Answer::PackageSummary),
+        Endpoint::PackageList => Some(drift::Answer::Packages),
+        Endpoint::StaticIpRegions => Some(drift::Answer::StaticIpRegions),
+        Endpoint::StaticIpList => Some(drift::Answer::StaticIps),
+        Endpoint::TrafficDaily => Some(drift::Answer::Traffic),
+        Endpoint::AccountAdd
+        | Endpoint::AccountDelete
+        | Endpoint::AccountEnable
+        | Endpoint::AccountDisable
+        | Endpoint::AccountChangePassword
+        | Endpoint::AccountChangeRemark
+        | Endpoint::AccountChangeLimit => None,
     }
 }
 

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use proxy911_exporter::app::App;
-use proxy911_exporter::config::{Config, LogFormat};
+use proxy911_exporter::cache::CachePolicy;
+use proxy911_exporter::config::{ApiConfig, Config, LogConfig, LogFormat, Upstream, WebConfig};
 use proxy911_exporter::metrics::UpstreamMetrics;
 use proxy911_exporter::simulator::{Simulator, SimulatorOptions};
 use proxy911_exporter::upstream::client::install_crypto_provider;
@@ -50,22 +51,30 @@ pub async fn simulator(accounts: Option<u32>) -> (Simulator, String) {
 /// A configuration pointing at `api_url` with [`APP_KEY`], on a free loopback port.
 pub fn config(api_url: &str) -> Config {
     Config {
-        listen_address: SocketAddr::from(([127, 0, 0, 1], 0)),
-        telemetry_path: "/metrics".into(),
-        scrape_timeout_offset: Duration::from_millis(500),
-        api_url: api_url.parse().unwrap(),
-        app_key: Some(SecretString::from(APP_KEY)),
-        api_timeout: Duration::from_secs(5),
-        api_rate_limit: 1000.0,
-        api_rate_burst: 1000,
-        api_timezone: chrono::FixedOffset::east_opt(8 * 3600).unwrap(),
-        cache_ttl: Duration::from_secs(60),
-        cache_max_stale: Duration::from_secs(900),
-        admin_listen_address: None,
-        admin_token: None,
-        demo: false,
-        log_format: LogFormat::Text,
-        log_level: "info".into(),
+        web: WebConfig {
+            listen_address: SocketAddr::from(([127, 0, 0, 1], 0)),
+            telemetry_path: "/metrics".into(),
+            scrape_timeout_offset: Duration::from_millis(500),
+        },
+        api: ApiConfig {
+            upstream: Upstream::Api {
+                url: api_url.parse().unwrap(),
+                app_key: SecretString::from(APP_KEY),
+            },
+            timeout: Duration::from_secs(5),
+            rate_limit: 1000.0,
+            rate_burst: 1000,
+            timezone: chrono::FixedOffset::east_opt(8 * 3600).unwrap(),
+        },
+        cache: CachePolicy {
+            ttl: Duration::from_secs(60),
+            max_stale: Duration::from_secs(900),
+        },
+        admin: None,
+        log: LogConfig {
+            format: LogFormat::Text,
+            level: "info".into(),
+        },
     }
 }
 

@@ -1,0 +1,219 @@
+//! `proxy911-exporter check` (SPEC §9): asks every endpoint the collectors use once (all pages,
+//! through the rate limit) and reports, per endpoint, whether it answered, how many items were
+//! read, skipped or had fields defaulted, and the names of fields the exporter does not know.
+//! The report is what a user pastes into a bug report when the API changes: it holds no secret
+//! (errors are redacted by the client) and no value from the answers, only counts and names.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::time::Instant;
+
+use crate::upstream::api::{IpType, Listed, Single};
+use crate::upstream::decode::Drift;
+use crate::upstream::{Client, Endpoint, UpstreamError};
+
+/// The whole report: `ok` when every endpoint answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub ok: bool,
+    pub endpoints: Vec<EndpointReport>,
+}
+
+/// One endpoint, all its calls together (both product types of the summary, both IP types of
+/// the regions).
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointReport {
+    pub endpoint: &'static str,
+    pub ok: bool,
+    /// Items decoded (for an object answer, 1 per call); skipped ones are not included.
+    pub items: u64,
+    pub skipped: u64,
+    /// JSON names of the fields defaulted at least once.
+    pub defaulted: Vec<&'static str>,
+    /// Names (never values) of fields the exporter does not read.
+    pub unknown_fields: Vec<String>,
+    pub latency_seconds: f64,
+    pub error: Option<String>,
+}
+
+/// What one call gave: items read and drift, or the error.
+type CallResult = Result<(u64, Drift), UpstreamError>;
+
+/// Asks every endpoint once, one call after the other (so latencies are the endpoint's own).
+pub async fn run(client: &Client) -> Report {
+    let mut rows: Vec<EndpointReport> = Vec::new();
+    let (took, result) = timed(client.list_accounts()).await;
+    add(&mut rows, Endpoint::AccountList, took, listed(result));
+    for product_type in crate::collector::packages::SUMMARY_PRODUCT_TYPES {
+        let (took, result) = timed(client.package_summary(product_type)).await;
+        add(&mut rows, Endpoint::PackageSummary, took, single(result));
+    }
+    let (took, result) = timed(client.list_packages()).await;
+    add(&mut rows, Endpoint::PackageList, took, listed(result));
+    for ip_type in IpType::ALL {
+        let (took, result) = timed(client.static_ip_regions(ip_type)).await;
+        add(&mut rows, Endpoint::StaticIpRegions, took, listed(result));
+    }
+    let (took, result) = timed(client.list_static_ips()).await;
+    add(&mut rows, Endpoint::StaticIpList, took, listed(result));
+    let (took, result) = timed(client.daily_traffic()).await;
+    add(&mut rows, Endpoint::TrafficDaily, took, listed(result));
+    Report {
+        ok: rows.iter().all(|e| e.ok),
+        endpoints: rows,
+    }
+}
+
+async fn timed<T>(call: impl std::future::Future<Output = T>) -> (Duration, T) {
+    let started = Instant::now();
+    let result = call.await;
+    (started.elapsed(), result)
+}
+
+fn listed<T>(result: Result<Listed<T>, UpstreamError>) -> CallResult {
+    result.map(|listed| (listed.items.len() as u64, listed.drift))
+}
+
+fn single<T>(result: Result<Single<T>, UpstreamError>) -> CallResult {
+    result.map(|single| (1, single.drift))
+}
+
+/// Folds one call into its endpoint's row.
+fn add(rows: &mut Vec<EndpointReport>, endpoint: Endpoint, took: Duration, result: CallResult) {
+    let label = endpoint.label();
+    let index = match rows.iter().position(|r| r.endpoint == label) {
+        Some(index) => index,
+        None => {
+            rows.push(EndpointReport {
+                endpoint: label,
+                ok: true,
+                items: 0,
+                skipped: 0,
+                defaulted: Vec::new(),
+                unknown_fields: Vec::new(),
+                latency_seconds: 0.0,
+                error: None,
+            });
+            rows.len() - 1
+        }
+    };
+    let row = &mut rows[index];
+    row.latency_seconds += took.as_secs_f64();
+    match result {
+        Ok((items, drift)) => {
+            row.items += items;
+            row.skipped += drift.skipped;
+            let defaulted: BTreeSet<_> = row
+                .defaulted
+                .iter()
+                .copied()
+                .chain(drift.defaulted.keys().copied())
+                .collect();
+            row.defaulted = defaulted.into_iter().collect();
+            let unknown: BTreeSet<_> = row
+                .unknown_fields
+                .drain(..)
+                .chain(drift.unknown_fields)
+                .collect();
+            row.unknown_fields = unknown.into_iter().collect();
+        }
+        Err(error) => {
+            row.ok = false;
+            row.error.get_or_insert_with(|| error.to_string());
+        }
+    }
+}
+
+impl Report {
+    /// The exit code of `check`: 0 when every endpoint answered, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        if self.ok {
+            0
+        } else {
+            1
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        // Serialising plain structs of strings and numbers cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// A table for people: one line per endpoint, then the verdict.
+    pub fn to_text(&self) -> String {
+        let list = |items: &[String]| {
+            if items.is_empty() {
+                "-".to_string()
+            } else {
+                items.join(",")
+            }
+        };
+        let mut rows = vec![[
+            "ENDPOINT".to_string(),
+            "OK".into(),
+            "ITEMS".into(),
+            "SKIPPED".into(),
+            "LATENCY".into(),
+            "DEFAULTED".into(),
+            "UNKNOWN FIELDS".into(),
+        ]];
+        for e in &self.endpoints {
+            let defaulted: Vec<String> = e.defaulted.iter().map(|s| s.to_string()).collect();
+            rows.push([
+                e.endpoint.to_string(),
+                if e.ok { "yes" } else { "NO" }.into(),
+                e.items.to_string(),
+                e.skipped.to_string(),
+                format!("{:.3}s", e.latency_seconds),
+                list(&defaulted),
+                list(&e.unknown_fields),
+            ]);
+        }
+        let widths: Vec<usize> = (0..7)
+            .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+            .collect();
+        let mut out = String::new();
+        for row in &rows {
+            let line: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .map(|(cell, width)| format!("{cell:<width$}"))
+                .collect();
+            let _ = writeln!(out, "{}", line.join("  ").trim_end());
+        }
+        for e in self.endpoints.iter().filter(|e| !e.ok) {
+            let _ = writeln!(
+                out,
+                "error: {}: {}",
+                e.endpoint,
+                e.error.as_deref().unwrap_or("failed")
+            );
+        }
+        let failed = self.endpoints.iter().filter(|e| !e.ok).count();
+        let drifting = self
+            .endpoints
+            .iter()
+            .filter(|e| e.skipped > 0 || !e.defaulted.is_empty())
+            .count();
+        let _ = match failed {
+            0 => writeln!(out, "ok: all {} endpoints answered", self.endpoints.len()),
+            n => writeln!(
+                out,
+                "FAILED: {n} of {} endpoints did not answer",
+                self.endpoints.len()
+            ),
+        };
+        if drifting > 0 {
+            let _ = writeln!(
+                out,
+                "drift: {drifting} endpoint(s) sent items or fields the exporter could not read \
+                 (skipped items are left out; defaulted fields show as `unknown` or leave their \
+                 sample out)"
+            );
+        }
+        out
+    }
+}

@@ -1,0 +1,84 @@
+//! Value parsers of the command line: each turns one flag's text into its value or a message
+//! that clap prints after the flag's name (exit code 2). None of them panics, whatever the input.
+
+use std::time::Duration;
+
+use chrono::FixedOffset;
+
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    humantime::parse_duration(value.trim())
+        .map_err(|e| format!("{e} (expected a duration such as 500ms, 10s, 5m or 1h)"))
+}
+
+pub fn parse_positive_duration(value: &str) -> Result<Duration, String> {
+    match parse_duration(value)? {
+        d if d.is_zero() => Err("must be greater than zero".into()),
+        d => Ok(d),
+    }
+}
+
+pub fn parse_rate(value: &str) -> Result<f64, String> {
+    match value.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 && rate <= 10_000.0 => Ok(rate),
+        _ => {
+            Err("expected a number of requests per second, greater than 0 and at most 10000".into())
+        }
+    }
+}
+
+pub fn parse_telemetry_path(value: &str) -> Result<String, String> {
+    let ok = value.starts_with('/')
+        && value.len() > 1
+        && !value.starts_with("/admin")
+        && !value.starts_with("/-/")
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-_.~".contains(c));
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err("expected a URL path such as /metrics (not /, /admin or /-/...)".into())
+    }
+}
+
+pub fn parse_api_url(value: &str) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(value).map_err(|e| e.to_string())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err("expected an http:// or https:// URL".into());
+    }
+    if url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
+        return Err("the URL must carry no query string or credentials".into());
+    }
+    Ok(url)
+}
+
+/// Parses `UTC`, `Z`, `+08:00`, `-0500` or `+8`.
+pub fn parse_timezone(value: &str) -> Result<FixedOffset, String> {
+    let err = || "expected a UTC offset such as +08:00, -05:00 or UTC".to_string();
+    let value = value.trim();
+    if value.eq_ignore_ascii_case("utc") || value == "Z" {
+        return Ok(FixedOffset::east_opt(0).expect("zero offset is valid"));
+    }
+    let (sign, rest) = match value.as_bytes().first() {
+        Some(b'+') => (1, &value[1..]),
+        Some(b'-') => (-1, &value[1..]),
+        _ => return Err(err()),
+    };
+    let (hours, minutes) = match rest.split_once(':') {
+        Some((h, m)) => (h, m),
+        None if rest.len() == 4 => rest.split_at(2),
+        None => (rest, "0"),
+    };
+    let hours: i32 = hours.parse().map_err(|_| err())?;
+    let minutes: i32 = minutes.parse().map_err(|_| err())?;
+    if !(0..=14).contains(&hours) || !(0..60).contains(&minutes) {
+        return Err(err());
+    }
+    FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60)).ok_or_else(err)
+}
+
+pub fn parse_log_level(value: &str) -> Result<String, String> {
+    tracing_subscriber::EnvFilter::try_new(value)
+        .map(|_| value.to_owned())
+        .map_err(|e| format!("{e} (expected error, warn, info, debug or trace)"))
+}
