@@ -14,11 +14,11 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use proxy911_exporter::cache::CachePolicy;
 use proxy911_exporter::collector::{
-    accounts, packages, static_ips, traffic, CollectorSpec, RenderContext,
+    accounts, packages, static_ips, traffic, CollectorId, CollectorSpec, RenderContext,
 };
-use proxy911_exporter::exposition::{Family, Rendered};
-use proxy911_exporter::metrics::SelfMetrics;
-use proxy911_exporter::scrape::{Format, Scraper};
+use proxy911_exporter::exposition::{Family, Format, Rendered};
+use proxy911_exporter::metrics::{self, SelfMetrics};
+use proxy911_exporter::scrape::{HealthMetrics, Scraper};
 use proxy911_exporter::upstream::api::IpType;
 use proxy911_exporter::upstream::decode::ApiTime;
 use proxy911_exporter::upstream::model::{
@@ -111,13 +111,13 @@ fn ctx() -> RenderContext {
 }
 
 /// Every collector's families, in collector order.
-fn families(s: &Snapshots) -> Vec<(&'static str, Vec<Family>)> {
+fn families(s: &Snapshots) -> Vec<(CollectorId, Vec<Family>)> {
     let ctx = ctx();
     vec![
-        (accounts::NAME, accounts::families(&s.accounts, &ctx)),
-        (packages::NAME, packages::families(&s.packages, &ctx)),
-        (static_ips::NAME, static_ips::families(&s.static_ips, &ctx)),
-        (traffic::NAME, traffic::families(&s.traffic, &ctx)),
+        (accounts::ID, accounts::families(&s.accounts, &ctx)),
+        (packages::ID, packages::families(&s.packages, &ctx)),
+        (static_ips::ID, static_ips::families(&s.static_ips, &ctx)),
+        (traffic::ID, traffic::families(&s.traffic, &ctx)),
     ]
 }
 
@@ -143,10 +143,10 @@ fn render(c: &mut Criterion) {
 fn warm_scraper(runtime: &tokio::runtime::Runtime, s: &Snapshots) -> Arc<Scraper> {
     let specs = families(s)
         .into_iter()
-        .map(|(name, families)| {
+        .map(|(id, families)| {
             let families = Arc::new(families);
             CollectorSpec {
-                name,
+                id,
                 fetch: Arc::new(move || {
                     let families = families.clone();
                     Box::pin(async move { Ok(families.as_ref().clone()) })
@@ -158,7 +158,10 @@ fn warm_scraper(runtime: &tokio::runtime::Runtime, s: &Snapshots) -> Arc<Scraper
         ttl: Duration::from_secs(3600),
         max_stale: Duration::from_secs(7200),
     };
-    let scraper = Arc::new(Scraper::new(specs, policy, Arc::new(SelfMetrics::new())));
+    let mut registry = metrics::registry();
+    let health = HealthMetrics::new(&mut registry);
+    let metrics = Arc::new(SelfMetrics::new(registry));
+    let scraper = Arc::new(Scraper::new(specs, policy, health, metrics));
     runtime.block_on(scraper.scrape(deadline(), Format::Text, false));
     scraper
 }

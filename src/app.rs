@@ -14,10 +14,10 @@ use crate::collector::{self, RenderContext};
 use crate::config::{Config, ConfigError, Upstream};
 use crate::http::admin::AdminState;
 use crate::http::{self, MetricsState};
-use crate::metrics::SelfMetrics;
-use crate::scrape::Scraper;
+use crate::metrics::{self, SelfMetrics};
+use crate::scrape::{HealthMetrics, Scraper};
 use crate::simulator::{Simulator, SimulatorOptions};
-use crate::upstream::{Client, ClientOptions, UpstreamError};
+use crate::upstream::{Client, ClientOptions, UpstreamError, UpstreamMetrics};
 
 /// Why the exporter could not start.
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +77,11 @@ impl App {
             }
         };
 
-        let metrics = Arc::new(SelfMetrics::new());
+        // Each component registers its own metrics; the registry is sealed once all have.
+        let mut registry = metrics::registry();
+        let health = HealthMetrics::new(&mut registry);
+        let upstream_metrics = UpstreamMetrics::new(&mut registry);
+        let metrics = Arc::new(SelfMetrics::new(registry));
         let client = Client::new(
             ClientOptions {
                 timeout: config.api.timeout,
@@ -85,7 +89,7 @@ impl App {
                 rate_burst: config.api.rate_burst,
                 ..ClientOptions::new(url, app_key)
             },
-            metrics.upstream().clone(),
+            upstream_metrics,
         )?;
         let collectors = collector::all(
             &client,
@@ -93,7 +97,7 @@ impl App {
                 timezone: config.api.timezone,
             },
         );
-        let scraper = Arc::new(Scraper::new(collectors, config.cache, metrics));
+        let scraper = Arc::new(Scraper::new(collectors, config.cache, health, metrics));
 
         let web = config.web;
         let listener = TcpListener::bind(web.listen_address)

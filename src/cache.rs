@@ -14,10 +14,32 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::collector::CollectorSpec;
+use crate::collector::{CollectorId, CollectorSpec};
 use crate::exposition::Rendered;
-use crate::metrics::CollectorReport;
 use crate::upstream::UpstreamError;
+
+/// Why a refresh produced no new data.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+    /// The rendering task ended without a result (it cannot fail on input; a runtime shutting
+    /// down can end it).
+    #[error("rendering the refreshed data failed: {0}")]
+    Render(String),
+}
+
+/// The state of one collector after a scrape, as the self metrics show it.
+#[derive(Debug, Clone, Copy)]
+pub struct CollectorReport {
+    pub id: CollectorId,
+    pub success: bool,
+    pub duration: Duration,
+    /// Unix time of the last successful refresh.
+    pub last_success_unix: Option<f64>,
+    /// Age of the data served, if any is served.
+    pub cache_age: Option<Duration>,
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct CachePolicy {
@@ -67,8 +89,8 @@ impl CollectorCache {
         })
     }
 
-    pub fn name(&self) -> &'static str {
-        self.spec.name
+    pub fn id(&self) -> CollectorId {
+        self.spec.id
     }
 
     /// Serves this collector for one scrape, refreshing first if the data is due, waiting for
@@ -92,7 +114,7 @@ impl CollectorCache {
         Served {
             data: state.data.clone(),
             report: CollectorReport {
-                name: self.spec.name,
+                id: self.spec.id,
                 success: state.last_ok,
                 duration: state.last_duration,
                 last_success_unix: state.succeeded_unix,
@@ -146,8 +168,8 @@ impl CollectorCache {
                     rendered
                 })
                 .await
-                .map_err(|e| UpstreamError::Decode(format!("rendering failed: {e}"))),
-                Err(e) => Err(e),
+                .map_err(|e| RefreshError::Render(e.to_string())),
+                Err(e) => Err(RefreshError::Upstream(e)),
             };
             cache.finish_refresh(generation, started.elapsed(), result);
             let _ = done_tx.send(true);
@@ -158,7 +180,7 @@ impl CollectorCache {
         &self,
         generation: u64,
         took: Duration,
-        result: Result<Rendered, UpstreamError>,
+        result: Result<Rendered, RefreshError>,
     ) {
         let mut state = self.lock();
         let now = Instant::now();
@@ -169,7 +191,7 @@ impl CollectorCache {
         match result {
             Ok(rendered) => {
                 tracing::debug!(
-                    collector = self.spec.name,
+                    collector = self.spec.id.as_str(),
                     samples = rendered.samples,
                     ?took,
                     "refreshed"
@@ -179,7 +201,10 @@ impl CollectorCache {
                 state.succeeded_unix = Some(unix_now());
                 state.last_ok = true;
                 if state.failure_cause.take().is_some() {
-                    tracing::info!(collector = self.spec.name, "upstream refresh recovered");
+                    tracing::info!(
+                        collector = self.spec.id.as_str(),
+                        "upstream refresh recovered"
+                    );
                 }
             }
             Err(error) => {
@@ -187,7 +212,7 @@ impl CollectorCache {
                 let cause = error.to_string();
                 if state.failure_cause.as_deref() != Some(cause.as_str()) {
                     tracing::warn!(
-                        collector = self.spec.name,
+                        collector = self.spec.id.as_str(),
                         error = %cause,
                         serving_last_good = state.data.is_some(),
                         "upstream refresh failed"
@@ -204,7 +229,7 @@ impl CollectorCache {
             .is_some_and(|at| at.elapsed() > self.policy.max_stale);
         if too_old && state.data.take().is_some() {
             tracing::warn!(
-                collector = self.spec.name,
+                collector = self.spec.id.as_str(),
                 max_stale = ?self.policy.max_stale,
                 "last good data is older than --cache.max-stale: its series are dropped"
             );
@@ -248,7 +273,7 @@ mod tests {
         let failing = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (c, f) = (calls.clone(), failing.clone());
         let spec = CollectorSpec {
-            name: "fake",
+            id: CollectorId::Accounts,
             fetch: Arc::new(move || {
                 let (c, f) = (c.clone(), f.clone());
                 Box::pin(async move {

@@ -25,6 +25,24 @@ pub const PREFIX: &str = "proxy911";
 /// Appended to every upstream-data HELP text: the values are cached.
 const CACHED_NOTE: &str = " (cached upstream data, see proxy911_collector_cache_age_seconds)";
 
+/// The two exposition formats of SPEC §3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Classic Prometheus text, version 0.0.4.
+    Text,
+    /// OpenMetrics 1.0.0.
+    OpenMetrics,
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Text => "text/plain; version=0.0.4; charset=utf-8",
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
+}
+
 /// A label value, shared: one account's labels appear in five families, so they are allocated
 /// once per account rather than once per series.
 pub type LabelValue = Arc<str>;

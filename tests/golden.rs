@@ -42,7 +42,7 @@ async fn render_case(dir: &Path) -> String {
     };
     let spec = collector::all(&client, ctx)
         .into_iter()
-        .find(|c| c.name == collector_name)
+        .find(|c| c.id.as_str() == collector_name)
         .unwrap_or_else(|| panic!("{name}: no collector {collector_name}"));
     let families = (spec.fetch)()
         .await

@@ -420,8 +420,8 @@ async fn an_answer_without_a_code_is_a_decode_error() {
     ));
 }
 
-fn short_timeout_client(uri: &str) -> (Client, proxy911_exporter::metrics::UpstreamMetrics) {
-    let metrics = proxy911_exporter::metrics::UpstreamMetrics::default();
+fn short_timeout_client(uri: &str) -> (Client, proxy911_exporter::upstream::UpstreamMetrics) {
+    let metrics = proxy911_exporter::upstream::UpstreamMetrics::default();
     let options = ClientOptions {
         timeout: Duration::from_millis(300),
         rate_limit: 1000.0,

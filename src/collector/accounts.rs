@@ -8,12 +8,14 @@ use std::collections::HashSet;
 
 use prometheus_client::registry::Unit;
 
-use super::{product_type_or_unknown, text_or_unknown, RenderContext};
+use super::{product_type_or_unknown, text_or_unknown, CollectorId, RenderContext};
 use crate::exposition::{Family, Labels};
 use crate::upstream::model::Account;
 use crate::upstream::{Client, UpstreamError};
 
-pub const NAME: &str = "accounts";
+pub const ID: CollectorId = CollectorId::Accounts;
+/// The accounts collector, as the admin API names it when a change invalidates it.
+pub const NAME: CollectorId = ID;
 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {

@@ -3,13 +3,15 @@
 //! tests pin. This file holds what they share: the render context, product-type slugs, time
 //! parsing and unit conversion, and the list of collectors the cache runs.
 
+use std::fmt::Write;
 use std::sync::Arc;
 
 use chrono::FixedOffset;
 use futures::future::BoxFuture;
+use prometheus_client::encoding::{EncodeLabelValue, LabelValueEncoder};
 
 use crate::exposition::Family;
-use crate::upstream::{Client, UpstreamError};
+use crate::upstream::{Client, ProductType, UpstreamError};
 
 pub mod accounts;
 pub mod packages;
@@ -26,6 +28,47 @@ pub struct RenderContext {
     pub timezone: FixedOffset,
 }
 
+/// Which collector: the `collector` label, the cache's key, what an admin change invalidates
+/// (and, later, the `--collector.NAME` flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CollectorId {
+    Accounts,
+    Packages,
+    StaticIps,
+    Traffic,
+}
+
+impl CollectorId {
+    pub const ALL: [CollectorId; 4] = [
+        CollectorId::Accounts,
+        CollectorId::Packages,
+        CollectorId::StaticIps,
+        CollectorId::Traffic,
+    ];
+
+    /// The `collector` label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CollectorId::Accounts => "accounts",
+            CollectorId::Packages => "packages",
+            CollectorId::StaticIps => "static_ips",
+            CollectorId::Traffic => "traffic",
+        }
+    }
+}
+
+impl std::fmt::Display for CollectorId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl EncodeLabelValue for CollectorId {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        encoder.write_str(self.as_str())
+    }
+}
+
 /// Fetches a collector's data and renders its families.
 pub type FetchFn =
     Arc<dyn Fn() -> BoxFuture<'static, Result<Vec<Family>, UpstreamError>> + Send + Sync>;
@@ -33,14 +76,14 @@ pub type FetchFn =
 /// A named collector, ready for the cache.
 #[derive(Clone)]
 pub struct CollectorSpec {
-    pub name: &'static str,
+    pub id: CollectorId,
     pub fetch: FetchFn,
 }
 
 impl std::fmt::Debug for CollectorSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CollectorSpec")
-            .field("name", &self.name)
+            .field("id", &self.id)
             .finish()
     }
 }
@@ -51,7 +94,7 @@ pub fn all(client: &Client, ctx: RenderContext) -> Vec<CollectorSpec> {
         ($module:ident) => {{
             let client = client.clone();
             CollectorSpec {
-                name: $module::NAME,
+                id: $module::ID,
                 fetch: Arc::new(move || {
                     let client = client.clone();
                     Box::pin(async move {
@@ -72,14 +115,7 @@ pub fn all(client: &Client, ctx: RenderContext) -> Vec<CollectorSpec> {
 
 /// The `product_type` label: a slug for the known codes, the number otherwise.
 pub fn product_type_label(code: i64) -> String {
-    match code {
-        9 => "dynamic_residential_traffic".into(),
-        11 => "dynamic_residential_ip".into(),
-        12 => "long_term_idc_traffic".into(),
-        14 => "static_datacenter_ip".into(),
-        25 => "static_residential_ip".into(),
-        other => other.to_string(),
-    }
+    ProductType::from_code(code).slug().into_owned()
 }
 
 /// The `product_type` label of an optional code: `unknown` when the upstream gave none.
@@ -91,15 +127,4 @@ pub fn product_type_or_unknown(code: Option<i64>) -> String {
 /// A text label: `unknown` when the upstream gave none.
 pub fn text_or_unknown(text: Option<&str>) -> &str {
     text.unwrap_or(UNKNOWN)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unknown_product_types_pass_through_as_numbers() {
-        assert_eq!(product_type_label(25), "static_residential_ip");
-        assert_eq!(product_type_label(17), "17");
-    }
 }

@@ -3,12 +3,14 @@
 
 use prometheus_client::registry::Unit;
 
-use super::{product_type_label, product_type_or_unknown, text_or_unknown, RenderContext};
+use super::{
+    product_type_label, product_type_or_unknown, text_or_unknown, CollectorId, RenderContext,
+};
 use crate::exposition::{Family, LabelValue};
 use crate::upstream::model::{Package, PackageSummary, KB};
 use crate::upstream::{Client, UpstreamError};
 
-pub const NAME: &str = "packages";
+pub const ID: CollectorId = CollectorId::Packages;
 /// The product types the summary endpoint supports.
 pub const SUMMARY_PRODUCT_TYPES: [i64; 2] = [9, 12];
 

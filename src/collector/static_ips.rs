@@ -5,13 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use super::{product_type_or_unknown, RenderContext, UNKNOWN};
+use super::{product_type_or_unknown, CollectorId, RenderContext, UNKNOWN};
 use crate::exposition::Family;
 use crate::upstream::api::IpType;
 use crate::upstream::model::{StaticIp, StaticIpRegion};
 use crate::upstream::{Client, UpstreamError};
 
-pub const NAME: &str = "static_ips";
+pub const ID: CollectorId = CollectorId::StaticIps;
 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {

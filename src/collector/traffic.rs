@@ -4,12 +4,12 @@
 
 use prometheus_client::registry::Unit;
 
-use super::RenderContext;
+use super::{CollectorId, RenderContext};
 use crate::exposition::Family;
 use crate::upstream::model::{DailyFlow, KB};
 use crate::upstream::{Client, UpstreamError};
 
-pub const NAME: &str = "traffic";
+pub const ID: CollectorId = CollectorId::Traffic;
 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {

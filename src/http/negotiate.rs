@@ -2,7 +2,7 @@
 //! the highest q-value that we serve wins (OpenMetrics or classic text), and gzip is used when
 //! `Accept-Encoding` allows it.
 
-use crate::scrape::Format;
+use crate::exposition::Format;
 
 /// Picks the exposition format from an `Accept` header (classic text if nothing better fits).
 pub fn format(accept: Option<&str>) -> Format {

@@ -6,10 +6,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Map, Value};
 
 use super::decode::{self, Decode, Drift};
-use super::model::{
-    Account, DailyFlow, Package, PackageSummary, Page, Pagination, StaticIp, StaticIpRegion,
-    PAGE_FIELDS,
-};
+use super::model::{Account, DailyFlow, Package, PackageSummary, StaticIp, StaticIpRegion};
+use super::page::{self, Page, Pagination, PAGE_FIELDS};
 use super::{Client, Endpoint, UpstreamError};
 
 /// Items asked for per page of a paginated list.
@@ -290,7 +288,7 @@ impl Client {
             .get(
                 endpoint,
                 &[("page", page.to_string()), ("size", PAGE_SIZE.to_string())],
-                decode::data_page::<T>,
+                page::data_page::<T>,
             )
             .await?;
         Ok(Paged { page, drift })

@@ -14,8 +14,8 @@ use tokio::time::Instant;
 use super::decode::{self, Drift, DriftSignature, ShapeError};
 use super::rate_limit::TokenBucket;
 use super::sanitize;
+use super::UpstreamMetrics;
 use super::{Endpoint, Outcome, UpstreamError};
-use crate::metrics::UpstreamMetrics;
 
 /// Reads an answer's `data` (absent or `null` is `None`) into a value, counting drift.
 pub(crate) type Decoder<T> = fn(Option<&str>, &mut Drift) -> Result<T, ShapeError>;

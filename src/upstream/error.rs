@@ -3,7 +3,10 @@
 //! Texts are built by the client from sanitised parts: no URL (reqwest prints URLs with their
 //! query string, which holds the app_key) and any echo of the app_key replaced.
 
+use std::fmt::Write;
 use std::time::Duration;
+
+use prometheus_client::encoding::{EncodeLabelValue, LabelValueEncoder};
 
 use super::Outcome;
 
@@ -11,6 +14,36 @@ use super::Outcome;
 pub const CODE_INVALID_APP_KEY: i64 = 3;
 /// Upstream code for an account that is not real-name authenticated.
 pub const CODE_NOT_REAL_NAME_AUTHENTICATED: i64 = 156;
+
+/// Why the upstream refused a request in its envelope: the `reason` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiErrorReason {
+    InvalidAppKey,
+    NotRealNameAuthenticated,
+    Other,
+}
+
+impl ApiErrorReason {
+    pub const ALL: [ApiErrorReason; 3] = [
+        ApiErrorReason::InvalidAppKey,
+        ApiErrorReason::NotRealNameAuthenticated,
+        ApiErrorReason::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiErrorReason::InvalidAppKey => "invalid_app_key",
+            ApiErrorReason::NotRealNameAuthenticated => "not_real_name_authenticated",
+            ApiErrorReason::Other => "other",
+        }
+    }
+}
+
+impl EncodeLabelValue for ApiErrorReason {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        encoder.write_str(self.as_str())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum UpstreamError {
@@ -60,11 +93,13 @@ impl UpstreamError {
     }
 
     /// The `reason` label of `proxy911_upstream_api_errors_total`, for refusals in the envelope.
-    pub fn api_reason(&self) -> Option<&'static str> {
+    pub fn api_reason(&self) -> Option<ApiErrorReason> {
         match self {
-            UpstreamError::InvalidAppKey { .. } => Some("invalid_app_key"),
-            UpstreamError::NotRealNameAuthenticated { .. } => Some("not_real_name_authenticated"),
-            UpstreamError::Api { .. } => Some("other"),
+            UpstreamError::InvalidAppKey { .. } => Some(ApiErrorReason::InvalidAppKey),
+            UpstreamError::NotRealNameAuthenticated { .. } => {
+                Some(ApiErrorReason::NotRealNameAuthenticated)
+            }
+            UpstreamError::Api { .. } => Some(ApiErrorReason::Other),
             _ => None,
         }
     }

@@ -3,10 +3,13 @@
 //! - [`client`]: transport: app_key placement, the envelope, retries for GET, redaction, metrics.
 //! - [`api`]: one async method per endpoint the exporter uses, pagination included.
 //! - [`model`]: the answers as types, and the fields each reads in their spellings.
+//! - [`product_type`]: the product-type codes and their label slugs, one table.
+//! - [`page`]: one page of a paginated list, either pagination shape.
 //! - [`decode`]: per-field lenient decoding for every endpoint (SPEC §9): unknown fields ignored,
 //!   unreadable ones defaulted, odd items skipped, all of it counted as [`decode::Drift`].
 //! - [`sanitize`]: upstream text made safe for a log line.
 //! - [`lenient`]: the simulator's forgiving readers of its own requests (not used by the client).
+//! - [`metrics`]: what the client counts (requests, refusals, latency, drift), registered by it.
 //! - [`rate_limit`]: the token bucket every request passes.
 //! - [`error`]: [`UpstreamError`], which never contains the app_key.
 
@@ -16,10 +19,15 @@ pub mod decode;
 pub mod endpoint;
 pub mod error;
 pub mod lenient;
+pub mod metrics;
 pub mod model;
+pub mod page;
+pub mod product_type;
 pub mod rate_limit;
 pub mod sanitize;
 
 pub use client::{Client, ClientOptions};
 pub use endpoint::{Endpoint, Outcome};
 pub use error::UpstreamError;
+pub use metrics::UpstreamMetrics;
+pub use product_type::ProductType;

@@ -109,68 +109,6 @@ impl Decode for PackageSummary {
     }
 }
 
-/// One page of a paginated list, in either of the upstream's two pagination shapes
-/// (`page`/`total_page` at the top, or a `pagination` object).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page<T> {
-    pub list: Vec<T>,
-    pub page_size: Option<i64>,
-    pub total_count: Option<i64>,
-    pub total_page: Option<i64>,
-    pub pagination: Option<Pagination>,
-}
-
-/// The fields of a page around its list (the list itself is read by
-/// [`super::decode::data_page`]).
-pub(super) const PAGE_FIELDS: &[&str] = &[
-    "page_size",
-    "size",
-    "total_count",
-    "total_page",
-    "pagination",
-];
-/// Fields of a page that are known but not read.
-pub(super) const PAGE_IGNORED: &[&str] = &["list", "page", "page_no", "total"];
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Pagination {
-    pub total: Option<i64>,
-    pub page_size: Option<i64>,
-    pub total_pages: Option<i64>,
-}
-
-impl Decode for Pagination {
-    const FIELDS: &'static [&'static str] =
-        &["total", "page_size", "size", "total_pages", "total_page"];
-    const IGNORED: &'static [&'static str] = &["page_no", "page"];
-
-    fn decode(f: &mut Fields<'_, '_>) -> Self {
-        Pagination {
-            total: f.int(&["total"]),
-            page_size: f.int(&["page_size", "size"]),
-            total_pages: f.int(&["total_pages", "total_page"]),
-        }
-    }
-}
-
-impl<T> Page<T> {
-    /// Total number of pages, from whichever pagination shape the answer used.
-    pub fn total_pages(&self) -> Option<i64> {
-        let pagination = self.pagination.as_ref();
-        self.total_page
-            .or_else(|| pagination.and_then(|p| p.total_pages))
-            .or_else(|| {
-                let total = self
-                    .total_count
-                    .or_else(|| pagination.and_then(|p| p.total))?;
-                let size = self
-                    .page_size
-                    .or_else(|| pagination.and_then(|p| p.page_size))?;
-                (size > 0).then(|| total.saturating_add(size - 1) / size)
-            })
-    }
-}
-
 /// One purchased package (`GET /api-gate-way/user-product/list`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Package {

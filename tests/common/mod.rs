@@ -10,9 +10,9 @@ use std::time::Duration;
 use proxy911_exporter::app::App;
 use proxy911_exporter::cache::CachePolicy;
 use proxy911_exporter::config::{ApiConfig, Config, LogConfig, LogFormat, Upstream, WebConfig};
-use proxy911_exporter::metrics::UpstreamMetrics;
 use proxy911_exporter::simulator::{Simulator, SimulatorOptions};
 use proxy911_exporter::upstream::client::install_crypto_provider;
+use proxy911_exporter::upstream::UpstreamMetrics;
 use proxy911_exporter::upstream::{Client, ClientOptions};
 use secrecy::SecretString;
 

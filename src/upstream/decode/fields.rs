@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::scalar::{self, ApiTime, Read};
@@ -42,7 +42,9 @@ impl<'de> Visitor<'de> for EntriesVisitor {
     }
 }
 
-/// A key, borrowed from the answer unless it had escapes to undo.
+/// A key, borrowed from the answer unless it had escapes to undo. Read as bytes, because
+/// serde_json then gives a lone surrogate escape (`"\ud800"`, valid JSON text) as WTF-8 rather
+/// than an error; it becomes U+FFFD, and the object stays an object.
 struct Key<'a>(Cow<'a, str>);
 
 impl<'de> serde::Deserialize<'de> for Key<'de> {
@@ -59,9 +61,55 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
             fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
                 Ok(Key(Cow::Owned(v.to_owned())))
             }
+            fn visit_borrowed_bytes<E>(self, v: &'de [u8]) -> Result<Self::Value, E> {
+                Ok(Key(match std::str::from_utf8(v) {
+                    Ok(text) => Cow::Borrowed(text),
+                    Err(_) => Cow::Owned(from_wtf8_lossy(v)),
+                }))
+            }
+            fn visit_bytes<E>(self, v: &[u8]) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(from_wtf8_lossy(v))))
+            }
         }
-        d.deserialize_str(KeyVisitor)
+        d.deserialize_bytes(KeyVisitor)
     }
+}
+
+/// WTF-8 (UTF-8 that may hold surrogates, 3 bytes each: `ED A0..BF xx`) as UTF-8, each surrogate
+/// one U+FFFD; any other invalid byte is replaced as `String::from_utf8_lossy` does.
+fn from_wtf8_lossy(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let surrogate = rest
+            .windows(3)
+            .position(|w| w[0] == 0xED && (0xA0..=0xBF).contains(&w[1]));
+        let (valid, after) = match surrogate {
+            Some(at) => (&rest[..at], Some(&rest[at + 3..])),
+            None => (rest, None),
+        };
+        out.push_str(&String::from_utf8_lossy(valid));
+        match after {
+            Some(after) => {
+                out.push('\u{fffd}');
+                rest = after;
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// Unescapes a JSON string's raw text; a lone surrogate becomes U+FFFD. `None` when `raw` is
+/// not a JSON string.
+pub(super) fn unescape(raw: &str) -> Option<String> {
+    struct Lossy(String);
+    impl<'de> serde::Deserialize<'de> for Lossy {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            Key::deserialize(d).map(|key| Lossy(key.0.into_owned()))
+        }
+    }
+    serde_json::from_str::<Lossy>(raw).ok().map(|l| l.0)
 }
 
 /// The fields of one object, with the [`Drift`] its reading adds to.
@@ -166,7 +214,7 @@ impl<'a, 'd> Fields<'a, 'd> {
     }
 
     /// Records the names of fields this type does not read (for `check`).
-    pub(super) fn note_unknown(&mut self) {
+    pub fn note_unknown(&mut self) {
         for (key, _) in &self.entries {
             if !self.known.iter().any(|names| names.contains(&key.as_ref())) {
                 self.drift.unknown_field(key);

@@ -29,8 +29,6 @@ pub use scalar::ApiTime;
 
 use serde_json::value::RawValue;
 
-use super::model::{Page, Pagination, PAGE_FIELDS, PAGE_IGNORED};
-
 /// A model type read from one JSON object of the upstream.
 pub trait Decode: Sized {
     /// Every spelling of every field the type reads: the fixed set of `field` label values.
@@ -68,6 +66,17 @@ pub fn envelope(raw: &str) -> Option<Envelope<'_>> {
         message: f.text(&["message", "msg"]),
         data: f.raw("data"),
     })
+}
+
+/// The fields of an object read by hand rather than through [`Decode`] (a page, whose list is
+/// read separately): `known` are the fields read and the fields ignored. `None` when `raw` is
+/// not an object. Call [`Fields::note_unknown`] when done.
+pub fn object_fields<'a, 'd>(
+    raw: &'a str,
+    known: [&'static [&'static str]; 2],
+    drift: &'d mut Drift,
+) -> Option<Fields<'a, 'd>> {
+    fields::entries(raw).map(|entries| Fields::new(entries, known, drift))
 }
 
 /// Reads one object, `raw` being its JSON text.
@@ -122,48 +131,6 @@ pub fn data_list<T: Decode>(data: Option<&str>, drift: &mut Drift) -> Result<Vec
         }
     };
     list(raw, drift)
-}
-
-/// Reads the `data` of one page of a paginated list: the list, and whichever pagination fields
-/// the answer has. A bare array is a page without pagination.
-pub fn data_page<T: Decode>(data: Option<&str>, drift: &mut Drift) -> Result<Page<T>, ShapeError> {
-    let raw = match data.map(str::trim) {
-        None | Some("null") => "{}",
-        Some(raw) => raw,
-    };
-    if raw.starts_with('[') {
-        return Ok(Page {
-            list: list(raw, drift)?,
-            page_size: None,
-            total_count: None,
-            total_page: None,
-            pagination: None,
-        });
-    }
-    let entries = fields::entries(raw).ok_or_else(|| {
-        ShapeError(format!(
-            "expected an object or a list, got {}",
-            kind_of(raw)
-        ))
-    })?;
-    let mut f = Fields::new(entries, [PAGE_FIELDS, PAGE_IGNORED], drift);
-    let list_raw = f.raw("list");
-    let page_size = f.int(&["page_size", "size"]);
-    let total_count = f.int(&["total_count"]);
-    let total_page = f.int(&["total_page"]);
-    let pagination = f.object::<Pagination>("pagination");
-    f.note_unknown();
-    let list = match list_raw {
-        None => Vec::new(),
-        Some(raw) => list(raw, f.drift())?,
-    };
-    Ok(Page {
-        list,
-        page_size,
-        total_count,
-        total_page,
-        pagination,
-    })
 }
 
 fn decode_entries<T: Decode>(entries: fields::Entries<'_>, drift: &mut Drift) -> T {

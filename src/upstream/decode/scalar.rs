@@ -83,8 +83,8 @@ enum Json<'a> {
 fn classify(raw: &str) -> Json<'_> {
     let raw = raw.trim();
     match raw.as_bytes().first() {
-        // A string that cannot be unescaped (a lone surrogate) is unreadable.
-        Some(b'"') => serde_json::from_str::<String>(raw)
+        // A lone surrogate escape becomes U+FFFD, like invalid UTF-8 in the answer.
+        Some(b'"') => super::fields::unescape(raw)
             .map(Json::String)
             .unwrap_or(Json::Other),
         Some(b'-' | b'0'..=b'9') => Json::Number(raw),
@@ -202,7 +202,7 @@ mod tests {
         assert_eq!(text("\"a\\nb\""), Read::Value("a\nb".into()));
         assert_eq!(text("12"), Read::Value("12".into()));
         assert_eq!(text("[\"a\"]"), Read::Unreadable);
-        assert_eq!(text("\"\\ud800\""), Read::Unreadable);
+        assert_eq!(text("\"a\\ud800\""), Read::Value("a\u{fffd}".into()));
         let long = format!("\"{}\"", "é".repeat(1000));
         match text(&long) {
             Read::Value(s) => assert_eq!(s.chars().count(), MAX_TEXT_CHARS),

@@ -1,5 +1,5 @@
 //! One scrape: serve every collector concurrently from its cache (refreshing those that are due,
-//! up to the deadline), record the self metrics, and assemble the answer from the stored
+//! up to the deadline), record the collectors' health ([`health`]), and assemble the answer from the stored
 //! renderings plus the small self-metrics tail, as chunks that share the stored bytes.
 
 use std::sync::Arc;
@@ -8,32 +8,19 @@ use bytes::Bytes;
 use tokio::time::Instant;
 
 use crate::cache::{CachePolicy, CollectorCache};
-use crate::collector::CollectorSpec;
-use crate::exposition::{gzip_join, Rendered};
+use crate::collector::{CollectorId, CollectorSpec};
+use crate::exposition::{gzip_join, Format, Rendered};
 use crate::metrics::SelfMetrics;
 
-/// The two exposition formats of SPEC §3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Classic Prometheus text, version 0.0.4.
-    Text,
-    /// OpenMetrics 1.0.0.
-    OpenMetrics,
-}
+mod health;
 
-impl Format {
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Format::Text => "text/plain; version=0.0.4; charset=utf-8",
-            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        }
-    }
-}
+pub use health::HealthMetrics;
 
 /// All collectors' caches and the self metrics: the exporter's scrape-side state.
 #[derive(Debug)]
 pub struct Scraper {
     caches: Vec<Arc<CollectorCache>>,
+    health: HealthMetrics,
     metrics: Arc<SelfMetrics>,
 }
 
@@ -41,6 +28,7 @@ impl Scraper {
     pub fn new(
         collectors: Vec<CollectorSpec>,
         policy: CachePolicy,
+        health: HealthMetrics,
         metrics: Arc<SelfMetrics>,
     ) -> Self {
         Scraper {
@@ -48,6 +36,7 @@ impl Scraper {
                 .into_iter()
                 .map(|spec| CollectorCache::new(spec, policy))
                 .collect(),
+            health,
             metrics,
         }
     }
@@ -56,9 +45,9 @@ impl Scraper {
         &self.metrics
     }
 
-    /// Makes the named collector refresh on the next scrape (after an admin change).
-    pub fn invalidate(&self, collector: &str) {
-        for cache in self.caches.iter().filter(|c| c.name() == collector) {
+    /// Makes the collector refresh on the next scrape (after an admin change).
+    pub fn invalidate(&self, collector: CollectorId) {
+        for cache in self.caches.iter().filter(|c| c.id() == collector) {
             cache.invalidate();
         }
     }
@@ -67,7 +56,7 @@ impl Scraper {
     pub async fn scrape(&self, deadline: Instant, format: Format, gzip: bool) -> Vec<Bytes> {
         let served = futures::future::join_all(self.caches.iter().map(|c| c.serve(deadline))).await;
         let reports: Vec<_> = served.iter().map(|s| s.report).collect();
-        self.metrics.record_collectors(&reports);
+        self.health.record(&reports);
 
         let mut tail = String::with_capacity(8 * 1024);
         match format {

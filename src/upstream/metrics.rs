@@ -1,0 +1,163 @@
+//! [`UpstreamMetrics`]: what the client counts about its requests (by endpoint and outcome, the
+//! refusals by reason, latency) and about the answers' drift (items skipped, fields defaulted).
+//! The client owns them and registers them itself ([`UpstreamMetrics::register`]).
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
+
+use super::api::fields_read;
+use super::decode::Drift;
+use super::error::ApiErrorReason;
+use super::{Endpoint, Outcome};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    endpoint: Endpoint,
+    outcome: Outcome,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ApiErrorLabels {
+    endpoint: Endpoint,
+    reason: ApiErrorReason,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EndpointLabels {
+    endpoint: Endpoint,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FieldLabels {
+    endpoint: Endpoint,
+    field: &'static str,
+}
+
+/// Counts upstream requests and drift; cheap to clone (the handles are shared).
+#[derive(Clone, Debug)]
+pub struct UpstreamMetrics {
+    requests: Family<RequestLabels, Counter>,
+    api_errors: Family<ApiErrorLabels, Counter>,
+    duration: Family<EndpointLabels, Histogram, fn() -> Histogram>,
+    items_skipped: Family<EndpointLabels, Counter>,
+    fields_defaulted: Family<FieldLabels, Counter>,
+}
+
+impl Default for UpstreamMetrics {
+    fn default() -> Self {
+        fn latency_histogram() -> Histogram {
+            Histogram::new([0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0])
+        }
+        let metrics = UpstreamMetrics {
+            requests: Family::default(),
+            api_errors: Family::default(),
+            duration: Family::new_with_constructor(latency_histogram),
+            items_skipped: Family::default(),
+            fields_defaulted: Family::default(),
+        };
+        // Refusals start at 0 for every endpoint and reason, so `increase()` sees the first one.
+        for endpoint in Endpoint::ALL {
+            for reason in ApiErrorReason::ALL {
+                let _ = metrics
+                    .api_errors
+                    .get_or_create(&ApiErrorLabels { endpoint, reason });
+            }
+        }
+        // Drift starts at 0 for every endpoint read and every field read from it, so a
+        // dashboard shows "none" rather than "no data", and `increase()` sees the first drift.
+        for endpoint in Endpoint::ALL.into_iter().filter(|e| !e.is_mutation()) {
+            let _ = metrics
+                .items_skipped
+                .get_or_create(&EndpointLabels { endpoint });
+            for field in fields_read(endpoint) {
+                let _ = metrics
+                    .fields_defaulted
+                    .get_or_create(&FieldLabels { endpoint, field });
+            }
+        }
+        metrics
+    }
+}
+
+impl UpstreamMetrics {
+    /// New handles, registered under the `proxy911` prefix of `registry`.
+    pub fn new(registry: &mut Registry) -> Self {
+        let metrics = UpstreamMetrics::default();
+        metrics.register(registry);
+        metrics
+    }
+
+    /// Registers the handles under the `proxy911` prefix of `registry`.
+    pub fn register(&self, registry: &mut Registry) {
+        let p = registry.sub_registry_with_prefix(crate::exposition::PREFIX);
+        p.register(
+            "upstream_requests",
+            "HTTP requests sent to the 911Proxy API, by endpoint and outcome (retries count)",
+            self.requests.clone(),
+        );
+        p.register(
+            "upstream_api_errors",
+            "Upstream refusals in the answer envelope, by endpoint and reason (invalid_app_key, not_real_name_authenticated, other)",
+            self.api_errors.clone(),
+        );
+        p.register(
+            "upstream_items_skipped",
+            "Upstream list items that were not objects and were skipped, by endpoint (schema drift; counted per refresh)",
+            self.items_skipped.clone(),
+        );
+        p.register(
+            "upstream_fields_defaulted",
+            "Upstream fields present with a value that could not be read, by endpoint and JSON field name: the label became unknown or the sample was left out (schema drift; counted per refresh)",
+            self.fields_defaulted.clone(),
+        );
+        p.register_with_unit(
+            "upstream_request_duration",
+            "Latency of HTTP requests to the 911Proxy API",
+            Unit::Seconds,
+            self.duration.clone(),
+        );
+    }
+
+    /// Records one HTTP request to the upstream (each retry counts).
+    pub fn observe(&self, endpoint: Endpoint, outcome: Outcome, elapsed: Duration) {
+        self.requests
+            .get_or_create(&RequestLabels { endpoint, outcome })
+            .inc();
+        self.duration
+            .get_or_create(&EndpointLabels { endpoint })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Records an upstream refusal in the envelope.
+    pub fn api_error(&self, endpoint: Endpoint, reason: ApiErrorReason) {
+        self.api_errors
+            .get_or_create(&ApiErrorLabels { endpoint, reason })
+            .inc();
+    }
+
+    /// Counts what one list (all its pages) or one object could not read as documented.
+    pub fn drift(&self, endpoint: Endpoint, drift: &Drift) {
+        if drift.skipped > 0 {
+            self.items_skipped
+                .get_or_create(&EndpointLabels { endpoint })
+                .inc_by(drift.skipped);
+        }
+        for (&field, &n) in &drift.defaulted {
+            self.fields_defaulted
+                .get_or_create(&FieldLabels { endpoint, field })
+                .inc_by(n);
+        }
+    }
+
+    /// Requests so far for one endpoint and outcome (for tests and the demo).
+    pub fn count(&self, endpoint: Endpoint, outcome: Outcome) -> u64 {
+        self.requests
+            .get_or_create(&RequestLabels { endpoint, outcome })
+            .get()
+    }
+}
