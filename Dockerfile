@@ -6,6 +6,7 @@ ARG PROXY911_GIT_REVISION=unknown
 ENV PROXY911_GIT_REVISION=${PROXY911_GIT_REVISION}
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
+COPY crates ./crates
 COPY docs/admin-openapi.json ./docs/admin-openapi.json
 RUN cargo build --release --locked --bin proxy911-exporter \
     && install -D -m 0755 target/release/proxy911-exporter /out/proxy911-exporter

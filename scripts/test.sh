@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 
 scripts/install-tools.sh
 cargo fmt --all -- --check
-cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
 # Licenses, banned and duplicate crates, and sources. `advisories` is left out: it needs the
 # RustSec database from the network, which this machine cannot reach.
-cargo deny --locked check licenses bans sources
-cargo nextest run --locked --no-fail-fast
+cargo deny --workspace --locked check licenses bans sources
+cargo nextest run --workspace --locked --no-fail-fast

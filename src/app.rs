@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use proxy911_simulator::{Simulator, SimulatorOptions};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 
@@ -16,7 +17,6 @@ use crate::http::admin::AdminState;
 use crate::http::{self, MetricsState};
 use crate::metrics::{self, SelfMetrics};
 use crate::scrape::{HealthMetrics, Scraper};
-use crate::simulator::{Simulator, SimulatorOptions};
 use crate::upstream::{Client, ClientOptions, UpstreamError, UpstreamMetrics};
 
 /// Why the exporter could not start.

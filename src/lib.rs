@@ -17,7 +17,8 @@
 //! - [`http`]: the router: landing page, `/metrics` (content negotiation, deadline, chunked
 //!   body), health; [`http::admin`]: the account-management API (validation, bearer auth,
 //!   errors, audit) described by `docs/admin-openapi.json`.
-//! - [`simulator`]: a stateful simulated 911Proxy API for the demo, tests and benchmarks.
+//! - The simulated 911Proxy API of the demo, the tests and the benchmarks is a crate of its own,
+//!   `proxy911-simulator` (crates/proxy911-simulator), which shares nothing with this one.
 //! - [`app`]: [`app::App::build`], the one start-up path for `main`, the demo and the tests.
 //!
 //! # Data flow
@@ -39,6 +40,5 @@ pub mod exposition;
 pub mod http;
 pub mod metrics;
 pub mod scrape;
-pub mod simulator;
 pub mod telemetry;
 pub mod upstream;

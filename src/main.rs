@@ -8,9 +8,9 @@ use proxy911_exporter::app::{shutdown_signal, App, AppError};
 use proxy911_exporter::config::{
     ApiConfig, CheckArgs, Cli, Command, Config, OutputFormat, SimulateArgs, Upstream,
 };
-use proxy911_exporter::simulator::{faults, Simulator, SimulatorOptions};
 use proxy911_exporter::telemetry;
 use proxy911_exporter::upstream::{Client, ClientOptions, UpstreamMetrics};
+use proxy911_simulator::{faults, Simulator, SimulatorOptions};
 use secrecy::ExposeSecret;
 
 fn main() -> ExitCode {

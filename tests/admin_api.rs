@@ -1,17 +1,26 @@
-//! The admin API (SPEC §6) end to end: each route's exact upstream request, the validation table
-//! (nothing goes upstream), upstream refusals mapped to statuses, bearer auth, listener placement,
-//! cache invalidation, and the OpenAPI document.
+//! The admin API (SPEC §6): each route's exact upstream request, the validation table (nothing
+//! goes upstream), upstream refusals mapped to statuses, bearer auth, listener placement, cache
+//! invalidation, and the OpenAPI document (served, routed, and in step with
+//! `docs/admin-openapi.json`). Tests that need no listener drive the admin router in-process
+//! with `oneshot`; the others run the exporter as `App::build` makes it.
 
 mod common;
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
+use axum::body::Body;
+use axum::http::{HeaderMap, Request};
+use axum::Router;
 use common::{exporter_at, http, simulator, value, ADMIN_TOKEN, APP_KEY};
+use proxy911_exporter::app::App;
 use proxy911_exporter::config::AdminConfig;
+use proxy911_exporter::http::admin::{self, AdminState};
 use proxy911_exporter::upstream::Endpoint;
 use secrecy::SecretString;
 use serde_json::{json, Value};
+use tower::ServiceExt;
 use wiremock::matchers::{any, body_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -48,6 +57,55 @@ async fn call(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) ->
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
+}
+
+/// The admin router alone (routes relative to `/admin`), against `upstream`.
+async fn admin_router(upstream: &str) -> Router {
+    let app = App::build(common::config(upstream))
+        .await
+        .expect("the exporter builds");
+    let (client, _) = common::client(upstream);
+    admin::router(AdminState {
+        client,
+        scraper: app.scraper().clone(),
+        token: SecretString::from(ADMIN_TOKEN),
+    })
+}
+
+/// Sends one request through `router` in-process; returns status, headers and JSON body.
+async fn send(
+    router: &Router,
+    method: &str,
+    path: &str,
+    authorization: Option<&str>,
+    body: Option<&str>,
+) -> (u16, HeaderMap, Value) {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(authorization) = authorization {
+        request = request.header("authorization", authorization);
+    }
+    if body.is_some() {
+        request = request.header("content-type", "application/json");
+    }
+    let request = request
+        .body(Body::from(body.unwrap_or_default().to_string()))
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    (
+        parts.status.as_u16(),
+        parts.headers,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// [`send`] with the right token.
+async fn authorized(router: &Router, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
+    let bearer = format!("Bearer {ADMIN_TOKEN}");
+    let (status, _, answer) = send(router, method, path, Some(&bearer), body).await;
+    (status, answer)
 }
 
 async fn expect_post(server: &MockServer, endpoint: Endpoint, body: Value) {
@@ -246,7 +304,7 @@ async fn bad_requests_are_400_naming_the_field_and_send_nothing_upstream() {
         .expect(0)
         .mount(&server)
         .await;
-    let addr = admin_exporter(&server.uri()).await;
+    let router = admin_router(&server.uri()).await;
     let account = |u: &str, p: &str| json!({"username": u, "password": p});
     let add = |accounts: Value, extra: Value| {
         let mut body = json!({"accounts": accounts, "product_type": 9});
@@ -303,7 +361,7 @@ async fn bad_requests_are_400_naming_the_field_and_send_nothing_upstream() {
                 json!([account("u1", "pw"), account("u1", "pw2")]),
                 json!({}),
             ),
-            "accounts[1].username",
+            "accounts[1]",
         ),
         ("POST", "/accounts", "{not json".into(), "body"),
         (
@@ -387,7 +445,7 @@ async fn bad_requests_are_400_naming_the_field_and_send_nothing_upstream() {
     ];
 
     for (verb, route, body, field) in cases {
-        let (status, answer) = call(addr, verb, route, Some(&body)).await;
+        let (status, answer) = authorized(&router, verb, route, Some(&body)).await;
         assert_eq!(status, 400, "{verb} {route} {body}: {answer}");
         assert_eq!(answer["error"]["code"], "invalid_argument", "{answer}");
         assert_eq!(
@@ -485,17 +543,10 @@ async fn upstream_refusals_map_to_clear_statuses() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn every_admin_request_needs_the_right_bearer_token() {
     let (_sim, url) = simulator(None).await;
-    let addr = admin_exporter(&url).await;
-    let get = |auth: Option<String>| {
-        let mut request = http().get(format!("http://{addr}/admin/accounts"));
-        if let Some(auth) = auth {
-            request = request.header("Authorization", auth);
-        }
-        request.send()
-    };
+    let router = admin_router(&url).await;
 
     for auth in [
         None,
@@ -504,16 +555,18 @@ async fn every_admin_request_needs_the_right_bearer_token() {
         Some(format!("Basic {ADMIN_TOKEN}")),
         Some(format!("Bearer {ADMIN_TOKEN}x")),
     ] {
-        let response = get(auth.clone()).await.unwrap();
-        assert_eq!(response.status(), 401, "{auth:?}");
-        assert_eq!(response.headers()["www-authenticate"], "Bearer");
-        let body: Value = response.json().await.unwrap();
+        let (status, headers, body) =
+            send(&router, "GET", "/accounts", auth.as_deref(), None).await;
+        assert_eq!(status, 401, "{auth:?}");
+        assert_eq!(headers["www-authenticate"], "Bearer");
         assert_eq!(body["error"]["code"], "unauthorized");
     }
-    let response = get(Some(format!("Bearer {ADMIN_TOKEN}"))).await.unwrap();
-    assert_eq!(response.status(), 200);
-    let response = get(Some(format!("bearer {ADMIN_TOKEN}"))).await.unwrap();
-    assert_eq!(response.status(), 200, "the scheme is case-insensitive");
+    let right = format!("Bearer {ADMIN_TOKEN}");
+    let (status, _, _) = send(&router, "GET", "/accounts", Some(&right), None).await;
+    assert_eq!(status, 200);
+    let lower = format!("bearer {ADMIN_TOKEN}");
+    let (status, _, _) = send(&router, "GET", "/accounts", Some(&lower), None).await;
+    assert_eq!(status, 200, "the scheme is case-insensitive");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -607,21 +660,21 @@ async fn an_added_account_shows_in_the_very_next_scrape_within_the_ttl() {
         Some(1.0)
     );
     assert_eq!(
-        sim.request_count(Endpoint::AccountList),
+        sim.request_count(proxy911_simulator::Endpoint::AccountList),
         2,
         "one refresh after the change, no more"
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_openapi_document_is_served_and_routes_every_documented_operation() {
     let (_sim, url) = simulator(None).await;
-    let addr = admin_exporter(&url).await;
+    let router = admin_router(&url).await;
 
-    let (status, served) = call(addr, "GET", "/openapi.json", None).await;
+    let (status, served) = authorized(&router, "GET", "/openapi.json", None).await;
     assert_eq!(status, 200);
-    let checked_in: Value = serde_json::from_str(proxy911_exporter::http::admin::OPENAPI).unwrap();
-    assert_eq!(served, checked_in);
+    let generated: Value = serde_json::from_str(&admin::openapi_json()).unwrap();
+    assert_eq!(served, generated);
     assert!(served["openapi"].as_str().unwrap().starts_with("3."));
 
     let mut operations = 0;
@@ -639,7 +692,7 @@ async fn the_openapi_document_is_served_and_routes_every_documented_operation() 
                 "post" | "patch" => Some("{}"),
                 _ => None,
             };
-            let (status, answer) = call(addr, &verb.to_uppercase(), &concrete, body).await;
+            let (status, answer) = authorized(&router, &verb.to_uppercase(), &concrete, body).await;
             assert!(
                 status != 404 && status != 405,
                 "{verb} {route} is documented but not routed: {status} {answer}"
@@ -648,4 +701,70 @@ async fn the_openapi_document_is_served_and_routes_every_documented_operation() 
         }
     }
     assert_eq!(operations, 6);
+}
+
+/// `UPDATE_OPENAPI=1 cargo nextest run --test admin_api` rewrites `docs/admin-openapi.json`.
+#[test]
+fn the_committed_openapi_document_is_the_one_generated_from_the_types() {
+    let generated = admin::openapi_json();
+    let committed_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/admin-openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(&committed_path, &generated).unwrap();
+        return;
+    }
+
+    let committed = std::fs::read_to_string(&committed_path).unwrap_or_default();
+
+    assert!(
+        committed == generated,
+        "docs/admin-openapi.json differs from the types; run: UPDATE_OPENAPI=1 cargo nextest run --test admin_api"
+    );
+}
+
+#[tokio::test]
+async fn a_body_with_an_unknown_field_is_400_naming_it() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ok())
+        .expect(0)
+        .mount(&server)
+        .await;
+    let router = admin_router(&server.uri()).await;
+
+    let (status, answer) = authorized(
+        &router,
+        "PATCH",
+        "/accounts/u1",
+        Some(r#"{"enabled":true,"expires_at":"tomorrow"}"#),
+    )
+    .await;
+
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["error"]["code"], "invalid_argument");
+    assert_eq!(answer["error"]["field"], "expires_at");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(message.contains("unknown field"), "{message}");
+}
+
+#[tokio::test]
+async fn a_bad_password_in_a_batch_is_named_by_its_path_and_never_echoed() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ok())
+        .expect(0)
+        .mount(&server)
+        .await;
+    let router = admin_router(&server.uri()).await;
+    let wrong_type = r#"{"accounts":[{"username":"u1","password":"Good1"},{"username":"u2","password":98765432}],"product_type":9}"#;
+    let bad_value = r#"{"accounts":[{"username":"u1","password":"Good1"},{"username":"u2","password":"Leaky 9Pass"}],"product_type":9}"#;
+
+    for (body, leak) in [(bad_value, "Leaky 9Pass"), (wrong_type, "98765432")] {
+        let (status, answer) = authorized(&router, "POST", "/accounts", Some(body)).await;
+
+        assert_eq!(status, 400, "{answer}");
+        assert_eq!(answer["error"]["field"], "accounts[1].password");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with("accounts[1].password: "), "{message}");
+        assert!(!answer.to_string().contains(leak), "{answer}");
+    }
 }

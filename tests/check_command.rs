@@ -7,7 +7,7 @@ mod common;
 use std::process::{Command, Output};
 
 use common::simulator;
-use proxy911_exporter::simulator::{Failure, Fault};
+use proxy911_simulator::{Failure, Fault};
 use serde_json::Value;
 
 /// An app_key the simulator does not accept.

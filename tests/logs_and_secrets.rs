@@ -7,8 +7,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::{simulator, APP_KEY};
-use proxy911_exporter::simulator::Fault;
-use proxy911_exporter::upstream::Endpoint;
+use proxy911_simulator::{Endpoint, Fault};
 use tokio::io::AsyncReadExt;
 
 /// Starts the real binary against `url` with [`APP_KEY`], a rate limit that does not bind, and

@@ -9,8 +9,7 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 use common::{exporter, samples, value, TestExporter};
-use proxy911_exporter::simulator::Fault;
-use proxy911_exporter::upstream::Endpoint;
+use proxy911_simulator::{Endpoint, Fault};
 
 const GB: f64 = 1024.0 * 1024.0 * 1024.0;
 

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{exporter_at, samples, scrape_text, simulator, value};
-use proxy911_exporter::simulator::Fault;
+use proxy911_simulator::Fault;
 
 /// Sum of every sample of `name`.
 fn sum(text: &str, name: &str) -> f64 {

@@ -3,12 +3,13 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use common::{client, http, simulator, APP_KEY};
-use proxy911_exporter::simulator::{drift, Fault};
 use proxy911_exporter::upstream::api::{IpType, NewAccount};
-use proxy911_exporter::upstream::{Client, ClientOptions, Endpoint, Outcome, UpstreamError};
+use proxy911_exporter::upstream::{self, Client, ClientOptions, Outcome, UpstreamError};
+use proxy911_simulator::{drift, Endpoint, Fault};
 use secrecy::SecretString;
 use serde_json::{json, Map, Value};
 
@@ -215,9 +216,12 @@ async fn each_failure_mode_reaches_the_client_as_its_typed_error() {
     sim.clear_faults();
     assert!(client.list_accounts().await.is_ok());
     // 500 and 429 are retried for GET: three attempts each.
-    assert_eq!(metrics.count(Endpoint::AccountList, Outcome::HttpError), 6);
     assert_eq!(
-        metrics.count(Endpoint::AccountEnable, Outcome::HttpError),
+        metrics.count(upstream::Endpoint::AccountList, Outcome::HttpError),
+        6
+    );
+    assert_eq!(
+        metrics.count(upstream::Endpoint::AccountEnable, Outcome::HttpError),
         2
     );
 }
@@ -310,6 +314,22 @@ async fn the_simulate_subcommand_rejects_a_bad_fault_with_exit_code_2() {
 
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--fault"));
+}
+
+/// The simulator keeps its own list of endpoints (it shares nothing with the client): the two
+/// lists must name the same paths, with the management writes as POSTs on both sides.
+#[test]
+fn the_simulator_serves_every_endpoint_the_client_calls_and_no_other() {
+    let called: BTreeSet<(&str, bool)> = upstream::Endpoint::ALL
+        .iter()
+        .map(|e| (e.path(), e.is_mutation()))
+        .collect();
+    let served: BTreeSet<(&str, bool)> = Endpoint::ALL
+        .iter()
+        .map(|e| (e.path(), e.method() == axum::http::Method::POST))
+        .collect();
+
+    assert_eq!(served, called);
 }
 
 // ---- schema drift: the raw JSON answers, read without the client's decoder ----

@@ -8,7 +8,6 @@
 //! - [`decode`]: per-field lenient decoding for every endpoint (SPEC §9): unknown fields ignored,
 //!   unreadable ones defaulted, odd items skipped, all of it counted as [`decode::Drift`].
 //! - [`sanitize`]: upstream text made safe for a log line.
-//! - [`lenient`]: the simulator's forgiving readers of its own requests (not used by the client).
 //! - [`metrics`]: what the client counts (requests, refusals, latency, drift), registered by it.
 //! - [`rate_limit`]: the token bucket every request passes.
 //! - [`error`]: [`UpstreamError`], which never contains the app_key.
@@ -18,7 +17,6 @@ pub mod client;
 pub mod decode;
 pub mod endpoint;
 pub mod error;
-pub mod lenient;
 pub mod metrics;
 pub mod model;
 pub mod page;

@@ -88,6 +88,10 @@ pub fn data_page<T: Decode>(data: Option<&str>, drift: &mut Drift) -> Result<Pag
             ))
         })?;
     let list_raw = f.raw("list");
+    // A page with fields but no `list` (renamed, say) is not "no items".
+    if list_raw.is_none() && f.keys().any(|key| key != "list") {
+        return Err(decode::no_list(f.keys()));
+    }
     let page_size = f.int(&["page_size", "size"]);
     let total_count = f.int(&["total_count"]);
     let total_page = f.int(&["total_page"]);
@@ -126,5 +130,21 @@ mod tests {
         let page =
             data_page::<StaticIp>(Some(r#"{"list":[],"total_page":"4"}"#), &mut drift).unwrap();
         assert_eq!(page.total_pages(), Some(4));
+    }
+
+    #[test]
+    fn a_page_whose_list_was_renamed_is_an_error_not_an_empty_page() {
+        let mut drift = Drift::default();
+        let err = data_page::<StaticIp>(Some(r#"{"items":[{"ip":"a"}],"total":1}"#), &mut drift)
+            .unwrap_err();
+        assert!(err.0.contains("items"), "{err}");
+        assert!(data_page::<StaticIp>(Some("{}"), &mut drift)
+            .unwrap()
+            .list
+            .is_empty());
+        assert!(data_page::<StaticIp>(None, &mut drift)
+            .unwrap()
+            .list
+            .is_empty());
     }
 }

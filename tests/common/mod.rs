@@ -10,10 +10,10 @@ use std::time::Duration;
 use proxy911_exporter::app::App;
 use proxy911_exporter::cache::CachePolicy;
 use proxy911_exporter::config::{ApiConfig, Config, LogConfig, LogFormat, Upstream, WebConfig};
-use proxy911_exporter::simulator::{Simulator, SimulatorOptions};
 use proxy911_exporter::upstream::client::install_crypto_provider;
 use proxy911_exporter::upstream::UpstreamMetrics;
 use proxy911_exporter::upstream::{Client, ClientOptions};
+use proxy911_simulator::{Simulator, SimulatorOptions};
 use secrecy::SecretString;
 
 /// An app_key shaped like a real one (32 characters), distinctive enough to grep for.

@@ -1,14 +1,15 @@
-//! [`AdminError`]: every way an admin request ends badly, mapped to its status and JSON body
-//! `{"error":{"code":…,"message":…,"field":…}}` (SPEC §6). Texts never hold a password or the
-//! token: validation messages do not echo values, and upstream messages are scrubbed by the
+//! [`AdminError`]: every way an admin request ends badly, mapped to its status and to the typed
+//! body [`ErrorBody`], `{"error":{"code":…,"message":…,"field":…}}` (SPEC §6). Texts never hold a
+//! password or the token: refusals do not echo values, and upstream messages are scrubbed by the
 //! handler of any password it sent.
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::validate::Invalid;
+use super::decode::Invalid;
 use crate::upstream::UpstreamError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,17 +30,59 @@ pub enum AdminError {
     UpstreamTimeout,
 }
 
-impl AdminError {
-    /// The `error.code` of the body, also the `outcome` label of the admin metrics.
-    pub fn code(&self) -> &'static str {
+/// The `error.code` of a refusal, also the `outcome` label of the admin metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidArgument,
+    Unauthorized,
+    NotFound,
+    NotRealNameAuthenticated,
+    UpstreamAuthFailed,
+    UpstreamError,
+    UpstreamTimeout,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
         match self {
-            AdminError::InvalidArgument(_) => "invalid_argument",
-            AdminError::Unauthorized => "unauthorized",
-            AdminError::NotFound(_) => "not_found",
-            AdminError::NotRealNameAuthenticated(_) => "not_real_name_authenticated",
-            AdminError::UpstreamAuthFailed => "upstream_auth_failed",
-            AdminError::Upstream(_) => "upstream_error",
-            AdminError::UpstreamTimeout => "upstream_timeout",
+            ErrorCode::InvalidArgument => "invalid_argument",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::NotRealNameAuthenticated => "not_real_name_authenticated",
+            ErrorCode::UpstreamAuthFailed => "upstream_auth_failed",
+            ErrorCode::UpstreamError => "upstream_error",
+            ErrorCode::UpstreamTimeout => "upstream_timeout",
+        }
+    }
+}
+
+/// The body of every refusal.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The field at fault, as a path such as `accounts[1].password`, with `invalid_argument`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub field: Option<String>,
+}
+
+impl AdminError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AdminError::InvalidArgument(_) => ErrorCode::InvalidArgument,
+            AdminError::Unauthorized => ErrorCode::Unauthorized,
+            AdminError::NotFound(_) => ErrorCode::NotFound,
+            AdminError::NotRealNameAuthenticated(_) => ErrorCode::NotRealNameAuthenticated,
+            AdminError::UpstreamAuthFailed => ErrorCode::UpstreamAuthFailed,
+            AdminError::Upstream(_) => ErrorCode::UpstreamError,
+            AdminError::UpstreamTimeout => ErrorCode::UpstreamTimeout,
         }
     }
 
@@ -51,6 +94,20 @@ impl AdminError {
             AdminError::NotRealNameAuthenticated(_) => StatusCode::CONFLICT,
             AdminError::UpstreamAuthFailed | AdminError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AdminError::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
+        }
+    }
+
+    fn body(&self) -> ErrorBody {
+        let field = match self {
+            AdminError::InvalidArgument(invalid) => Some(invalid.field.clone()),
+            _ => None,
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.to_string(),
+                field,
+            },
         }
     }
 }
@@ -79,12 +136,7 @@ impl From<UpstreamError> for AdminError {
 
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
-        let mut error = json!({"code": self.code(), "message": self.to_string()});
-        if let AdminError::InvalidArgument(invalid) = &self {
-            error["field"] = json!(invalid.field);
-            error["message"] = json!(format!("{}: {}", invalid.field, invalid.message));
-        }
-        let mut response = (self.status(), Json(json!({ "error": error }))).into_response();
+        let mut response = (self.status(), Json(self.body())).into_response();
         if self == AdminError::Unauthorized {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -92,5 +144,38 @@ impl IntoResponse for AdminError {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_invalid_argument_names_its_field_in_the_body() {
+        let error = AdminError::from(Invalid::new("accounts[1].password", "must be letters"));
+
+        let body = serde_json::to_value(error.body()).unwrap();
+
+        assert_eq!(
+            body,
+            json!({"error": {"code": "invalid_argument", "message": "accounts[1].password: must be letters", "field": "accounts[1].password"}})
+        );
+    }
+
+    #[test]
+    fn every_code_serializes_as_its_label() {
+        for code in [
+            ErrorCode::InvalidArgument,
+            ErrorCode::Unauthorized,
+            ErrorCode::NotFound,
+            ErrorCode::NotRealNameAuthenticated,
+            ErrorCode::UpstreamAuthFailed,
+            ErrorCode::UpstreamError,
+            ErrorCode::UpstreamTimeout,
+        ] {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
     }
 }

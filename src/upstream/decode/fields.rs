@@ -20,7 +20,10 @@ pub(super) fn entries(raw: &str) -> Option<Entries<'_>> {
         return None;
     }
     let mut deserializer = serde_json::Deserializer::from_str(raw);
-    deserializer.deserialize_map(EntriesVisitor).ok()
+    let entries = deserializer.deserialize_map(EntriesVisitor).ok()?;
+    // Text after the object (`{...} <html>`) means this is not one JSON object.
+    deserializer.end().ok()?;
+    Some(entries)
 }
 
 struct EntriesVisitor;
@@ -175,6 +178,11 @@ impl<'a, 'd> Fields<'a, 'd> {
     /// The raw JSON of a field that is present and not `null`.
     pub fn raw(&self, name: &str) -> Option<&'a str> {
         self.find(name)
+    }
+
+    /// The object's keys, in document order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(key, _)| key.as_ref())
     }
 
     /// The drift this object adds to (for a nested list).

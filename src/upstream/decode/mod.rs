@@ -110,8 +110,9 @@ pub fn list<T: Decode>(raw: &str, drift: &mut Drift) -> Result<Vec<T>, ShapeErro
 }
 
 /// Reads the `data` of a list answer: `{"list": [...]}`, a bare array, or nothing (`null`,
-/// absent, a `null` list) for an empty list. A `list` of another type is a [`ShapeError`]: an
-/// empty list would claim "no items", which nobody said.
+/// absent, `{}`, a `null` list) for an empty list. A `list` of another type, or an object with
+/// fields but no `list` (a renamed list, say), is a [`ShapeError`]: an empty list would claim
+/// "no items", which nobody said.
 pub fn data_list<T: Decode>(data: Option<&str>, drift: &mut Drift) -> Result<Vec<T>, ShapeError> {
     let raw = match data.map(str::trim) {
         None | Some("null") => return Ok(Vec::new()),
@@ -123,14 +124,31 @@ pub fn data_list<T: Decode>(data: Option<&str>, drift: &mut Drift) -> Result<Vec
                     kind_of(raw)
                 ))
             })?;
-            match entries.into_iter().rev().find(|(key, _)| key == "list") {
-                None => return Ok(Vec::new()),
+            if entries.is_empty() {
+                return Ok(Vec::new());
+            }
+            match entries.iter().rev().find(|(key, _)| key == "list") {
+                None => return Err(no_list(entries.iter().map(|(key, _)| key.as_ref()))),
                 Some((_, value)) if value.get().trim() == "null" => return Ok(Vec::new()),
                 Some((_, value)) => return list(value.get(), drift),
             }
         }
     };
     list(raw, drift)
+}
+
+/// The error for an object that should hold a `list` and does not: it names the fields it has
+/// (names only, escaped and bounded like unknown fields).
+pub fn no_list<'a>(keys: impl IntoIterator<Item = &'a str>) -> ShapeError {
+    let mut names = Drift::default();
+    for key in keys {
+        names.unknown_field(key);
+    }
+    let names: Vec<String> = names.unknown_fields.into_iter().collect();
+    ShapeError(format!(
+        "expected a `list`, the answer has only: {}",
+        names.join(", ")
+    ))
 }
 
 fn decode_entries<T: Decode>(entries: fields::Entries<'_>, drift: &mut Drift) -> T {

@@ -118,6 +118,18 @@ fn a_list_of_the_wrong_type_is_an_error_not_an_empty_list() {
         .unwrap()
         .is_empty());
     assert!(data_list::<Account>(None, &mut drift).unwrap().is_empty());
+    assert!(data_list::<Account>(Some("{}"), &mut drift)
+        .unwrap()
+        .is_empty());
+    let renamed = data_list::<Account>(Some(r#"{"items":[{"id":1}]}"#), &mut drift).unwrap_err();
+    assert!(renamed.0.contains("items"), "{renamed}");
+}
+
+#[test]
+fn text_after_an_object_means_it_is_not_one_object() {
+    assert!(envelope(r#"{"code":200,"data":[]} <html>"#).is_none());
+    let mut drift = Drift::default();
+    assert!(object::<Account>(r#"{"id":1} x"#, &mut drift).is_err());
 }
 
 #[test]

@@ -1,13 +1,5 @@
-//! A stateful simulated 911Proxy API (SPEC §7), for the demo, tests and benchmarks.
-//!
-//! It serves every endpoint the exporter uses with the upstream's envelopes (both the
-//! `code 200`/`msg` and the `code 0`/`message` variant), pagination and error codes; keeps state
-//! (added accounts appear, usage grows while enabled); counts requests per endpoint and page; and
-//! injects faults. Control endpoints live under `/_simulator/`.
-//!
-//! - [`state`]: the world and its operations.  - [`seed`]: the starting world.
-//! - [`faults`]: fault specs and the table.      - `routes`: the HTTP handlers.
-//! - [`drift`]: how the `schema-drift` fault bends a successful answer.
+//! The [`Simulator`] handle: the world, the fault table and the request counts behind one `Arc`,
+//! shared by the router and by the tests that arrange and inspect it; and serving it.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -17,15 +9,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::upstream::Endpoint;
-
-pub mod drift;
-pub mod faults;
-mod routes;
-pub mod seed;
-pub mod state;
-
-pub use faults::{Failure, Fault};
+use crate::endpoint::Endpoint;
+use crate::faults::{Fault, FaultTable};
+use crate::state::World;
+use crate::{routes, seed};
 
 /// How to start a simulator.
 #[derive(Debug, Clone)]
@@ -54,10 +41,12 @@ pub struct Simulator {
     shared: Arc<Shared>,
 }
 
+// std `Mutex`es: no lock is held across an `.await`, and each is held only for a few field
+// updates (or, for the world, the building of one answer).
 struct Shared {
     app_key: String,
-    world: Mutex<state::World>,
-    faults: Mutex<faults::FaultTable>,
+    world: Mutex<World>,
+    faults: Mutex<FaultTable>,
     /// Requests by (endpoint path, variant): the variant is `page=N` for paginated lists,
     /// `product_type=N` or `isp=N` where the endpoint is asked once per value, else empty.
     requests: Mutex<BTreeMap<(String, String), u64>>,
@@ -69,6 +58,7 @@ impl std::fmt::Debug for Simulator {
     }
 }
 
+/// Locks `mutex`, poisoned or not: a panicking test must not take every later request with it.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
@@ -77,7 +67,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Simulator {
     pub fn new(options: SimulatorOptions) -> Self {
-        let mut table = faults::FaultTable::default();
+        let mut table = FaultTable::default();
         for (target, fault) in &options.faults {
             table.set(target, *fault);
         }
@@ -155,18 +145,18 @@ impl Simulator {
             .collect()
     }
 
-    /// Runs `f` on the world (for tests that inspect or arrange state).
-    pub fn with_world<R>(&self, f: impl FnOnce(&mut state::World) -> R) -> R {
+    /// Runs `f` on the world (for tests that inspect or arrange state, and for the handlers).
+    pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         f(&mut lock(&self.shared.world))
     }
 
-    fn count_request(&self, path: &str, variant: String) {
+    pub(crate) fn count_request(&self, endpoint: Endpoint, variant: String) {
         *lock(&self.shared.requests)
-            .entry((path.to_string(), variant))
+            .entry((endpoint.path().to_string(), variant))
             .or_default() += 1;
     }
 
-    fn fault_for(&self, path: &str) -> Fault {
-        lock(&self.shared.faults).for_path(path)
+    pub(crate) fn fault_for(&self, endpoint: Endpoint) -> Fault {
+        lock(&self.shared.faults).for_path(endpoint.path())
     }
 }

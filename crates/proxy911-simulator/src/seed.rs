@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use chrono::{Duration as ChronoDuration, Utc};
 
-use super::state::{format_time, SimAccount, SimPackage, SimRegion, SimStaticIp, World, KB_PER_GB};
+use crate::state::{format_time, SimAccount, SimPackage, SimRegion, SimStaticIp, World, KB_PER_GB};
 
 /// A small deterministic generator (xorshift64*), so every run seeds the same world.
 struct Rng(u64);

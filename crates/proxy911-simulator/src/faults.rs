@@ -29,7 +29,7 @@ pub struct Fault {
     pub failure: Option<Failure>,
     /// `schema-drift`: a successful answer keeps its data but changes shape (extra fields of
     /// every JSON type, one known field of an unreadable type, items that are not objects at
-    /// the end of every page); see [`super::drift`]. A failure, when also set, wins.
+    /// the end of every page); see [`crate::drift`]. A failure, when also set, wins.
     pub schema_drift: bool,
 }
 

@@ -1,6 +1,6 @@
 //! Schema drift: what the `schema-drift` fault (also spelled `drift`) does to a successful answer.
 //!
-//! Unlike the failures of [`super::faults`], drift does not replace the answer: it bends the shape
+//! Unlike the failures of [`crate::faults`], drift does not replace the answer: it bends the shape
 //! of the normal one, the way an upstream that changes without notice would, so that the
 //! exporter's lenient decoding, its drift counters and `check` have something to show. On every
 //! read endpoint it is applied to:
@@ -16,8 +16,8 @@
 //!   pagination fields (`total_count`, `total_page`, `pagination.total`, `pagination.total_pages`)
 //!   are left as they were: they count the real items only, and every real item is still there.
 //!
-//! This module works on plain JSON values and knows nothing of the client's decoding types
-//! (`crate::upstream`), so the simulator stays an independent implementation of the API.
+//! This module works on plain JSON values; the crate knows nothing of the exporter's decoding
+//! types, so the simulator stays an independent implementation of the API.
 
 use serde_json::{json, Map, Value};
 

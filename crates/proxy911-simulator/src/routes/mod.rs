@@ -1,0 +1,139 @@
+//! The simulator's router, and the path every `/api-gate-way/…` request takes: find the
+//! endpoint, check the method, read the parameters, then [`respond`]: count, inject the fault,
+//! check the app_key, and answer with the endpoint's function (one per endpoint, in one file per
+//! endpoint group: accounts, packages, static IPs, traffic), a plain function of the request and
+//! the world.
+
+mod accounts;
+mod control;
+mod envelope;
+mod lists;
+mod packages;
+mod request;
+mod static_ips;
+mod traffic;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{Method, Uri};
+use axum::response::Response;
+use axum::routing::{any, get, post};
+use axum::Router;
+use serde::Serialize;
+
+use crate::drift;
+use crate::endpoint::Endpoint;
+use crate::faults::{Failure, Fault};
+use crate::state::{Refusal, World};
+use crate::Simulator;
+use envelope::Style;
+use request::{Params, Request};
+
+pub fn router(sim: Simulator) -> Router {
+    Router::new()
+        .route("/api-gate-way/{*rest}", any(upstream))
+        .route(
+            "/_simulator/requests",
+            get(control::request_counts).delete(control::reset_requests),
+        )
+        .route(
+            "/_simulator/faults",
+            post(control::set_fault).delete(control::clear_faults),
+        )
+        .with_state(sim)
+}
+
+async fn upstream(
+    State(sim): State<Simulator>,
+    method: Method,
+    uri: Uri,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let Some(endpoint) = Endpoint::from_path(uri.path()) else {
+        return envelope::not_found();
+    };
+    if method != endpoint.method() {
+        return envelope::method_not_allowed();
+    }
+    let params = match Params::read(query, method == Method::POST, &body) {
+        Ok(params) => params,
+        Err(refused) => return envelope::refusal(Style::of(endpoint), refused),
+    };
+    let sim = &sim;
+    match endpoint {
+        Endpoint::AccountList => respond(sim, endpoint, params, accounts::list).await,
+        Endpoint::AccountAdd => respond(sim, endpoint, params, accounts::add).await,
+        Endpoint::AccountDelete => respond(sim, endpoint, params, accounts::delete).await,
+        Endpoint::AccountEnable => respond(sim, endpoint, params, accounts::enable).await,
+        Endpoint::AccountDisable => respond(sim, endpoint, params, accounts::disable).await,
+        Endpoint::AccountChangePassword => {
+            respond(sim, endpoint, params, accounts::change_password).await
+        }
+        Endpoint::AccountChangeRemark => {
+            respond(sim, endpoint, params, accounts::change_remark).await
+        }
+        Endpoint::AccountChangeLimit => {
+            respond(sim, endpoint, params, accounts::change_limit).await
+        }
+        Endpoint::PackageSummary => respond(sim, endpoint, params, packages::summary).await,
+        Endpoint::PackageList => respond(sim, endpoint, params, packages::list).await,
+        Endpoint::StaticIpRegions => respond(sim, endpoint, params, static_ips::regions).await,
+        Endpoint::StaticIpList => respond(sim, endpoint, params, static_ips::list).await,
+        Endpoint::TrafficDaily => respond(sim, endpoint, params, traffic::daily).await,
+    }
+}
+
+/// The common path of every endpoint, in the order the real API shows it: the request (read as
+/// `R`) is counted; the endpoint's fault applies (latency, then a failure instead of the
+/// answer); the app_key is checked; then `answer` runs on the world, and its answer (bent by
+/// `schema-drift` when asked) goes back in the endpoint's envelope, or its refusal does.
+async fn respond<R: Request, A: Serialize>(
+    sim: &Simulator,
+    endpoint: Endpoint,
+    params: Params,
+    answer: impl FnOnce(R, &mut World, Instant) -> Result<A, Refusal>,
+) -> Response {
+    let style = Style::of(endpoint);
+    let request: R = match params.into_request() {
+        Ok(request) => request,
+        Err(refused) => return envelope::refusal(style, refused),
+    };
+    sim.count_request(endpoint, request.variant());
+    let fault = sim.fault_for(endpoint);
+    if let Some(failure) = apply_latency(fault).await {
+        return envelope::failed(style, failure);
+    }
+    if request.app_key().text() != sim.app_key() {
+        return envelope::refusal(style, envelope::INVALID_APP_KEY);
+    }
+    let now = Instant::now();
+    let answered = sim.with_world(|world| answer(request, world, now));
+    match answered {
+        Ok(answer) => {
+            let mut data = serde_json::to_value(answer)
+                .expect("answers are structs of strings and numbers, which always serialize");
+            if fault.schema_drift {
+                if let Some(shape) = endpoint.drift_answer() {
+                    drift::apply(shape, &mut data);
+                }
+            }
+            envelope::success(style, data)
+        }
+        Err(refused) => envelope::refusal(style, refused),
+    }
+}
+
+/// Sleeps the injected latency; returns the injected failure, if any.
+async fn apply_latency(fault: Fault) -> Option<Failure> {
+    if let Some(latency) = fault.latency {
+        tokio::time::sleep(latency).await;
+    }
+    fault.failure
+}

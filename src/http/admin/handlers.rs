@@ -1,0 +1,232 @@
+//! One handler per admin route: decode the request into its types (a refusal sends nothing
+//! upstream), make the upstream calls, audit, answer. Each carries its OpenAPI description.
+
+use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use secrecy::SecretString;
+
+use super::answers::{
+    AccountList, AddResult, BatchAction, Change, ChangeResult, Operation, APPLIES_LATER,
+};
+use super::error::AdminError;
+use super::openapi::{InputRefusals, Refusals, Unauthorized};
+use super::requests::{AddRequest, BatchRequest, UpdateRequest};
+use super::types::Username;
+use super::{decode, scrub, AdminState, Audit, ClientAddr};
+use crate::upstream::api::NewAccount;
+use crate::upstream::{Client, UpstreamError};
+
+/// List proxy sub-accounts (passwords removed).
+#[utoipa::path(get, path = "/accounts", tag = "accounts", operation_id = "listAccounts",
+    responses((status = 200, description = "The accounts.", body = AccountList), Refusals))]
+pub async fn list(
+    State(state): State<AdminState>,
+    client: ClientAddr,
+) -> Result<Json<AccountList>, AdminError> {
+    let audit = Audit::new(&state, Operation::List, client);
+    let result = state.client.list_accounts().await.map_err(AdminError::from);
+    let listed = audit.finish(&[], result)?;
+    Ok(Json(AccountList::new(&listed.items)))
+}
+
+/// Add up to 100 proxy sub-accounts under one product type.
+#[utoipa::path(post, path = "/accounts", tag = "accounts", operation_id = "addAccounts", request_body = AddRequest,
+    responses((status = 201, description = "The accounts were added.", body = AddResult),
+        InputRefusals, Refusals))]
+pub async fn add(
+    State(state): State<AdminState>,
+    client: ClientAddr,
+    body: Bytes,
+) -> Result<impl IntoResponse, AdminError> {
+    let audit = Audit::new(&state, Operation::Add, client);
+    let request = match decode::body::<AddRequest>(&body) {
+        Ok(request) => request,
+        Err(invalid) => return audit.finish(&[], Err(invalid.into())),
+    };
+    let names = request.accounts.usernames();
+    let accounts: Vec<NewAccount> = request
+        .accounts
+        .items()
+        .iter()
+        .map(|a| NewAccount {
+            username: a.username.to_string(),
+            password: a.password.secret().clone(),
+        })
+        .collect();
+    let passwords: Vec<&SecretString> = accounts.iter().map(|a| &a.password).collect();
+    let result = state
+        .client
+        .add_accounts(
+            &accounts,
+            request.product_type.code(),
+            request.remark.as_str(),
+        )
+        .await
+        .map_err(|e| scrub(e.into(), &passwords));
+    audit.finish(&names, result)?;
+    let answer = AddResult {
+        operation: Operation::Add,
+        accounts: names,
+        product_type: request.product_type,
+    };
+    Ok((StatusCode::CREATED, Json(answer)))
+}
+
+/// Change an account's password, remark, traffic limit or enabled state.
+///
+/// Changes are applied in the order password, remark, limit_gb, enabled. If one fails, the error
+/// message lists those already applied.
+#[utoipa::path(patch, path = "/accounts/{username}", tag = "accounts", operation_id = "updateAccount",
+    params(("username" = Username, Path, description = "The proxy sub-account.")),
+    request_body = UpdateRequest,
+    responses((status = 200, description = "The changes were applied.", body = ChangeResult),
+        InputRefusals, Refusals))]
+pub async fn update(
+    State(state): State<AdminState>,
+    client: ClientAddr,
+    path: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Result<Json<ChangeResult>, AdminError> {
+    let audit = Audit::new(&state, Operation::Update, client);
+    let parsed = username_from(path).and_then(|username| {
+        let request = decode::body::<UpdateRequest>(&body)?
+            .check()
+            .map_err(|refused| decode::Invalid::new("body", refused.0))?;
+        Ok((username, request))
+    });
+    let (username, request) = match parsed {
+        Ok(parsed) => parsed,
+        Err(error) => return audit.finish(&[], Err(error)),
+    };
+    let mut applied = Vec::new();
+    let result = apply(&state.client, username.as_str(), &request, &mut applied).await;
+    let passwords: Vec<&SecretString> = request.password.iter().map(|p| p.secret()).collect();
+    let result = result.map_err(|e| match scrub(e.into(), &passwords) {
+        AdminError::Upstream(message) if !applied.is_empty() => {
+            let done: Vec<&str> = applied.iter().map(|c| c.as_str()).collect();
+            AdminError::Upstream(format!("{message} (already applied: {})", done.join(", ")))
+        }
+        other => other,
+    });
+    if result.is_err() && !applied.is_empty() {
+        audit.invalidate();
+    }
+    let names = vec![username];
+    audit.finish(&names, result)?;
+    // A new password and a disable take 911Proxy about 5 minutes (SPEC §6).
+    let slow = request.password.is_some() || request.enabled == Some(false);
+    let mut answer = ChangeResult::new(Operation::Update, names);
+    answer.applied = Some(applied);
+    answer.note = slow.then(|| APPLIES_LATER.into());
+    Ok(Json(answer))
+}
+
+/// Sends the changes upstream in order, recording each one done, until one fails.
+async fn apply(
+    client: &Client,
+    username: &str,
+    request: &UpdateRequest,
+    applied: &mut Vec<Change>,
+) -> Result<(), UpstreamError> {
+    if let Some(password) = &request.password {
+        client.change_password(username, password.secret()).await?;
+        applied.push(Change::Password);
+    }
+    if let Some(remark) = &request.remark {
+        client.change_remark(username, remark.as_str()).await?;
+        applied.push(Change::Remark);
+    }
+    if let Some(limit) = request.limit_gb {
+        client.change_limit(username, limit.gb()).await?;
+        applied.push(Change::LimitGb);
+    }
+    if let Some(enabled) = request.enabled {
+        let names = [username.to_string()];
+        match enabled {
+            true => client.enable_accounts(&names).await?,
+            false => client.disable_accounts(&names).await?,
+        }
+        applied.push(Change::Enabled);
+    }
+    Ok(())
+}
+
+/// Delete an account (irreversible; takes 911Proxy about 5 minutes).
+#[utoipa::path(delete, path = "/accounts/{username}", tag = "accounts", operation_id = "deleteAccount",
+    params(("username" = Username, Path, description = "The proxy sub-account.")),
+    responses((status = 200, description = "The account is being deleted.", body = ChangeResult),
+        InputRefusals, Refusals))]
+pub async fn delete(
+    State(state): State<AdminState>,
+    client: ClientAddr,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<ChangeResult>, AdminError> {
+    let audit = Audit::new(&state, Operation::Delete, client);
+    let names = match username_from(path) {
+        Ok(username) => vec![username],
+        Err(error) => return audit.finish(&[], Err(error)),
+    };
+    let result = state
+        .client
+        .delete_accounts(&strings(&names))
+        .await
+        .map_err(AdminError::from);
+    audit.finish(&names, result)?;
+    Ok(Json(ChangeResult::new(Operation::Delete, names)))
+}
+
+/// Enable, disable or delete up to 100 accounts at once.
+#[utoipa::path(post, path = "/accounts/actions/{action}", tag = "accounts", operation_id = "batchAction",
+    params(("action" = inline(BatchAction), Path)),
+    request_body = BatchRequest,
+    responses((status = 200, description = "The action was applied.", body = ChangeResult),
+        InputRefusals, Refusals))]
+pub async fn batch_action(
+    State(state): State<AdminState>,
+    client: ClientAddr,
+    path: Result<Path<BatchAction>, PathRejection>,
+    body: Bytes,
+) -> Result<Json<ChangeResult>, AdminError> {
+    let Ok(Path(action)) = path else {
+        return Err(AdminError::NotFound(
+            "actions are enable, disable and delete".into(),
+        ));
+    };
+    let operation = Operation::from(action);
+    let audit = Audit::new(&state, operation, client);
+    let names = match decode::body::<BatchRequest>(&body) {
+        Ok(request) => request.accounts.usernames(),
+        Err(invalid) => return audit.finish(&[], Err(invalid.into())),
+    };
+    let usernames = strings(&names);
+    let result = match action {
+        BatchAction::Enable => state.client.enable_accounts(&usernames).await,
+        BatchAction::Disable => state.client.disable_accounts(&usernames).await,
+        BatchAction::Delete => state.client.delete_accounts(&usernames).await,
+    };
+    audit.finish(&names, result.map_err(AdminError::from))?;
+    Ok(Json(ChangeResult::new(operation, names)))
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "openapi", operation_id = "openapi",
+    responses((status = 200, description = "The OpenAPI document.", body = Object), Unauthorized))]
+pub async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        super::openapi::served(),
+    )
+}
+
+fn username_from(path: Result<Path<String>, PathRejection>) -> Result<Username, AdminError> {
+    let Path(raw) = path.map_err(|_| AdminError::NotFound("no such account path".into()))?;
+    Ok(decode::username(raw)?)
+}
+
+fn strings(names: &[Username]) -> Vec<String> {
+    names.iter().map(Username::to_string).collect()
+}

@@ -1,0 +1,187 @@
+//! The admin API's OpenAPI document, generated from the handlers' `#[utoipa::path]` and the
+//! request and answer types: served at `/admin/openapi.json`, and kept in
+//! `docs/admin-openapi.json` by the drift test in `tests/admin_api.rs` (`UPDATE_OPENAPI=1`
+//! rewrites it).
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr};
+use utoipa::{IntoResponses, Modify, OpenApi};
+
+use super::error::ErrorBody;
+use super::handlers;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "proxy911-exporter admin API",
+        version = "1",
+        description = "Manage 911Proxy proxy sub-accounts through the exporter. Every request needs `Authorization: Bearer <token>`. Requests are validated before anything goes upstream. Delete, disable and password changes take 911Proxy about 5 minutes to apply; their answers say so in `note`."
+    ),
+    servers((url = "/admin")),
+    paths(
+        handlers::list,
+        handlers::add,
+        handlers::update,
+        handlers::delete,
+        handlers::batch_action,
+        handlers::openapi
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerScheme, &UpdateNeedsAField),
+    security(("bearer" = []))
+)]
+struct AdminApi;
+
+/// The `bearer` security scheme every operation requires.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// `minProperties: 1` on `UpdateRequest`. Set here because utoipa-gen 5.5's
+/// `#[schema(min_properties = …)]` writes `maxProperties` instead.
+struct UpdateNeedsAField;
+
+impl Modify for UpdateNeedsAField {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let schemas = openapi.components.as_mut().map(|c| &mut c.schemas);
+        if let Some(RefOr::T(Schema::Object(update))) =
+            schemas.and_then(|s| s.get_mut("UpdateRequest"))
+        {
+            update.min_properties = Some(1);
+        }
+    }
+}
+
+/// The document as pretty JSON with a final newline, as `docs/admin-openapi.json` holds it.
+pub fn openapi_json() -> String {
+    let mut json = AdminApi::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes");
+    json.push('\n');
+    json
+}
+
+/// The document, generated once.
+pub(super) fn served() -> &'static str {
+    static DOCUMENT: LazyLock<String> = LazyLock::new(openapi_json);
+    &DOCUMENT
+}
+
+/// A refusal's description, with the [`ErrorBody`] it carries.
+fn refusal(description: &str) -> ResponseBuilder {
+    ResponseBuilder::new().description(description).content(
+        "application/json",
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("ErrorBody")))
+            .build(),
+    )
+}
+
+fn unauthorized() -> Response {
+    let bearer = ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .enum_values(Some(["Bearer"]));
+    refusal("Missing or wrong bearer token.")
+        .header(
+            "WWW-Authenticate",
+            HeaderBuilder::new().schema(bearer).build(),
+        )
+        .build()
+}
+
+fn responses(list: Vec<(&str, Response)>) -> BTreeMap<String, RefOr<Response>> {
+    list.into_iter()
+        .map(|(status, response)| (status.to_string(), response.into()))
+        .collect()
+}
+
+/// 401 only: the document itself asks nothing of the upstream.
+pub struct Unauthorized;
+
+impl IntoResponses for Unauthorized {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        responses(vec![("401", unauthorized())])
+    }
+}
+
+/// What any operation that goes upstream may answer besides success.
+pub struct Refusals;
+
+impl IntoResponses for Refusals {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        responses(vec![
+            ("401", unauthorized()),
+            ("404", refusal("No such admin endpoint.").build()),
+            ("409", refusal("911Proxy: the account is not real-name authenticated (upstream code 156).").build()),
+            ("502", refusal("911Proxy rejected the exporter's app_key (code 3, `upstream_auth_failed`) or refused the change (`upstream_error`, with its message).").build()),
+            ("504", refusal("911Proxy did not answer in time; the change may or may not have been applied.").build()),
+        ])
+    }
+}
+
+/// 400, for an operation that takes input.
+pub struct InputRefusals;
+
+impl IntoResponses for InputRefusals {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        responses(vec![(
+            "400",
+            refusal("Invalid request: nothing was sent upstream. `error.field` names the field at fault, as a path such as `accounts[1].password`.").build(),
+        )])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::requests::MAX_BATCH;
+    use super::*;
+
+    #[test]
+    fn every_operation_is_documented_and_needs_the_bearer_token() {
+        let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();
+
+        let operations: Vec<&str> = document["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .filter_map(|operation| operation["operationId"].as_str())
+            .collect();
+
+        assert_eq!(operations.len(), 6, "{operations:?}");
+        assert_eq!(document["security"], serde_json::json!([{"bearer": []}]));
+        assert_eq!(
+            document["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+    }
+
+    #[test]
+    fn the_documented_limits_are_the_enforced_ones() {
+        let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();
+        let schemas = &document["components"]["schemas"];
+
+        for request in ["AddRequest", "BatchRequest"] {
+            let accounts = &schemas[request]["properties"]["accounts"];
+            assert_eq!(accounts["maxItems"], MAX_BATCH, "{request}");
+            assert_eq!(accounts["minItems"], 1, "{request}");
+        }
+        assert_eq!(schemas["UpdateRequest"]["minProperties"], 1);
+        assert!(schemas["UpdateRequest"].get("maxProperties").is_none());
+        assert_eq!(schemas["UpdateRequest"]["additionalProperties"], false);
+    }
+}
