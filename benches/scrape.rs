@@ -24,6 +24,7 @@ use proxy911_exporter::upstream::decode::ApiTime;
 use proxy911_exporter::upstream::model::{
     Account, DailyFlow, Package, PackageSummary, StaticIp, StaticIpRegion,
 };
+use proxy911_exporter::upstream::ProductType;
 
 const SIZES: [usize; 3] = [100, 1_000, 10_000];
 
@@ -42,7 +43,7 @@ fn snapshots(n: usize) -> Snapshots {
             username: Some(format!("user{i:05}")),
             created_at: ApiTime::parse("2026-01-02 03:04:05"),
             remark: Some(format!("fleet {} \"eu\" 生产", i % 17)),
-            product_type: Some([9, 11, 14, 25][i % 4]),
+            product_type: Some(ProductType::from_code([9, 11, 14, 25][i % 4])),
             usage_flow: Some((i * 7919 % 10_000_000) as f64),
             limit_flow: Some([0.0, 50.0, 100.0, 500.0][i % 4]),
             enabled: Some(i % 20 != 0),
@@ -53,7 +54,7 @@ fn snapshots(n: usize) -> Snapshots {
             id: Some(5000 + i as i64),
             created_at: ApiTime::parse("2026-01-01 00:00:00"),
             expired_at: ApiTime::parse("2027-01-01 00:00:00"),
-            product_type: Some([9, 12, 14, 25][i % 4]),
+            product_type: Some(ProductType::from_code([9, 12, 14, 25][i % 4])),
             trade_no: Some(format!("2026{:020}", i)),
         })
         .collect();
@@ -68,7 +69,7 @@ fn snapshots(n: usize) -> Snapshots {
         .map(|i| StaticIp {
             ip: Some(format!("45.1.{}.{}", i / 256 % 256, i % 256)),
             country_code: Some(countries[i % countries.len()].into()),
-            product_type: Some([14, 25][i % 2]),
+            product_type: Some(ProductType::from_code([14, 25][i % 2])),
             status: Some((i % 4) as i64 + 1),
             expired_at: None,
         })
@@ -83,7 +84,10 @@ fn snapshots(n: usize) -> Snapshots {
     Snapshots {
         accounts: accounts::Snapshot { accounts },
         packages: packages::Snapshot {
-            summaries: vec![(9, summary.clone()), (12, summary)],
+            summaries: vec![
+                (ProductType::DynamicResidentialTraffic, summary.clone()),
+                (ProductType::LongTermIdcTraffic, summary),
+            ],
             packages,
         },
         static_ips: static_ips::Snapshot {

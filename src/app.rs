@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 
 use crate::collector::{self, RenderContext};
 use crate::config::{Config, ConfigError, Upstream};
-use crate::http::admin::AdminState;
+use crate::http::admin::{AdminMetrics, AdminState};
 use crate::http::{self, MetricsState};
 use crate::metrics::{self, SelfMetrics};
 use crate::scrape::{HealthMetrics, Scraper};
@@ -81,6 +81,10 @@ impl App {
         let mut registry = metrics::registry();
         let health = HealthMetrics::new(&mut registry);
         let upstream_metrics = UpstreamMetrics::new(&mut registry);
+        let admin_metrics = config
+            .admin
+            .is_some()
+            .then(|| AdminMetrics::new(&mut registry));
         let metrics = Arc::new(SelfMetrics::new(registry));
         let client = Client::new(
             ClientOptions {
@@ -118,6 +122,7 @@ impl App {
                     client: client.clone(),
                     scraper: scraper.clone(),
                     token: admin.token,
+                    metrics: admin_metrics.clone().unwrap_or_default(),
                 });
                 match admin.listen_address {
                     None => (Some(router), None),

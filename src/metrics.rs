@@ -2,11 +2,10 @@
 //! after the cached upstream data. It holds the process metrics and build info itself; every
 //! other component owns its metrics and registers them here at start-up (prometheus-client as
 //! libp2p uses it): the client ([`crate::upstream::UpstreamMetrics`]), the scrape side
-//! ([`crate::scrape::HealthMetrics`]) and the admin API. Upstream *values* are not here: they
+//! ([`crate::scrape::HealthMetrics`]) and the admin API ([`crate::http::admin::AdminMetrics`]). Upstream *values* are not here: they
 //! are rendered fresh per refresh by [`crate::collector`].
 
 use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
@@ -14,12 +13,6 @@ use prometheus_client::registry::Registry;
 use crate::exposition::PREFIX;
 
 mod process;
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct AdminLabels {
-    operation: &'static str,
-    outcome: &'static str,
-}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
@@ -39,20 +32,13 @@ pub fn registry() -> Registry {
 #[derive(Debug)]
 pub struct SelfMetrics {
     registry: Registry,
-    admin_requests: Family<AdminLabels, Counter>,
 }
 
 impl SelfMetrics {
     /// Seals `registry` (from [`registry`], with the components' metrics in it), adding the
-    /// admin counters and the build info.
+    /// build info.
     pub fn new(mut registry: Registry) -> Self {
-        let admin_requests = Family::<AdminLabels, Counter>::default();
         let p = registry.sub_registry_with_prefix(PREFIX);
-        p.register(
-            "admin_requests",
-            "Admin API requests that reached an operation, by operation and outcome",
-            admin_requests.clone(),
-        );
         let build_info = Family::<BuildLabels, Gauge>::default();
         build_info
             .get_or_create(&BuildLabels {
@@ -65,17 +51,7 @@ impl SelfMetrics {
             "Version and git revision of the running exporter; value 1",
             build_info,
         );
-        SelfMetrics {
-            registry,
-            admin_requests,
-        }
-    }
-
-    /// Counts one admin operation.
-    pub fn admin_request(&self, operation: &'static str, outcome: &'static str) {
-        self.admin_requests
-            .get_or_create(&AdminLabels { operation, outcome })
-            .inc();
+        SelfMetrics { registry }
     }
 
     /// OpenMetrics text of every self metric, without the closing `# EOF`.

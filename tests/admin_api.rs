@@ -69,6 +69,7 @@ async fn admin_router(upstream: &str) -> Router {
         client,
         scraper: app.scraper().clone(),
         token: SecretString::from(ADMIN_TOKEN),
+        metrics: admin::AdminMetrics::default(),
     })
 }
 

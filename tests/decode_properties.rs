@@ -22,6 +22,7 @@ use proxy911_exporter::upstream::model::{
     Account, DailyFlow, Package, PackageSummary, StaticIp, StaticIpRegion,
 };
 use proxy911_exporter::upstream::page::data_page;
+use proxy911_exporter::upstream::ProductType;
 use serde_json::Value;
 
 fn config() -> ProptestConfig {
@@ -270,7 +271,7 @@ impl Subject for Account {
             username: text(&v[1]),
             created_at: time(&v[2]),
             remark: text(&v[3]),
-            product_type: int(&v[4]),
+            product_type: int(&v[4]).map(ProductType::from_code),
             usage_flow: amount(&v[5]),
             limit_flow: amount(&v[6]),
             enabled: flag(&v[7]),
@@ -318,7 +319,7 @@ impl Subject for Package {
             id: int(&v[0]),
             created_at: time(&v[1]),
             expired_at: time(&v[2]),
-            product_type: int(&v[3]),
+            product_type: int(&v[3]).map(ProductType::from_code),
             trade_no: text(&v[4]),
         }
     }
@@ -350,7 +351,7 @@ impl Subject for StaticIp {
         StaticIp {
             ip: text(&v[0]),
             country_code: text(&v[1]),
-            product_type: int(&v[2]),
+            product_type: int(&v[2]).map(ProductType::from_code),
             status: int(&v[3]),
             expired_at: time(&v[4]),
         }

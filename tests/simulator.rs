@@ -3,6 +3,8 @@
 
 mod common;
 
+use proxy911_exporter::upstream::ProductType;
+
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -24,7 +26,7 @@ async fn the_seed_has_every_product_type_a_near_limit_account_and_a_shared_usern
         assert!(
             accounts
                 .iter()
-                .any(|a| a.product_type == Some(product_type)),
+                .any(|a| a.product_type == Some(ProductType::from_code(product_type))),
             "{product_type}"
         );
     }
@@ -49,7 +51,11 @@ async fn the_seed_has_packages_near_expiry_and_static_ips_in_several_countries()
     let (_sim, url) = simulator(None).await;
     let (client, _) = client(&url);
 
-    let summary = client.package_summary(9).await.unwrap().value;
+    let summary = client
+        .package_summary(ProductType::from_code(9))
+        .await
+        .unwrap()
+        .value;
     let packages = client.list_packages().await.unwrap().items;
     let ips = client.list_static_ips().await.unwrap().items;
     let regions = client
@@ -63,7 +69,9 @@ async fn the_seed_has_packages_near_expiry_and_static_ips_in_several_countries()
         summary.temporary_count >= Some(1.0),
         "a package expires within 7 days"
     );
-    assert!(packages.iter().any(|p| p.product_type == Some(12)));
+    assert!(packages
+        .iter()
+        .any(|p| p.product_type == Some(ProductType::LongTermIdcTraffic)));
     let mut countries: Vec<_> = ips
         .iter()
         .filter_map(|ip| ip.country_code.clone())
@@ -101,7 +109,11 @@ async fn accounts_round_trip_through_add_disable_and_delete() {
     let added = find(&client.list_accounts().await.unwrap().items).expect("listed after add");
     assert_eq!(
         (added.product_type, added.enabled, added.remark.as_deref()),
-        (Some(11), Some(true), Some("新账号"))
+        (
+            Some(ProductType::DynamicResidentialIp),
+            Some(true),
+            Some("新账号")
+        )
     );
 
     client

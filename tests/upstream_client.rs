@@ -4,6 +4,8 @@
 
 mod common;
 
+use proxy911_exporter::upstream::ProductType;
+
 use std::time::Duration;
 
 use common::{client, APP_KEY};
@@ -42,7 +44,7 @@ async fn the_account_list_is_a_get_with_the_app_key_in_the_query_and_decodes_the
     assert_eq!(accounts.items.len(), 1);
     let account = &accounts.items[0];
     assert_eq!(account.username.as_deref(), Some("string"));
-    assert_eq!(account.product_type, Some(9));
+    assert_eq!(account.product_type, Some(ProductType::from_code(9)));
     assert_eq!(account.limit_flow, Some(102400.0));
     assert_eq!(account.enabled, Some(false));
     assert!(
@@ -70,7 +72,11 @@ async fn the_package_summary_asks_for_one_product_type_and_decodes_the_reference
         .await;
     let (client, _) = client(&server.uri());
 
-    let summary = client.package_summary(12).await.unwrap().value;
+    let summary = client
+        .package_summary(ProductType::from_code(12))
+        .await
+        .unwrap()
+        .value;
 
     assert_eq!(summary.total, Some(1048576.0));
     assert_eq!(summary.temporary_count, Some(1.0));
@@ -130,7 +136,7 @@ async fn purchased_static_ips_follow_the_pagination_object_and_keep_odd_items_ap
     assert_eq!(ips.items.len(), 3);
     assert_eq!(ips.drift.skipped, 1);
     assert_eq!(ips.items[1].country_code.as_deref(), Some("de"));
-    assert_eq!(ips.items[1].product_type, Some(14));
+    assert_eq!(ips.items[1].product_type, Some(ProductType::from_code(14)));
     assert_eq!(ips.items[1].status, Some(3));
     assert_eq!(ips.items[2].status, None);
 }
@@ -494,7 +500,10 @@ async fn no_error_text_ever_contains_the_app_key() {
             .await
             .unwrap_err(),
         client.daily_traffic().await.unwrap_err(),
-        client.package_summary(9).await.unwrap_err(),
+        client
+            .package_summary(ProductType::from_code(9))
+            .await
+            .unwrap_err(),
         client.list_packages().await.unwrap_err(),
         unreachable.list_accounts().await.unwrap_err(),
         unreachable

@@ -113,15 +113,9 @@ pub fn all(client: &Client, ctx: RenderContext) -> Vec<CollectorSpec> {
     ]
 }
 
-/// The `product_type` label: a slug for the known codes, the number otherwise.
-pub fn product_type_label(code: i64) -> String {
-    ProductType::from_code(code).slug().into_owned()
-}
-
-/// The `product_type` label of an optional code: `unknown` when the upstream gave none.
-pub fn product_type_or_unknown(code: Option<i64>) -> String {
-    code.map(product_type_label)
-        .unwrap_or_else(|| UNKNOWN.to_string())
+/// The `product_type` label: the slug, or `unknown` when the upstream gave none.
+pub fn product_type_or_unknown(product_type: Option<ProductType>) -> String {
+    product_type.map_or_else(|| UNKNOWN.to_string(), |p| p.slug().into_owned())
 }
 
 /// A text label: `unknown` when the upstream gave none.

@@ -3,20 +3,21 @@
 
 use prometheus_client::registry::Unit;
 
-use super::{
-    product_type_label, product_type_or_unknown, text_or_unknown, CollectorId, RenderContext,
-};
+use super::{product_type_or_unknown, text_or_unknown, CollectorId, RenderContext};
 use crate::exposition::{Family, LabelValue};
 use crate::upstream::model::{Package, PackageSummary, KB};
-use crate::upstream::{Client, UpstreamError};
+use crate::upstream::{Client, ProductType, UpstreamError};
 
 pub const ID: CollectorId = CollectorId::Packages;
 /// The product types the summary endpoint supports.
-pub const SUMMARY_PRODUCT_TYPES: [i64; 2] = [9, 12];
+pub const SUMMARY_PRODUCT_TYPES: [ProductType; 2] = [
+    ProductType::DynamicResidentialTraffic,
+    ProductType::LongTermIdcTraffic,
+];
 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
-    pub summaries: Vec<(i64, PackageSummary)>,
+    pub summaries: Vec<(ProductType, PackageSummary)>,
     pub packages: Vec<Package>,
 }
 
@@ -62,7 +63,7 @@ pub fn families(snapshot: &Snapshot, ctx: &RenderContext) -> Vec<Family> {
         Some(Unit::Seconds),
     );
     for (product_type, summary) in &snapshot.summaries {
-        let product: LabelValue = product_type_label(*product_type).into();
+        let product: LabelValue = product_type.slug().as_ref().into();
         let labels = || vec![("product_type", product.clone())];
         let with_state =
             |state: &str| vec![("product_type", product.clone()), ("state", state.into())];

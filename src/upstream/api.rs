@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use super::decode::{self, Decode, Drift};
 use super::model::{Account, DailyFlow, Package, PackageSummary, StaticIp, StaticIpRegion};
 use super::page::{self, Page, Pagination, PAGE_FIELDS};
-use super::{Client, Endpoint, UpstreamError};
+use super::{Client, Endpoint, ProductType, UpstreamError};
 
 /// Items asked for per page of a paginated list.
 pub const PAGE_SIZE: i64 = 100;
@@ -105,10 +105,10 @@ impl Client {
     /// `GET /api-gate-way/user-product/summary?product_type=…` (upstream supports 9 and 12).
     pub async fn package_summary(
         &self,
-        product_type: i64,
+        product_type: ProductType,
     ) -> Result<Single<PackageSummary>, UpstreamError> {
         let endpoint = Endpoint::PackageSummary;
-        let query = [("product_type", product_type.to_string())];
+        let query = [("product_type", product_type.code().to_string())];
         let (value, drift) = self
             .get(endpoint, &query, decode::data_object::<PackageSummary>)
             .await?;

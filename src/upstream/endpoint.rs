@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use prometheus_client::encoding::{EncodeLabelValue, LabelValueEncoder};
 
-/// Every 911Proxy endpoint this program calls (and the simulator serves).
+/// Every 911Proxy endpoint this program calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Endpoint {
     AccountList,

@@ -4,6 +4,7 @@
 //! Account passwords are deliberately absent: they are never read.
 
 use super::decode::{ApiTime, Decode, Fields};
+use super::ProductType;
 
 /// One proxy sub-account (`GET /api-gate-way/whitelist-account/list`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -12,7 +13,7 @@ pub struct Account {
     pub username: Option<String>,
     pub created_at: Option<ApiTime>,
     pub remark: Option<String>,
-    pub product_type: Option<i64>,
+    pub product_type: Option<ProductType>,
     /// `usage_flow`, in KB.
     pub usage_flow: Option<f64>,
     /// `limit_flow`, in GB; 0 is unlimited.
@@ -40,7 +41,7 @@ impl Decode for Account {
             username: f.text(&["username"]),
             created_at: f.time(&["created_at"]),
             remark: f.text(&["remark"]),
-            product_type: f.int(&["product_type"]),
+            product_type: f.int(&["product_type"]).map(ProductType::from_code),
             usage_flow: f.amount(&["usage_flow"]),
             limit_flow: f.amount(&["limit_flow"]),
             enabled: f.flag(&["status"]),
@@ -115,7 +116,7 @@ pub struct Package {
     pub id: Option<i64>,
     pub created_at: Option<ApiTime>,
     pub expired_at: Option<ApiTime>,
-    pub product_type: Option<i64>,
+    pub product_type: Option<ProductType>,
     pub trade_no: Option<String>,
 }
 
@@ -129,7 +130,7 @@ impl Decode for Package {
             id: f.int(&["id"]),
             created_at: f.time(&["created_at"]),
             expired_at: f.time(&["expired_at"]),
-            product_type: f.int(&["product_type"]),
+            product_type: f.int(&["product_type"]).map(ProductType::from_code),
             trade_no: f.text(&["trade_no"]),
         }
     }
@@ -163,7 +164,7 @@ impl Decode for StaticIpRegion {
 pub struct StaticIp {
     pub ip: Option<String>,
     pub country_code: Option<String>,
-    pub product_type: Option<i64>,
+    pub product_type: Option<ProductType>,
     pub status: Option<i64>,
     pub expired_at: Option<ApiTime>,
 }
@@ -202,7 +203,7 @@ impl Decode for StaticIp {
         StaticIp {
             ip: f.text(&["ip"]),
             country_code: f.text(COUNTRY),
-            product_type: f.int(IP_PRODUCT_TYPE),
+            product_type: f.int(IP_PRODUCT_TYPE).map(ProductType::from_code),
             status: f.int(IP_STATUS),
             expired_at: f.time(IP_EXPIRY),
         }

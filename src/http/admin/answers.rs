@@ -5,14 +5,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::types::{AccountProductType, Username};
-use crate::collector::product_type_label;
 use crate::upstream::model::Account;
+use crate::upstream::ProductType;
 
 /// Said of operations the upstream takes about 5 minutes to apply.
 pub const APPLIES_LATER: &str = "911Proxy applies this within about 5 minutes; until then the previous state may still be in effect (and billed)";
 
 /// An admin operation: the `operation` of an answer, of the audit line and of the metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum Operation {
     List,
@@ -107,8 +107,8 @@ impl From<&Account> for ListedAccount {
         ListedAccount {
             id: account.id,
             username: account.username.clone(),
-            product_type: account.product_type,
-            product_type_name: account.product_type.map(product_type_label),
+            product_type: account.product_type.map(ProductType::code),
+            product_type_name: account.product_type.map(|p| p.slug().into_owned()),
             remark: account.remark.clone(),
             enabled: account.enabled,
             traffic_used_bytes: account.used_bytes(),

@@ -31,7 +31,7 @@ pub enum AdminError {
 }
 
 /// The `error.code` of a refusal, also the `outcome` label of the admin metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidArgument,

@@ -26,6 +26,7 @@ use crate::scrape::Scraper;
 use crate::upstream::Client;
 use answers::Operation;
 use error::AdminError;
+use metrics::Outcome;
 use types::Username;
 
 pub mod answers;
@@ -33,10 +34,12 @@ mod auth;
 pub mod decode;
 pub mod error;
 mod handlers;
+pub mod metrics;
 pub mod openapi;
 pub mod requests;
 pub mod types;
 
+pub use metrics::AdminMetrics;
 pub use openapi::openapi_json;
 
 /// What the admin handlers share.
@@ -45,6 +48,7 @@ pub struct AdminState {
     pub client: Client,
     pub scraper: Arc<Scraper>,
     pub token: SecretString,
+    pub metrics: AdminMetrics,
 }
 
 /// The admin routes, relative to `/admin`; every one requires the token.
@@ -104,13 +108,10 @@ impl<'a> Audit<'a> {
         result: Result<T, AdminError>,
     ) -> Result<T, AdminError> {
         let outcome = match &result {
-            Ok(_) => "success",
-            Err(error) => error.code().as_str(),
+            Ok(_) => Outcome::Success,
+            Err(error) => Outcome::Refused(error.code()),
         };
-        self.state
-            .scraper
-            .metrics()
-            .admin_request(self.operation.as_str(), outcome);
+        self.state.metrics.request(self.operation, outcome);
         let client = self
             .client
             .map(|a| a.to_string())
@@ -120,7 +121,7 @@ impl<'a> Audit<'a> {
             target: "proxy911_exporter::audit",
             operation = self.operation.as_str(),
             accounts = %accounts.join(","),
-            outcome,
+            outcome = outcome.as_str(),
             client = %client,
             "admin operation"
         );

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::upstream::model::{Account, DailyFlow, StaticIp};
+use crate::upstream::ProductType;
 
 fn accounts(raw: &str) -> (Vec<Account>, Drift) {
     let mut drift = Drift::default();
@@ -23,7 +24,7 @@ fn extra_fields_of_any_type_and_second_spellings_drop_no_static_ip() {
     assert_eq!(ips.len(), 3);
     assert_eq!(ips[0].country_code.as_deref(), Some("US"));
     assert_eq!(ips[1].country_code.as_deref(), Some("DE"));
-    assert_eq!(ips[1].product_type, Some(14));
+    assert_eq!(ips[1].product_type, Some(ProductType::StaticDatacenterIp));
     assert_eq!(ips[1].status, Some(3));
     // The first readable spelling wins: `cc` is read where `country_code` cannot be.
     assert_eq!(ips[2].country_code.as_deref(), Some("FR"));
