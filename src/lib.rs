@@ -2,33 +2,45 @@
 //!
 //! # Layout
 //!
-//! - [`config`]: the command line (clap, every flag with its env variable), durations, secrets
-//!   loaded from a file or the environment, validation. Invalid input is an error, exit code 2.
-//! - [`upstream`]: the 911Proxy client: one async method per endpoint, the envelope and its typed
-//!   errors, pagination, the shared token bucket, retries for GET, redaction of the app_key.
-//! - [`collector`]: one file per upstream resource (accounts, packages, static IPs, traffic); each
-//!   fetches its snapshot and turns it into metric families with a pure function.
-//! - [`exposition`]: renders families once per refresh into both exposition formats, plain and gzip.
-//! - [`cache`]: per-collector TTL, single-flight refresh, stale-on-error and the rendered bytes;
-//!   an admin change invalidates the accounts collector.
-//! - [`metrics`]: the exporter's own instrumentation (upstream requests, collector health, build
-//!   info, process metrics).
-//! - [`scrape`]: one scrape: refresh the collectors concurrently up to the deadline, assemble the answer.
-//! - [`http`]: the router: landing page, `/metrics` (content negotiation, deadline, chunked
-//!   body), health; [`http::admin`]: the account-management API (validation, bearer auth,
-//!   errors, audit) described by `docs/admin-openapi.json`.
+//! From the bottom up; a module uses only those above it in this list, never one below.
+//!
+//! - [`exposition`]: metric families of upstream data, rendered once per refresh into both
+//!   exposition formats ([`exposition::Format`]), plain and as gzip pieces; the metric prefix.
+//! - [`upstream`]: the 911Proxy client. [`upstream::decode`] reads every answer field by field
+//!   (unknown fields ignored, unreadable ones defaulted, odd items skipped, all counted as
+//!   drift); [`upstream::model`] the answers as types; [`upstream::ProductType`] the one slug
+//!   table; the client itself (app_key placement, no redirects, envelope, retries for GET,
+//!   redaction), pagination, the token bucket, and the metrics it owns
+//!   ([`upstream::UpstreamMetrics`]).
+//! - [`collector`]: [`collector::CollectorId`], and one file per group of endpoints (accounts,
+//!   packages, static IPs, traffic): a fetch and a pure snapshot → families function.
+//! - [`cache`]: per-collector TTL, single-flight refresh, stale-on-error, the rendered bytes, and
+//!   the report of each collector's health; its own [`cache::RefreshError`].
+//! - [`scrape`]: one scrape: every collector served concurrently up to the deadline, the health
+//!   metrics it owns ([`scrape::HealthMetrics`]), the answer assembled as chunks.
+//! - [`metrics`]: the registry of the exporter's own metrics, into which each component
+//!   registers its own; process metrics and build info.
+//! - [`config`]: the command line ([`config::Cli`], every flag with its env variable), value
+//!   parsers, secrets, and the validated [`config::Config`] grouped by concern (web, api, cache,
+//!   admin as an `Option`, log).
+//! - [`http`]: the router: landing page, `/metrics` (negotiation, deadline, chunked body),
+//!   health; [`http::admin`]: the account-management API from types (validated newtypes,
+//!   typed answers, the OpenAPI document generated from them, bearer auth, audit, its metrics).
+//! - [`check`]: `proxy911-exporter check`, one call per endpoint and a report of its drift.
+//! - [`app`]: [`app::App::build`], the one start-up path for `main`, the demo and the tests.
 //! - The simulated 911Proxy API of the demo, the tests and the benchmarks is a crate of its own,
 //!   `proxy911-simulator` (crates/proxy911-simulator), which shares nothing with this one.
-//! - [`app`]: [`app::App::build`], the one start-up path for `main`, the demo and the tests.
 //!
 //! # Data flow
 //!
 //! ```text
 //! GET /metrics ─▶ scrape ─▶ cache (per collector, TTL) ─▶ collector::fetch ─▶ upstream::Client ─▶ 911Proxy
+//!                  │           │                                                └── decode: items, drift
 //!                  │           └── on refresh: families ─▶ exposition (text, OpenMetrics, gzip) ─▶ stored bytes
 //!                  └── stored bytes of each collector + self metrics ─▶ response (chunks, no copy)
 //!
-//! /admin/... ─▶ validate ─▶ upstream::Client (POST, never retried) ─▶ audit + invalidate accounts
+//! /admin/... ─▶ typed request (validated on decode) ─▶ upstream::Client (POST, never retried)
+//!            ─▶ audit + invalidate accounts
 //! ```
 
 pub mod app;

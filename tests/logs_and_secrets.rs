@@ -3,59 +3,10 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use common::{simulator, APP_KEY};
+use common::{simulator, spawn_exporter, stop_and_read_logs, APP_KEY};
 use proxy911_simulator::{Endpoint, Fault};
-use tokio::io::AsyncReadExt;
-
-/// Starts the real binary against `url` with [`APP_KEY`], a rate limit that does not bind, and
-/// its output captured.
-fn spawn_exporter(
-    port: u16,
-    url: &str,
-    args: &[&str],
-    env: &[(&str, &str)],
-) -> tokio::process::Child {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"))
-        .args([
-            "--web.listen-address",
-            &format!("127.0.0.1:{port}"),
-            "--api.url",
-            url,
-        ])
-        .args(["--api.rate-limit", "1000", "--api.rate-burst", "1000"])
-        .args(args)
-        .env("PROXY911_APP_KEY", APP_KEY)
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap()
-}
-
-/// Stops the exporter and returns everything it wrote to stderr and stdout.
-async fn stop_and_read_logs(mut child: tokio::process::Child) -> String {
-    child.start_kill().unwrap();
-    let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .await
-        .unwrap();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .await
-        .unwrap();
-    logs
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_name_each_failure_once_and_never_hold_a_secret() {

@@ -15,6 +15,26 @@ use proxy911_simulator::{drift, Endpoint, Fault};
 use secrecy::SecretString;
 use serde_json::{json, Map, Value};
 
+/// Starts `proxy911-exporter simulate` on a free port with [`APP_KEY`] and `args`; returns the
+/// process and its base URL.
+fn spawn_simulate(args: &[&str]) -> (tokio::process::Child, String) {
+    let port = common::free_port();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"))
+        .args([
+            "simulate",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--app-key",
+            APP_KEY,
+        ])
+        .args(args)
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
 #[tokio::test]
 async fn the_seed_has_every_product_type_a_near_limit_account_and_a_shared_username() {
     let (_sim, url) = simulator(None).await;
@@ -270,27 +290,12 @@ async fn the_simulator_counts_requests_per_endpoint_and_page() {
 
 #[tokio::test]
 async fn the_simulate_subcommand_serves_n_accounts_and_faults_from_its_flags() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"))
-        .args([
-            "simulate",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--app-key",
-            APP_KEY,
-            "--accounts",
-            "250",
-        ])
-        .args(["--fault", "/api-gate-way/user-usage-flow/total=code156"])
-        .kill_on_drop(true)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
+    let (mut child, url) = spawn_simulate(&[
+        "--accounts",
+        "250",
+        "--fault",
+        "/api-gate-way/user-usage-flow/total=code156",
+    ]);
     let (client, _) = client(&url);
     let mut accounts = None;
     for _ in 0..100 {
@@ -695,25 +700,7 @@ async fn a_failure_joined_with_schema_drift_still_replaces_the_answer() {
 
 #[tokio::test]
 async fn the_simulate_subcommand_takes_schema_drift_for_every_endpoint_from_its_fault_flag() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"))
-        .args([
-            "simulate",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--app-key",
-            APP_KEY,
-        ])
-        .args(["--fault", "*=schema-drift"])
-        .kill_on_drop(true)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
+    let (mut child, url) = spawn_simulate(&["--fault", "*=schema-drift"]);
     let web = http();
     let mut answered = false;
     for _ in 0..100 {

@@ -6,12 +6,14 @@
 mod common;
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{exporter_at, http, samples, scrape_text, ADMIN_TOKEN, APP_KEY};
+use common::{
+    exporter_at, http, samples, scrape_text, spawn_exporter, stop_and_read_logs, sum, ADMIN_TOKEN,
+    APP_KEY,
+};
 use proxy911_exporter::config::AdminConfig;
 use proxy911_exporter::upstream::client::install_crypto_provider;
 use proxy911_exporter::upstream::Endpoint;
@@ -143,20 +145,6 @@ async fn assert_no_referer(server: &MockServer) {
             request.url.path()
         );
     }
-}
-
-/// The sum of the samples of `name` whose labels include `labels`.
-fn sum(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    samples(text)
-        .iter()
-        .filter(|s| s.name == name)
-        .filter(|s| {
-            labels
-                .iter()
-                .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
-        })
-        .map(|s| s.value)
-        .sum()
 }
 
 /// Sends an authorized admin request to the exporter at `addr`; returns status and body text.
@@ -377,33 +365,10 @@ async fn a_redirect_to_the_same_host_is_not_followed_and_no_request_carries_a_re
 // The real binary: forged log lines, the path prefix, the cleartext WARN
 // ---------------------------------------------------------------------------------------------
 
-/// Starts the real binary against `url` with [`APP_KEY`], a clean PROXY911_* environment, no
-/// colours (so any control character in its log came from elsewhere) and its output captured.
-fn spawn_exporter(url: &str, args: &[&str]) -> (tokio::process::Child, u16) {
+/// Starts the real binary against `url` on a free port (see [`spawn_exporter`]).
+fn spawn(url: &str, args: &[&str]) -> (tokio::process::Child, u16) {
     let port = common::free_port();
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("PROXY911_") {
-            command.env_remove(key);
-        }
-    }
-    let child = command
-        .args([
-            "--web.listen-address",
-            &format!("127.0.0.1:{port}"),
-            "--api.url",
-            url,
-        ])
-        .args(["--api.rate-limit", "1000", "--api.rate-burst", "1000"])
-        .args(args)
-        .env("PROXY911_APP_KEY", APP_KEY)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    (child, port)
+    (spawn_exporter(port, url, args, &[]), port)
 }
 
 /// Scrapes the binary's `/metrics` once it answers.
@@ -419,27 +384,6 @@ async fn scrape_when_up(port: u16) -> String {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("the exporter never answered");
-}
-
-/// Stops the exporter and returns everything it wrote to stderr, then stdout.
-async fn stop_and_read_logs(mut child: tokio::process::Child) -> String {
-    child.start_kill().unwrap();
-    let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .await
-        .unwrap();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .await
-        .unwrap();
-    logs
 }
 
 /// Reads the exporter's stderr line by line until one contains `needle` (at most 15 s), then
@@ -484,7 +428,7 @@ async fn an_upstream_message_can_neither_forge_a_log_line_nor_put_control_charac
         .expect(1..)
         .mount(&upstream)
         .await;
-    let (child, port) = spawn_exporter(&upstream.uri(), &["--log.format", "text"]);
+    let (child, port) = spawn(&upstream.uri(), &["--log.format", "text"]);
 
     // Act
     scrape_when_up(port).await;
@@ -533,7 +477,7 @@ async fn assert_prefix_kept(suffix: &str) {
         .named("any endpoint without the prefix")
         .mount(&upstream)
         .await;
-    let (child, port) = spawn_exporter(&format!("{}{suffix}", upstream.uri()), &[]);
+    let (child, port) = spawn(&format!("{}{suffix}", upstream.uri()), &[]);
 
     // Act
     let metrics = scrape_when_up(port).await;
@@ -565,7 +509,7 @@ async fn an_api_url_with_a_path_prefix_and_no_trailing_slash_keeps_the_prefix() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_http_to_a_remote_host_warns_once_that_the_app_key_travels_in_clear() {
     // Arrange
-    let (child, _) = spawn_exporter("http://example.invalid", &[]);
+    let (child, _) = spawn("http://example.invalid", &[]);
 
     // Act: the exporter keeps running; stop it once the line is there.
     let lines = log_lines_until(child, "in clear").await;
@@ -582,7 +526,7 @@ async fn plain_http_to_a_remote_host_warns_once_that_the_app_key_travels_in_clea
 async fn plain_http_to_a_loopback_upstream_starts_without_the_cleartext_warning() {
     for host in ["127.0.0.1", "localhost"] {
         // Arrange
-        let (child, _) = spawn_exporter(&format!("http://{host}:{}", common::free_port()), &[]);
+        let (child, _) = spawn(&format!("http://{host}:{}", common::free_port()), &[]);
 
         // Act: everything up to the "listening" line (the WARN would come before it).
         let lines = log_lines_until(child, "listening").await;

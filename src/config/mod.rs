@@ -1,5 +1,5 @@
-//! Configuration: the command line ([`args`]), its value parsers ([`parse`]), secrets
-//! ([`secret`]), and the validated [`Config`] the rest of the program runs on, grouped by
+//! Configuration: the command line (`args`), its value parsers ([`parse`]), secrets
+//! (`secret`), and the validated [`Config`] the rest of the program runs on, grouped by
 //! concern (web, api, cache, admin, log), so that what cannot work cannot be expressed: an admin
 //! listener is part of [`AdminConfig`], which has a token, and an upstream without an app_key is
 //! only [`Upstream::Demo`].

@@ -1,5 +1,5 @@
 //! One scrape: serve every collector concurrently from its cache (refreshing those that are due,
-//! up to the deadline), record the collectors' health ([`health`]), and assemble the answer from the stored
+//! up to the deadline), record the collectors' health ([`HealthMetrics`]), and assemble the answer from the stored
 //! renderings plus the small self-metrics tail, as chunks that share the stored bytes.
 
 use std::sync::Arc;

@@ -11,7 +11,8 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
-use super::decode::{self, Drift, DriftSignature, ShapeError};
+use super::decode::{self, Drift, ShapeError};
+use super::drift_log::DriftLog;
 use super::rate_limit::TokenBucket;
 use super::sanitize;
 use super::UpstreamMetrics;
@@ -66,9 +67,7 @@ struct Inner {
     options: ClientOptions,
     limiter: TokenBucket,
     metrics: UpstreamMetrics,
-    /// The drift each endpoint showed last, so a WARN is logged when it appears or changes,
-    /// not on every refresh. A std mutex: held for a comparison, never across an `.await`.
-    drift_seen: std::sync::Mutex<std::collections::HashMap<Endpoint, DriftSignature>>,
+    drift_log: DriftLog,
 }
 
 impl fmt::Debug for Client {
@@ -127,7 +126,7 @@ impl Client {
                 http,
                 options,
                 metrics,
-                drift_seen: Default::default(),
+                drift_log: DriftLog::default(),
             }),
         })
     }
@@ -340,39 +339,11 @@ impl Client {
         sanitize::for_log(&text, MAX_MESSAGE_CHARS)
     }
 
-    /// Counts one endpoint's drift (all pages of one list together) and logs a WARN when the
-    /// endpoint's drift appears or changes; an INFO when it is gone.
+    /// Counts one endpoint's drift (all pages of one list together) and logs it when it appears,
+    /// changes or goes ([`DriftLog`]).
     pub(crate) fn record_drift(&self, endpoint: Endpoint, drift: &Drift) {
         self.inner.metrics.drift(endpoint, drift);
-        let signature = drift.signature();
-        let changed = {
-            let mut seen = self
-                .inner
-                .drift_seen
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let before = seen.get(&endpoint).cloned().unwrap_or_default();
-            seen.insert(endpoint, signature.clone());
-            before != signature
-        };
-        if !changed {
-            return;
-        }
-        if signature.is_clean() {
-            tracing::info!(
-                endpoint = endpoint.label(),
-                "upstream schema drift gone: every item and field read as documented"
-            );
-        } else {
-            tracing::warn!(
-                endpoint = endpoint.label(),
-                items_skipped = drift.skipped,
-                fields_defaulted = %signature.defaulted.join(","),
-                "upstream schema drift: items that are not objects were skipped and/or fields \
-                 that could not be read were defaulted (label `unknown`, sample left out); \
-                 run `proxy911-exporter check` for details"
-            );
-        }
+        let _ = self.inner.drift_log.record(endpoint, drift);
     }
 }
 

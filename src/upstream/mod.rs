@@ -15,6 +15,7 @@
 pub mod api;
 pub mod client;
 pub mod decode;
+mod drift_log;
 pub mod endpoint;
 pub mod error;
 pub mod metrics;

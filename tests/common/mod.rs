@@ -203,9 +203,9 @@ fn parse_line(line: &str) -> Sample {
     }
 }
 
-/// The value of the one sample of `name` whose labels include `labels`.
-pub fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    let found: Vec<f64> = samples(text)
+/// The values of the samples of `name` whose labels include `labels`.
+pub fn matching(text: &str, name: &str, labels: &[(&str, &str)]) -> Vec<f64> {
+    samples(text)
         .into_iter()
         .filter(|s| s.name == name)
         .filter(|s| {
@@ -214,7 +214,12 @@ pub fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
                 .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
         })
         .map(|s| s.value)
-        .collect();
+        .collect()
+}
+
+/// The value of the one sample of `name` whose labels include `labels`.
+pub fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let found = matching(text, name, labels);
     assert!(
         found.len() <= 1,
         "{name} {labels:?} matches {} samples",
@@ -326,4 +331,67 @@ pub fn python() -> PathBuf {
     std::env::var_os("PROXY911_TEST_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
+}
+
+/// Starts the real binary on `127.0.0.1:port` against `url` with [`APP_KEY`], a rate limit that
+/// does not bind, a clean PROXY911_* environment plus `env`, no colours (so any control
+/// character in its log came from elsewhere) and its output captured.
+pub fn spawn_exporter(
+    port: u16,
+    url: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> tokio::process::Child {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PROXY911_") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .args([
+            "--web.listen-address",
+            &format!("127.0.0.1:{port}"),
+            "--api.url",
+            url,
+        ])
+        .args(["--api.rate-limit", "1000", "--api.rate-burst", "1000"])
+        .args(args)
+        .env("PROXY911_APP_KEY", APP_KEY)
+        .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
+/// Stops the exporter and returns everything it wrote to stderr, then stdout.
+pub async fn stop_and_read_logs(mut child: tokio::process::Child) -> String {
+    use tokio::io::AsyncReadExt;
+    child.start_kill().unwrap();
+    let mut logs = String::new();
+    for pipe in [
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Unpin>),
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Unpin>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let mut pipe = pipe;
+        pipe.read_to_string(&mut logs).await.unwrap();
+    }
+    logs
+}
+
+/// The sum of the samples of `name` whose labels include `labels`.
+pub fn sum(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    matching(text, name, labels).into_iter().sum()
 }

@@ -4,7 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use secrecy::SecretString;
@@ -13,7 +13,7 @@ use super::answers::{
     AccountList, AddResult, BatchAction, Change, ChangeResult, Operation, APPLIES_LATER,
 };
 use super::error::AdminError;
-use super::openapi::{InputRefusals, Refusals, Unauthorized};
+use super::refusals::{InputRefusals, Refusals};
 use super::requests::{AddRequest, BatchRequest, UpdateRequest};
 use super::types::Username;
 use super::{decode, scrub, AdminState, Audit, ClientAddr};
@@ -210,16 +210,6 @@ pub async fn batch_action(
     };
     audit.finish(&names, result.map_err(AdminError::from))?;
     Ok(Json(ChangeResult::new(operation, names)))
-}
-
-/// This document.
-#[utoipa::path(get, path = "/openapi.json", tag = "openapi", operation_id = "openapi",
-    responses((status = 200, description = "The OpenAPI document.", body = Object), Unauthorized))]
-pub async fn openapi() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        super::openapi::served(),
-    )
 }
 
 fn username_from(path: Result<Path<String>, PathRejection>) -> Result<Username, AdminError> {

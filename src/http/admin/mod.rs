@@ -36,6 +36,7 @@ pub mod error;
 mod handlers;
 pub mod metrics;
 pub mod openapi;
+mod refusals;
 pub mod requests;
 pub mod types;
 
@@ -60,7 +61,7 @@ pub fn router(state: AdminState) -> Router {
             patch(handlers::update).delete(handlers::delete),
         )
         .route("/accounts/actions/{action}", post(handlers::batch_action))
-        .route("/openapi.json", get(handlers::openapi))
+        .route("/openapi.json", get(openapi::openapi))
         .fallback(|| async { AdminError::NotFound("no such admin endpoint".into()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -3,18 +3,19 @@
 //! `docs/admin-openapi.json` by the drift test in `tests/admin_api.rs` (`UPDATE_OPENAPI=1`
 //! rewrites it).
 
-use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::Schema;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr};
-use utoipa::{IntoResponses, Modify, OpenApi};
+use utoipa::openapi::RefOr;
+use utoipa::{Modify, OpenApi};
+
+use axum::http::header;
+use axum::response::IntoResponse;
 
 use super::error::ErrorBody;
 use super::handlers;
+use super::refusals::Unauthorized;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,7 +31,7 @@ use super::handlers;
         handlers::update,
         handlers::delete,
         handlers::batch_action,
-        handlers::openapi
+        openapi
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerScheme, &UpdateNeedsAField),
@@ -76,73 +77,16 @@ pub fn openapi_json() -> String {
 }
 
 /// The document, generated once.
-pub(super) fn served() -> &'static str {
+fn served() -> &'static str {
     static DOCUMENT: LazyLock<String> = LazyLock::new(openapi_json);
     &DOCUMENT
 }
 
-/// A refusal's description, with the [`ErrorBody`] it carries.
-fn refusal(description: &str) -> ResponseBuilder {
-    ResponseBuilder::new().description(description).content(
-        "application/json",
-        ContentBuilder::new()
-            .schema(Some(Ref::from_schema_name("ErrorBody")))
-            .build(),
-    )
-}
-
-fn unauthorized() -> Response {
-    let bearer = ObjectBuilder::new()
-        .schema_type(SchemaType::Type(Type::String))
-        .enum_values(Some(["Bearer"]));
-    refusal("Missing or wrong bearer token.")
-        .header(
-            "WWW-Authenticate",
-            HeaderBuilder::new().schema(bearer).build(),
-        )
-        .build()
-}
-
-fn responses(list: Vec<(&str, Response)>) -> BTreeMap<String, RefOr<Response>> {
-    list.into_iter()
-        .map(|(status, response)| (status.to_string(), response.into()))
-        .collect()
-}
-
-/// 401 only: the document itself asks nothing of the upstream.
-pub struct Unauthorized;
-
-impl IntoResponses for Unauthorized {
-    fn responses() -> BTreeMap<String, RefOr<Response>> {
-        responses(vec![("401", unauthorized())])
-    }
-}
-
-/// What any operation that goes upstream may answer besides success.
-pub struct Refusals;
-
-impl IntoResponses for Refusals {
-    fn responses() -> BTreeMap<String, RefOr<Response>> {
-        responses(vec![
-            ("401", unauthorized()),
-            ("404", refusal("No such admin endpoint.").build()),
-            ("409", refusal("911Proxy: the account is not real-name authenticated (upstream code 156).").build()),
-            ("502", refusal("911Proxy rejected the exporter's app_key (code 3, `upstream_auth_failed`) or refused the change (`upstream_error`, with its message).").build()),
-            ("504", refusal("911Proxy did not answer in time; the change may or may not have been applied.").build()),
-        ])
-    }
-}
-
-/// 400, for an operation that takes input.
-pub struct InputRefusals;
-
-impl IntoResponses for InputRefusals {
-    fn responses() -> BTreeMap<String, RefOr<Response>> {
-        responses(vec![(
-            "400",
-            refusal("Invalid request: nothing was sent upstream. `error.field` names the field at fault, as a path such as `accounts[1].password`.").build(),
-        )])
-    }
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "openapi", operation_id = "openapi",
+    responses((status = 200, description = "The OpenAPI document.", body = Object), Unauthorized))]
+pub async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], served())
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::scalar::{self, ApiTime, Read};
+use super::text::JsonText;
 use super::{Decode, Drift};
 
 /// An object's keys (unescaped, borrowed when they can be) and raw values, in document order.
@@ -37,82 +38,12 @@ impl<'de> Visitor<'de> for EntriesVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut entries = Entries::with_capacity(map.size_hint().unwrap_or(12));
-        while let Some(Key(key)) = map.next_key()? {
+        while let Some(JsonText(key)) = map.next_key()? {
             let value: &'de RawValue = map.next_value()?;
             entries.push((key, value));
         }
         Ok(entries)
     }
-}
-
-/// A key, borrowed from the answer unless it had escapes to undo. Read as bytes, because
-/// serde_json then gives a lone surrogate escape (`"\ud800"`, valid JSON text) as WTF-8 rather
-/// than an error; it becomes U+FFFD, and the object stays an object.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> serde::Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-            fn visit_borrowed_bytes<E>(self, v: &'de [u8]) -> Result<Self::Value, E> {
-                Ok(Key(match std::str::from_utf8(v) {
-                    Ok(text) => Cow::Borrowed(text),
-                    Err(_) => Cow::Owned(from_wtf8_lossy(v)),
-                }))
-            }
-            fn visit_bytes<E>(self, v: &[u8]) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(from_wtf8_lossy(v))))
-            }
-        }
-        d.deserialize_bytes(KeyVisitor)
-    }
-}
-
-/// WTF-8 (UTF-8 that may hold surrogates, 3 bytes each: `ED A0..BF xx`) as UTF-8, each surrogate
-/// one U+FFFD; any other invalid byte is replaced as `String::from_utf8_lossy` does.
-fn from_wtf8_lossy(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        let surrogate = rest
-            .windows(3)
-            .position(|w| w[0] == 0xED && (0xA0..=0xBF).contains(&w[1]));
-        let (valid, after) = match surrogate {
-            Some(at) => (&rest[..at], Some(&rest[at + 3..])),
-            None => (rest, None),
-        };
-        out.push_str(&String::from_utf8_lossy(valid));
-        match after {
-            Some(after) => {
-                out.push('\u{fffd}');
-                rest = after;
-            }
-            None => break,
-        }
-    }
-    out
-}
-
-/// Unescapes a JSON string's raw text; a lone surrogate becomes U+FFFD. `None` when `raw` is
-/// not a JSON string.
-pub(super) fn unescape(raw: &str) -> Option<String> {
-    struct Lossy(String);
-    impl<'de> serde::Deserialize<'de> for Lossy {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            Key::deserialize(d).map(|key| Lossy(key.0.into_owned()))
-        }
-    }
-    serde_json::from_str::<Lossy>(raw).ok().map(|l| l.0)
 }
 
 /// The fields of one object, with the [`Drift`] its reading adds to.
@@ -136,7 +67,7 @@ impl<'a, 'd> Fields<'a, 'd> {
         }
     }
 
-    /// Text (a string, or a number's JSON text), cut to [`scalar::MAX_TEXT_CHARS`].
+    /// Text (a string, or a number's JSON text), cut to 256 characters.
     pub fn text(&mut self, names: &[&'static str]) -> Option<String> {
         self.read(names, scalar::text)
     }

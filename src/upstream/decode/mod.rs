@@ -22,6 +22,7 @@
 mod drift;
 mod fields;
 mod scalar;
+mod text;
 
 pub use drift::{Drift, DriftSignature};
 pub use fields::Fields;

@@ -84,7 +84,7 @@ fn classify(raw: &str) -> Json<'_> {
     let raw = raw.trim();
     match raw.as_bytes().first() {
         // A lone surrogate escape becomes U+FFFD, like invalid UTF-8 in the answer.
-        Some(b'"') => super::fields::unescape(raw)
+        Some(b'"') => super::text::unescape(raw)
             .map(Json::String)
             .unwrap_or(Json::Other),
         Some(b'-' | b'0'..=b'9') => Json::Number(raw),
