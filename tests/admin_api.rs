@@ -73,6 +73,19 @@ async fn admin_router(upstream: &str) -> Router {
     })
 }
 
+/// The admin router against an upstream that must receive nothing (checked when the returned
+/// server drops).
+async fn router_that_sends_nothing() -> (MockServer, Router) {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ok())
+        .expect(0)
+        .mount(&server)
+        .await;
+    let router = admin_router(&server.uri()).await;
+    (server, router)
+}
+
 /// Sends one request through `router` in-process; returns status, headers and JSON body.
 async fn send(
     router: &Router,
@@ -203,30 +216,19 @@ async fn enabling_through_patch_needs_no_waiting_note() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_and_batch_actions_post_their_usernames() {
     let server = MockServer::start().await;
-    expect_post(
-        &server,
-        Endpoint::AccountDelete,
-        json!({"app_key": APP_KEY, "accounts": "gone1"}),
-    )
-    .await;
-    expect_post(
-        &server,
-        Endpoint::AccountEnable,
-        json!({"app_key": APP_KEY, "accounts": "a1,a2"}),
-    )
-    .await;
-    expect_post(
-        &server,
-        Endpoint::AccountDisable,
-        json!({"app_key": APP_KEY, "accounts": "b1"}),
-    )
-    .await;
-    expect_post(
-        &server,
-        Endpoint::AccountDelete,
-        json!({"app_key": APP_KEY, "accounts": "c1,c2,c3"}),
-    )
-    .await;
+    for (endpoint, accounts) in [
+        (Endpoint::AccountDelete, "gone1"),
+        (Endpoint::AccountEnable, "a1,a2"),
+        (Endpoint::AccountDisable, "b1"),
+        (Endpoint::AccountDelete, "c1,c2,c3"),
+    ] {
+        expect_post(
+            &server,
+            endpoint,
+            json!({"app_key": APP_KEY, "accounts": accounts}),
+        )
+        .await;
+    }
     let addr = admin_exporter(&server.uri()).await;
 
     let (status, body) = call(addr, "DELETE", "/accounts/gone1", None).await;
@@ -299,13 +301,7 @@ async fn the_list_comes_from_upstream_without_passwords() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_are_400_naming_the_field_and_send_nothing_upstream() {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ok())
-        .expect(0)
-        .mount(&server)
-        .await;
-    let router = admin_router(&server.uri()).await;
+    let (_server, router) = router_that_sends_nothing().await;
     let account = |u: &str, p: &str| json!({"username": u, "password": p});
     let add = |accounts: Value, extra: Value| {
         let mut body = json!({"accounts": accounts, "product_type": 9});
@@ -317,107 +313,51 @@ async fn bad_requests_are_400_naming_the_field_and_send_nothing_upstream() {
     let many: Vec<Value> = (0..101)
         .map(|i| account(&format!("user{i}"), "pw"))
         .collect();
+    // One row per refusal: verb, route, body, the field the answer must name.
+    let post = |body: String, field| ("POST", "/accounts", body, field);
+    let patch = |body: &str, field| ("PATCH", "/accounts/u1", body.to_string(), field);
+    let action = |route, body: &str, field| ("POST", route, body.to_string(), field);
+    let one = || json!([account("u1", "pw")]);
     let cases: Vec<(&str, &str, String, &str)> = vec![
-        (
-            "POST",
-            "/accounts",
+        post(
             add(json!([account("bad-name", "pw")]), json!({})),
             "accounts[0].username",
         ),
-        (
-            "POST",
-            "/accounts",
+        post(
             add(json!([account("u1", "pass word")]), json!({})),
             "accounts[0].password",
         ),
-        (
-            "POST",
-            "/accounts",
-            add(
-                json!([account("u1", "pw")]),
-                json!({"remark": "x".repeat(65)}),
-            ),
-            "remark",
-        ),
-        (
-            "POST",
-            "/accounts",
-            add(
-                json!([account("u1", "pw")]),
-                json!({"remark": "中".repeat(33)}),
-            ),
-            "remark",
-        ),
-        (
-            "POST",
-            "/accounts",
-            add(json!([account("u1", "pw")]), json!({"product_type": 10})),
-            "product_type",
-        ),
-        ("POST", "/accounts", add(json!(many), json!({})), "accounts"),
-        (
-            "POST",
-            "/accounts",
+        post(add(one(), json!({"remark": "x".repeat(65)})), "remark"),
+        post(add(one(), json!({"remark": "中".repeat(33)})), "remark"),
+        post(add(one(), json!({"product_type": 10})), "product_type"),
+        post(add(json!(many), json!({})), "accounts"),
+        post(
             add(
                 json!([account("u1", "pw"), account("u1", "pw2")]),
                 json!({}),
             ),
             "accounts[1]",
         ),
-        ("POST", "/accounts", "{not json".into(), "body"),
-        (
-            "POST",
-            "/accounts",
-            add(json!([account("u1", "pw")]), json!({"colour": "red"})),
-            "colour",
-        ),
-        (
-            "POST",
-            "/accounts",
+        post("{not json".into(), "body"),
+        post(add(one(), json!({"colour": "red"})), "colour"),
+        post(
             add(
                 json!([{"username": "u1", "password": "pw", "email": "x"}]),
                 json!({}),
             ),
             "accounts[0].email",
         ),
-        (
-            "POST",
-            "/accounts",
+        post(
             json!({"accounts": [account("u1", "pw")]}).to_string(),
             "product_type",
         ),
-        (
-            "PATCH",
-            "/accounts/u1",
-            r#"{"limit_gb":102401}"#.into(),
-            "limit_gb",
-        ),
-        (
-            "PATCH",
-            "/accounts/u1",
-            r#"{"limit_gb":-1}"#.into(),
-            "limit_gb",
-        ),
-        (
-            "PATCH",
-            "/accounts/u1",
-            r#"{"limit_gb":"5"}"#.into(),
-            "limit_gb",
-        ),
-        (
-            "PATCH",
-            "/accounts/u1",
-            r#"{"enabled":"yes"}"#.into(),
-            "enabled",
-        ),
-        (
-            "PATCH",
-            "/accounts/u1",
-            r#"{"password":"with space"}"#.into(),
-            "password",
-        ),
-        ("PATCH", "/accounts/u1", r#"{}"#.into(), "body"),
-        ("PATCH", "/accounts/u1", r#"[1,2]"#.into(), "body"),
+        patch(r#"{"limit_gb":102401}"#, "limit_gb"),
+        patch(r#"{"limit_gb":-1}"#, "limit_gb"),
+        patch(r#"{"limit_gb":"5"}"#, "limit_gb"),
+        patch(r#"{"enabled":"yes"}"#, "enabled"),
+        patch(r#"{"password":"with space"}"#, "password"),
+        patch(r#"{}"#, "body"),
+        patch(r#"[1,2]"#, "body"),
         (
             "PATCH",
             "/accounts/bad-name",
@@ -425,22 +365,19 @@ async fn bad_requests_are_400_naming_the_field_and_send_nothing_upstream() {
             "username",
         ),
         ("DELETE", "/accounts/bad.name", String::new(), "username"),
-        (
-            "POST",
+        action(
             "/accounts/actions/disable",
-            r#"{"accounts":[]}"#.into(),
+            r#"{"accounts":[]}"#,
             "accounts",
         ),
-        (
-            "POST",
+        action(
             "/accounts/actions/disable",
-            r#"{"accounts":["a1","a1"]}"#.into(),
+            r#"{"accounts":["a1","a1"]}"#,
             "accounts[1]",
         ),
-        (
-            "POST",
+        action(
             "/accounts/actions/enable",
-            r#"{"accounts":"a1"}"#.into(),
+            r#"{"accounts":"a1"}"#,
             "accounts",
         ),
     ];
@@ -724,13 +661,7 @@ fn the_committed_openapi_document_is_the_one_generated_from_the_types() {
 
 #[tokio::test]
 async fn a_body_with_an_unknown_field_is_400_naming_it() {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ok())
-        .expect(0)
-        .mount(&server)
-        .await;
-    let router = admin_router(&server.uri()).await;
+    let (_server, router) = router_that_sends_nothing().await;
 
     let (status, answer) = authorized(
         &router,
@@ -749,13 +680,7 @@ async fn a_body_with_an_unknown_field_is_400_naming_it() {
 
 #[tokio::test]
 async fn a_bad_password_in_a_batch_is_named_by_its_path_and_never_echoed() {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ok())
-        .expect(0)
-        .mount(&server)
-        .await;
-    let router = admin_router(&server.uri()).await;
+    let (_server, router) = router_that_sends_nothing().await;
     let wrong_type = r#"{"accounts":[{"username":"u1","password":"Good1"},{"username":"u2","password":98765432}],"product_type":9}"#;
     let bad_value = r#"{"accounts":[{"username":"u1","password":"Good1"},{"username":"u2","password":"Leaky 9Pass"}],"product_type":9}"#;
 
