@@ -44,7 +44,7 @@ if [[ "${CI:-}" == "true" || "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]]; then
   echo "$wanted" > "$stamp"
 fi
 
-if [[ "${CI:-}" == "true" || ! -d scripts/crd-validate/node_modules/@kubernetes-models/prometheus-operator ]]; then
+if [[ "${CI:-}" == "true" || ! -d scripts/crd-validate/node_modules/@kubernetes-models/prometheus-operator || ! -d scripts/crd-validate/node_modules/@kubernetes-models/cert-manager ]]; then
   npm ci --prefix scripts/crd-validate --no-audit --no-fund --loglevel=error
 fi
 if [[ "${CI:-}" == "true" || ! -x grafana/schema-check/node_modules/.bin/tsc ]]; then
