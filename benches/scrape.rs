@@ -155,6 +155,7 @@ fn warm_scraper(runtime: &tokio::runtime::Runtime, s: &Snapshots) -> Arc<Scraper
                     let families = families.clone();
                     Box::pin(async move { Ok(families.as_ref().clone()) })
                 }),
+                ttl: None,
             }
         })
         .collect();

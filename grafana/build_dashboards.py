@@ -132,8 +132,29 @@ def overview():
           [t(f"sum by (country, ip_type) (proxy911_static_ip_available{{{SEL}}})", "{{country}} {{ip_type}}", True, "table")])
     b.add("Purchased static IPs by status and country", "barchart",
           [t(f"sum by (country, status) (proxy911_static_ips{{{SEL}}})", "{{country}} {{status}}", True, "table")])
+    b.add("Orders pending payment", "stat",
+          [t(f"sum(proxy911_orders{{{SEL}, status=\"pending_payment\"}})", "pending", True)], w=6, h=5,
+          description="Orders placed and not paid yet. A renewal left unpaid lets static IPs lapse. "
+                      "All product types: the product-type selector filters accounts only.")
+    b.add("Oldest order pending payment", "stat",
+          [t(f"time() - min(proxy911_order_oldest_pending_timestamp_seconds{{{SEL}}})", "age", True)], w=6, h=5, unit="s",
+          description="How long the oldest order pending payment has waited; no data when none is pending. "
+                      "Proxy911OrderPendingPayment fires past an hour.")
+    b.add("Balance", "timeseries", [t(f"proxy911_balance{{{SEL}}}", "balance")], w=12, h=5,
+          description="Balance of the 911Proxy account, in its currency (the user collector, --collector.user). "
+                      "Proxy911BalanceLow fires below 10.")
+    b.add("Spend by product type", "barchart",
+          [t(f"sum by (product_type) (proxy911_orders_fee{{{SEL}, status=\"paid\"}})", "{{product_type}}", True, "table")],
+          description="Sum of the paid orders' fees in the order list, by product type, in the account's currency.")
+    b.add("Orders by status", "barchart",
+          [t(f"sum by (status) (proxy911_orders{{{SEL}}})", "{{status}}", True, "table")],
+          description="Orders in the order list: pending_payment, paid, canceled (unpaid, timed out), refunded.")
+    b.add("Dynamic coverage by country", "barchart",
+          [t(f"sum by (country, level) (proxy911_dynamic_locations{{{SEL}}})", "{{country}} {{level}}", True, "table")],
+          w=24, description="States and cities the dynamic proxy pool offers in each country (the regions collector, "
+                            "--collector.regions; refreshed hourly).")
     return dashboard("proxy911-overview", "911Proxy / Overview",
-                     "Exporter health, accounts, packages, traffic and static IPs of a 911Proxy account.", b, False)
+                     "Exporter health, accounts, packages, traffic, static IPs, orders, balance and dynamic coverage of a 911Proxy account.", b, False)
 
 
 def accounts():

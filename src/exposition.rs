@@ -170,33 +170,46 @@ impl DeflatePiece {
     }
 }
 
-/// Joins pre-compressed pieces and a freshly compressed tail into one gzip member, as chunks
-/// (the pieces' bytes are shared, not copied).
+impl DeflatePiece {
+    /// The last piece of a stream: raw DEFLATE ending in a final block, compressed fast (it is
+    /// small and made at most once a second).
+    pub fn compress_last(data: &[u8]) -> Self {
+        let mut encoder =
+            DeflateEncoder::new(Vec::with_capacity(data.len() / 3 + 64), Compression::fast());
+        // Writing to a Vec cannot fail.
+        encoder.write_all(data).expect("write to Vec");
+        let deflate = Bytes::from(encoder.finish().expect("finish to Vec"));
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(data);
+        DeflatePiece {
+            deflate,
+            crc,
+            len: data.len() as u64,
+        }
+    }
+}
+
+/// Joins pre-compressed pieces and a last piece (from [`DeflatePiece::compress_last`]) into one
+/// gzip member, as chunks: every piece's bytes are shared, not copied, and nothing is
+/// compressed here.
 pub fn gzip_join<'a>(
     pieces: impl IntoIterator<Item = &'a DeflatePiece>,
-    tail: &[u8],
+    last: &'a DeflatePiece,
 ) -> Vec<Bytes> {
     const HEADER: [u8; 10] = [0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff];
     let mut chunks = vec![Bytes::from_static(&HEADER)];
     let mut crc = crc32fast::Hasher::new();
     let mut len = 0u64;
-    for piece in pieces {
+    for piece in pieces.into_iter().chain(std::iter::once(last)) {
         chunks.push(piece.deflate.clone());
         crc.combine(&piece.crc);
         len += piece.len;
     }
-    let mut encoder = DeflateEncoder::new(
-        Vec::with_capacity(tail.len() / 4 + 64),
-        Compression::default(),
-    );
-    encoder.write_all(tail).expect("write to Vec");
-    let mut last = encoder.finish().expect("finish to Vec");
-    crc.update(tail);
-    len += tail.len() as u64;
-    last.extend_from_slice(&crc.finalize().to_le_bytes());
+    let mut trailer = Vec::with_capacity(8);
+    trailer.extend_from_slice(&crc.finalize().to_le_bytes());
     // ISIZE is the length modulo 2^32, as RFC 1952 defines it.
-    last.extend_from_slice(&(len as u32).to_le_bytes());
-    chunks.push(Bytes::from(last));
+    trailer.extend_from_slice(&(len as u32).to_le_bytes());
+    chunks.push(Bytes::from(trailer));
     chunks
 }
 
@@ -259,7 +272,7 @@ mod tests {
         let a = DeflatePiece::compress(b"first piece\n");
         let b = DeflatePiece::compress(&b"second piece, repeated\n".repeat(100));
         let empty = DeflatePiece::compress(b"");
-        let gz = gzip_join([&a, &empty, &b], b"tail\n");
+        let gz = gzip_join([&a, &empty, &b], &DeflatePiece::compress_last(b"tail\n"));
         let expected = format!(
             "first piece\n{}tail\n",
             "second piece, repeated\n".repeat(100)
@@ -312,6 +325,12 @@ mod tests {
         );
         assert!(!om.contains("# EOF"));
         assert_eq!(rendered.samples, 2);
-        assert_eq!(gunzip(&gzip_join([&rendered.text_gzip], b"")), text);
+        assert_eq!(
+            gunzip(&gzip_join(
+                [&rendered.text_gzip],
+                &DeflatePiece::compress_last(b"")
+            )),
+            text
+        );
     }
 }

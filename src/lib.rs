@@ -12,8 +12,9 @@
 //!   table; the client itself (app_key placement, no redirects, envelope, retries for GET,
 //!   redaction), pagination, the token bucket, and the metrics it owns
 //!   ([`upstream::UpstreamMetrics`]).
-//! - [`collector`]: [`collector::CollectorId`], and one file per group of endpoints (accounts,
-//!   packages, static IPs, traffic): a fetch and a pure snapshot → families function.
+//! - [`collector`]: [`collector::CollectorId`], [`collector::Selection`] (which collectors run,
+//!   and their own TTLs), and one file per group of endpoints (accounts, packages, static IPs,
+//!   traffic, orders, user, regions): a fetch and a pure snapshot → families function.
 //! - [`cache`]: per-collector TTL, single-flight refresh, stale-on-error, the rendered bytes, and
 //!   the report of each collector's health; its own [`cache::RefreshError`].
 //! - [`scrape`]: one scrape: every collector served concurrently up to the deadline, the health
@@ -23,6 +24,10 @@
 //! - [`config`]: the command line ([`config::Cli`], every flag with its env variable), value
 //!   parsers, secrets, and the validated [`config::Config`] grouped by concern (web, api, cache,
 //!   admin as an `Option`, log).
+//! - [`web`]: the listener edge: the exporter-toolkit web configuration (`--web.config.file`:
+//!   TLS with certificates reloaded from disk, client certificates, basic auth, headers),
+//!   reloaded as a whole on SIGHUP; the request layer that enforces it; and the server loop of
+//!   both listeners (TLS handshake, header-read timeout, shutdown bounded at 10 s).
 //! - [`http`]: the router: landing page, `/metrics` (negotiation, deadline, chunked body),
 //!   health; [`http::admin`]: the account-management API from types (validated newtypes,
 //!   typed answers, the OpenAPI document generated from them, bearer auth, audit, its metrics).
@@ -54,3 +59,4 @@ pub mod metrics;
 pub mod scrape;
 pub mod telemetry;
 pub mod upstream;
+pub mod web;

@@ -1,20 +1,35 @@
 //! The binary: parses the command line, then runs the exporter (or the `simulate` subcommand)
-//! through the library's one start-up path. Configuration errors exit with code 2.
+//! through the library's one start-up path. Configuration errors exit with code 2. Signals:
+//! SIGTERM and Ctrl-C stop the exporter (within 10 s), SIGHUP reloads the web configuration.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use proxy911_exporter::app::{shutdown_signal, App, AppError};
+use proxy911_exporter::collector::Selection;
 use proxy911_exporter::config::{
     ApiConfig, CheckArgs, Cli, Command, Config, OutputFormat, SimulateArgs, Upstream,
 };
 use proxy911_exporter::telemetry;
 use proxy911_exporter::upstream::{Client, ClientOptions, UpstreamMetrics};
+use proxy911_exporter::web::{Reloaded, WebHandle};
 use proxy911_simulator::{faults, Simulator, SimulatorOptions};
 use secrecy::ExposeSecret;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse(); // clap prints its own error and exits with code 2
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // One line, naming the flag: clap's first line. Its usage hint is left out.
+            let message = e.render().to_string();
+            eprintln!("{}", message.lines().next().unwrap_or("invalid arguments"));
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            let _ = e.print(); // --help and --version
+            return ExitCode::SUCCESS;
+        }
+    };
     limit_malloc_arenas();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -55,9 +70,11 @@ fn limit_malloc_arenas() {
 
 async fn serve(config: Config) -> ExitCode {
     telemetry::init(config.log.format, &config.log.level);
+    // Before anything else, so that a SIGHUP during start-up cannot kill the process.
+    let hangups = hangup_signals();
     let app = match App::build(config).await {
         Ok(app) => app,
-        Err(AppError::Config(e)) => {
+        Err(e @ (AppError::Config(_) | AppError::WebConfig(_))) => {
             eprintln!("proxy911-exporter: {e}");
             return ExitCode::from(2);
         }
@@ -71,16 +88,70 @@ async fn serve(config: Config) -> ExitCode {
         println!("demo: admin API token: {}", token.expose_secret());
     }
     if app.simulator().is_some() {
+        let scheme = if app.web().tls_enabled() {
+            "https"
+        } else {
+            "http"
+        };
         println!(
-            "demo: serving simulated 911Proxy data on http://{}/metrics",
+            "demo: serving simulated 911Proxy data on {scheme}://{}/metrics",
             app.local_addr()
         );
+    }
+    if let Some(hangups) = hangups {
+        tokio::spawn(reload_on_hangup(hangups, app.web().clone()));
     }
     match app.run(shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "server failed");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(unix)]
+type Hangups = tokio::signal::unix::Signal;
+#[cfg(not(unix))]
+type Hangups = std::convert::Infallible;
+
+/// The SIGHUP stream; `None` (logged) if it cannot be installed, or off Unix.
+fn hangup_signals() -> Option<Hangups> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        signal(SignalKind::hangup())
+            .inspect_err(|e| tracing::error!(error = %e, "cannot listen for SIGHUP"))
+            .ok()
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+/// SIGHUP reloads the web configuration (SPEC §8, §11): logged either way; a file that does not
+/// load keeps the configuration in force; the process never stops for it.
+async fn reload_on_hangup(mut hangups: Hangups, web: WebHandle) {
+    #[cfg(not(unix))]
+    match hangups {}
+    #[cfg(unix)]
+    while hangups.recv().await.is_some() {
+        let handle = web.clone();
+        // Reading files (and bcrypt hashes) blocks: off the async workers.
+        match tokio::task::spawn_blocking(move || handle.reload()).await {
+            Ok(Ok(Reloaded::Reloaded)) => tracing::info!(
+                file = %web.path().map(|p| p.display().to_string()).unwrap_or_default(),
+                tls = web.tls_enabled(),
+                basic_auth = web.current().basic_auth().is_some(),
+                "SIGHUP: web configuration reloaded"
+            ),
+            Ok(Ok(Reloaded::NoFile)) => {
+                tracing::info!("SIGHUP: no --web.config.file is set, nothing to reload")
+            }
+            Ok(Err(e)) => tracing::error!(
+                error = %e,
+                "SIGHUP: web configuration not reloaded; the previous one stays in force"
+            ),
+            Err(e) => tracing::error!(error = %e, "SIGHUP: web configuration reload failed"),
         }
     }
 }
@@ -96,7 +167,8 @@ async fn check(args: CheckArgs) -> ExitCode {
         }
     };
     let Upstream::Api { url, app_key } = api.upstream else {
-        unreachable!("check never runs in demo mode");
+        eprintln!("proxy911-exporter check: needs the real API (an app_key), not the demo");
+        return ExitCode::from(2);
     };
     let client = match Client::new(
         ClientOptions {
@@ -113,7 +185,8 @@ async fn check(args: CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let report = proxy911_exporter::check::run(&client).await;
+    let collectors = args.collectors.apply(Selection::default());
+    let report = proxy911_exporter::check::run_for(&client, &collectors).await;
     match args.output {
         OutputFormat::Text => print!("{}", report.to_text()),
         OutputFormat::Json => println!("{}", report.to_json()),

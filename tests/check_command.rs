@@ -15,14 +15,15 @@ const WRONG_KEY: &str = "Wr0ngKeyThatMustNeverBePrinted";
 
 const BIN: &str = env!("CARGO_BIN_EXE_proxy911-exporter");
 
-/// The endpoints `check` reports, one row each.
-const ENDPOINTS: [&str; 6] = [
+/// The endpoints `check` reports by default (the collectors on by default), one row each.
+const ENDPOINTS: [&str; 7] = [
     "whitelist-account/list",
     "user-product/summary",
     "user-product/list",
     "static-ip-region",
     "ip/get-static-ip",
     "user-usage-flow/total",
+    "order/list",
 ];
 
 /// Runs `check` in a clean PROXY911_* environment with the app_key in the environment. Blocking
@@ -80,7 +81,7 @@ async fn against_a_clean_api_the_table_lists_every_endpoint_and_exits_0() {
             .unwrap_or_else(|| panic!("no line for {endpoint}:\n{out}"));
         assert!(line.contains("yes"), "{line}");
     }
-    assert!(out.contains("ok: all 6 endpoints answered"), "{out}");
+    assert!(out.contains("ok: all 7 endpoints answered"), "{out}");
     assert!(!out.contains("drift:"), "{out}");
     assert!(!out.contains(sim.app_key()), "{out}");
 }
@@ -149,6 +150,10 @@ async fn schema_drift_is_reported_by_endpoint_field_and_name_without_values() {
         row(&report, "ip/get-static-ip")["defaulted"],
         serde_json::json!(["expired_at"])
     );
+    assert_eq!(
+        row(&report, "order/list")["defaulted"],
+        serde_json::json!(["created_at"])
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     for secret in sim.passwords() {
         assert!(!stdout.contains(&secret), "a password reached the report");
@@ -156,7 +161,7 @@ async fn schema_drift_is_reported_by_endpoint_field_and_name_without_values() {
 
     let table = text(&check(&url, sim.app_key(), &[]).await);
     // The summary gains unknown fields only: no drift of its own.
-    assert!(table.contains("drift: 5 endpoint(s)"), "{table}");
+    assert!(table.contains("drift: 6 endpoint(s)"), "{table}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -169,7 +174,7 @@ async fn an_invalid_app_key_exits_1_and_says_so_without_printing_the_key() {
     let out = text(&output);
     assert_eq!(output.status.code(), Some(1), "{out}");
     assert!(out.contains("invalid app_key"), "{out}");
-    assert!(out.contains("FAILED: 6 of 6"), "{out}");
+    assert!(out.contains("FAILED: 7 of 7"), "{out}");
     assert!(!out.contains(WRONG_KEY), "the app_key reached the output");
     let report = json(&check(&url, WRONG_KEY, &["--output", "json"]).await);
     assert_eq!(report["ok"], false);
@@ -219,4 +224,33 @@ async fn a_configuration_error_exits_2_with_one_line() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_collector_flags_choose_the_endpoints_that_are_asked() {
+    let (sim, url) = simulator(None).await;
+
+    let output = check(
+        &url,
+        sim.app_key(),
+        &[
+            "--output",
+            "json",
+            "--collector.user",
+            "--no-collector.orders",
+        ],
+    )
+    .await;
+
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let report = json(&output);
+    let asked: Vec<&str> = report["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["endpoint"].as_str().unwrap())
+        .collect();
+    assert!(asked.contains(&"user/info"), "{asked:?}");
+    assert!(!asked.contains(&"order/list"), "{asked:?}");
+    assert!(asked.contains(&"whitelist-account/list"), "{asked:?}");
 }

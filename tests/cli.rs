@@ -79,6 +79,88 @@ fn each_environment_variable_feeds_its_flag() {
     }
 }
 
+/// The lines of a refusal: exactly one is expected, clap's message without its usage hint.
+fn error_lines(message: &str) -> Vec<&str> {
+    message.lines().collect()
+}
+
+#[test]
+fn an_extreme_rate_limit_is_one_line_naming_the_flag_and_exit_2_never_a_panic() {
+    for value in ["1e-20", "1e308", "NaN", "inf", "-0", "5e-324"] {
+        // `--demo` so that nothing but the rate can stop the start-up: accepted, 1e-20 used to
+        // reach the rate limiter and panic there (exit 101).
+        let base = ["--demo", "--web.listen-address", "127.0.0.1:0"];
+        let flag_form = format!("--api.rate-limit={value}");
+        let forms = [
+            ([&base[..], &[flag_form.as_str()]].concat(), vec![]),
+            ([&base[..], &["--api.rate-limit", value]].concat(), vec![]),
+            (base.to_vec(), vec![("PROXY911_API_RATE_LIMIT", value)]),
+        ];
+        for (args, env) in forms {
+            let output = run_within(&args, &env, std::time::Duration::from_secs(10));
+
+            let message = stderr(&output);
+            assert_eq!(output.status.code(), Some(2), "{args:?} {env:?}: {message}");
+            let lines = error_lines(&message);
+            assert_eq!(lines.len(), 1, "{args:?} {env:?}: {message}");
+            assert!(lines[0].contains("--api.rate-limit"), "{message}");
+            assert!(lines[0].contains("requests per second"), "{message}");
+        }
+    }
+}
+
+#[test]
+fn a_duration_too_long_to_compute_with_is_refused_naming_the_flag() {
+    for flag in [
+        "--web.scrape-timeout-offset",
+        "--api.timeout",
+        "--cache.ttl",
+        "--cache.max-stale",
+    ] {
+        let output = run_within(
+            &[
+                "--demo",
+                "--web.listen-address",
+                "127.0.0.1:0",
+                flag,
+                "18446744073709551615s",
+            ],
+            &[],
+            std::time::Duration::from_secs(10),
+        );
+
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{flag}: {message}");
+        let lines = error_lines(&message);
+        assert_eq!(lines.len(), 1, "{flag}: {message}");
+        assert!(
+            lines[0].contains(flag) && lines[0].contains("at most 10y"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn a_log_level_with_leading_space_before_a_wide_character_is_refused_not_a_panic() {
+    let output = run_within(
+        &[
+            "--demo",
+            "--web.listen-address",
+            "127.0.0.1:0",
+            "--log.level",
+            " é=loud",
+        ],
+        &[],
+        std::time::Duration::from_secs(10),
+    );
+
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    let lines = error_lines(&message);
+    assert_eq!(lines.len(), 1, "{message}");
+    assert!(lines[0].contains("--log.level"), "{message}");
+}
+
 #[test]
 fn a_missing_app_key_is_one_line_naming_both_ways_to_give_it() {
     let output = run(&[], &[]);

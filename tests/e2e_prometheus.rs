@@ -1,8 +1,9 @@
 //! End to end with the real servers (Debian's `prometheus` and `prometheus-alertmanager`,
 //! installed by scripts/install-tools.sh): the simulator, the exporter, a Prometheus scraping it
-//! every 2 s with the shipped rule file, alerting to an Alertmanager, all on loopback. Every
-//! dashboard query must be valid PromQL that returns data, and the seeded near-limit account's
-//! alert must reach Alertmanager. Child processes are killed on drop, also when a check fails.
+//! every 2 s with the shipped rule file, alerting to an Alertmanager, all on loopback. The exporter
+//! runs every collector (orders, user and regions included). Every dashboard query must be valid
+//! PromQL that returns data, and the seeded near-limit account's alert and the order pending
+//! payment for hours must reach Alertmanager. Child processes are killed on drop, also when a check fails.
 //!
 //! The rules are loaded with their `for:` clauses removed so alerts fire at the first evaluation;
 //! `promtool test rules` covers the `for:` durations.
@@ -14,6 +15,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use proxy911_exporter::collector::Selection;
 use serde_json::Value;
 use tokio::process::{Child, Command};
 
@@ -70,12 +72,18 @@ async fn query(http: &reqwest::Client, prometheus: &str, expr: &str) -> Option<V
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn prometheus_answers_every_dashboard_query_and_the_near_limit_alert_reaches_alertmanager() {
+async fn prometheus_answers_every_dashboard_query_and_the_near_limit_and_pending_payment_alerts_reach_alertmanager(
+) {
     let dir = std::env::temp_dir().join(format!("proxy911-e2e-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("tsdb")).unwrap();
     std::fs::create_dir_all(dir.join("am")).unwrap();
     let (_sim, url) = common::simulator(None).await;
-    let (exporter, _) = common::exporter_at(&url, |c| c.cache.ttl = Duration::from_secs(1)).await;
+    // Every collector on, as in the demo: the order, balance and coverage panels need data too.
+    let (exporter, _) = common::exporter_at(&url, |c| {
+        c.cache.ttl = Duration::from_secs(1);
+        c.collectors = Selection::all();
+    })
+    .await;
     let exporter = SocketAddr::from(([127, 0, 0, 1], exporter.port()));
     let (prometheus_port, alertmanager_port) = (common::free_port(), common::free_port());
 
@@ -207,5 +215,31 @@ async fn prometheus_answers_every_dashboard_query_and_the_near_limit_alert_reach
         .as_str()
         .unwrap()
         .ends_with("#proxy911accounttrafficnearlimit"));
+
+    // The seeded renewal has been pending payment for hours.
+    let pending = eventually(
+        Duration::from_secs(60),
+        "the pending-payment alert in Alertmanager",
+        || {
+            let (http, alertmanager) = (http.clone(), alertmanager.clone());
+            async move {
+                let alerts: Value = http
+                    .get(format!("{alertmanager}/api/v2/alerts"))
+                    .send()
+                    .await
+                    .ok()?
+                    .json()
+                    .await
+                    .ok()?;
+                alerts
+                    .as_array()?
+                    .iter()
+                    .find(|a| a["labels"]["alertname"] == "Proxy911OrderPendingPayment")
+                    .cloned()
+            }
+        },
+    )
+    .await;
+    assert_eq!(pending["labels"]["severity"], "warning");
     let _ = std::fs::remove_dir_all(&dir);
 }

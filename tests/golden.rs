@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use proxy911_exporter::collector::{self, RenderContext};
+use proxy911_exporter::collector::{self, RenderContext, Selection};
 use proxy911_exporter::exposition::Rendered;
 use serde_json::Value;
 use wiremock::matchers::{method, path, query_param};
@@ -40,7 +40,7 @@ async fn render_case(dir: &Path) -> String {
     let ctx = RenderContext {
         timezone: chrono::FixedOffset::east_opt(8 * 3600).unwrap(),
     };
-    let spec = collector::all(&client, ctx)
+    let spec = collector::all(&client, ctx, &Selection::all())
         .into_iter()
         .find(|c| c.id.as_str() == collector_name)
         .unwrap_or_else(|| panic!("{name}: no collector {collector_name}"));
@@ -60,7 +60,7 @@ async fn every_collector_renders_its_fixtures_exactly_as_recorded() {
         .filter(|p| p.is_dir())
         .collect();
     cases.sort();
-    assert!(cases.len() >= 6);
+    assert!(cases.len() >= 11);
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut failures = Vec::new();
     for dir in cases {
@@ -79,6 +79,16 @@ async fn every_collector_renders_its_fixtures_exactly_as_recorded() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn neither_the_users_email_nor_phone_reaches_the_exposition() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/user-reference");
+    let text = render_case(&dir).await;
+    assert!(text.contains("proxy911_balance 0.1"), "{text}");
+    for personal in ["[email protected]", "email", "phone"] {
+        assert!(!text.contains(personal), "{personal} in:\n{text}");
+    }
 }
 
 #[tokio::test]

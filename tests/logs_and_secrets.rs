@@ -54,9 +54,11 @@ async fn logs_name_each_failure_once_and_never_hold_a_secret() {
     ] {
         sim.set_fault(Endpoint::AccountList.path(), Fault::parse(fault).unwrap());
         tokio::time::sleep(Duration::from_millis(150)).await;
+        // The scrape finds the data due, answers with it and refreshes behind: let that refresh
+        // (a timeout takes 300 ms; HTTP 500 is retried twice, 250 and 500 ms apart) finish
+        // before the next fault, so each cause is seen once.
         answers += &scrape().await;
-        // Let a slow refresh finish before the next fault, so each cause is seen once.
-        tokio::time::sleep(Duration::from_millis(350)).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
     }
     let logs = stop_and_read_logs(child).await;
 

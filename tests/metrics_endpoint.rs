@@ -28,6 +28,7 @@ fn one_refresh() -> BTreeSet<(String, String)> {
         key(Endpoint::StaticIpList, "page=2"),
         key(Endpoint::StaticIpList, "page=3"),
         key(Endpoint::TrafficDaily, ""),
+        key(Endpoint::OrderList, "page_no=1"),
     ])
 }
 
@@ -225,15 +226,39 @@ async fn fifty_concurrent_scrapes_within_the_ttl_make_no_upstream_request() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn data_older_than_the_ttl_is_refreshed_by_the_next_scrape() {
+async fn data_older_than_the_ttl_is_served_at_once_and_refreshed_behind_the_scrape() {
     let exporter = exporter(|c| c.cache.ttl = Duration::from_millis(300)).await;
     exporter.scrape().await;
+    exporter
+        .simulator
+        .set_fault("*", Fault::parse("latency:2s").unwrap());
 
     tokio::time::sleep(Duration::from_millis(400)).await;
-    exporter.scrape().await;
+    let started = Instant::now();
+    let text = exporter.scrape().await;
 
-    let counts = exporter.simulator.request_counts();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the scrape did not wait for the 2 s refresh"
+    );
+    assert!(text.contains("proxy911_account_info"), "the stale data");
+    let counts = until(|| {
+        let counts = exporter.simulator.request_counts();
+        counts.values().all(|n| *n == 2).then_some(counts)
+    })
+    .await;
     assert!(counts.values().all(|n| *n == 2), "{counts:?}");
+}
+
+/// Polls `check` every 50 ms, up to 10 s, until it gives a value.
+async fn until<T>(check: impl Fn() -> Option<T>) -> T {
+    for _ in 0..200 {
+        if let Some(value) = check() {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the condition never held");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -262,7 +287,8 @@ async fn a_slow_upstream_does_not_outlive_the_scrape_timeout() {
     assert!(!text.contains("proxy911_account_info"));
 }
 
-/// Scrapes once healthy, then with `fault` on the account list, past the TTL.
+/// Scrapes once healthy, then with `fault` on the account list, past the TTL, until a scrape
+/// shows the failed refresh (the scrape that finds the data due serves it and refreshes behind).
 async fn failing_after_success(fault: &str) -> (TestExporter, String) {
     let exporter = exporter(|c| c.cache.ttl = Duration::from_millis(100)).await;
     let healthy = exporter.scrape().await;
@@ -271,7 +297,14 @@ async fn failing_after_success(fault: &str) -> (TestExporter, String) {
         .simulator
         .set_fault(Endpoint::AccountList.path(), Fault::parse(fault).unwrap());
     tokio::time::sleep(Duration::from_millis(150)).await;
-    let text = exporter.scrape().await;
+    let mut text = exporter.scrape().await;
+    for _ in 0..100 {
+        if value(&text, "proxy911_up", &[]) == Some(0.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        text = exporter.scrape().await;
+    }
     (exporter, text)
 }
 

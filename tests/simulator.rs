@@ -352,17 +352,22 @@ fn the_simulator_serves_every_endpoint_the_client_calls_and_no_other() {
 // ---- schema drift: the raw JSON answers, read without the client's decoder ----
 
 /// Every read endpoint, with the answer shape the `schema-drift` fault bends on it.
-const DRIFTING: [(Endpoint, drift::Answer); 6] = [
+const DRIFTING: [(Endpoint, drift::Answer); 10] = [
     (Endpoint::AccountList, drift::Answer::Accounts),
     (Endpoint::PackageSummary, drift::Answer::PackageSummary),
     (Endpoint::PackageList, drift::Answer::Packages),
     (Endpoint::StaticIpRegions, drift::Answer::StaticIpRegions),
     (Endpoint::StaticIpList, drift::Answer::StaticIps),
     (Endpoint::TrafficDaily, drift::Answer::Traffic),
+    (Endpoint::OrderList, drift::Answer::Orders),
+    (Endpoint::UserInfo, drift::Answer::UserInfo),
+    (Endpoint::DynamicStates, drift::Answer::DynamicStates),
+    (Endpoint::DynamicCities, drift::Answer::DynamicCities),
 ];
 
 /// Fields whose value grows with time between two requests: compared by type only.
-const GROWING: [&str; 8] = [
+const GROWING: [&str; 9] = [
+    "balance",
     "usage_flow",
     "flow",
     "used",
@@ -396,18 +401,18 @@ async fn raw_data(url: &str, endpoint: Endpoint, query: &[(&str, String)]) -> Va
 async fn raw_pages(url: &str, endpoint: Endpoint) -> Vec<Value> {
     let asked = |name: &str, value: &str| vec![(name.to_string(), value.to_string())];
     let queries: Vec<Vec<(String, String)>> = match endpoint {
-        Endpoint::PackageList | Endpoint::StaticIpList => {
-            let size = if endpoint == Endpoint::PackageList {
-                3
-            } else {
-                25
+        Endpoint::PackageList | Endpoint::StaticIpList | Endpoint::OrderList => {
+            let (page, size_param, size) = match endpoint {
+                Endpoint::PackageList => ("page", "size", 3),
+                Endpoint::StaticIpList => ("page", "size", 25),
+                _ => ("page_no", "page_size", 5),
             };
             let mut pages = Vec::new();
             for number in 1.. {
                 let data = raw_data(
                     url,
                     endpoint,
-                    &[("page", number.to_string()), ("size", size.to_string())],
+                    &[(page, number.to_string()), (size_param, size.to_string())],
                 )
                 .await;
                 let total_pages = data["total_page"]
@@ -613,10 +618,14 @@ async fn the_wrong_typed_field_is_created_at_for_accounts_trade_no_for_packages_
     assert_eq!(drift::Answer::Accounts.broken_field(), Some("created_at"));
     assert_eq!(drift::Answer::Packages.broken_field(), Some("trade_no"));
     assert_eq!(drift::Answer::StaticIps.broken_field(), Some("expired_at"));
+    assert_eq!(drift::Answer::Orders.broken_field(), Some("created_at"));
     for answer in [
         drift::Answer::PackageSummary,
         drift::Answer::StaticIpRegions,
         drift::Answer::Traffic,
+        drift::Answer::UserInfo,
+        drift::Answer::DynamicStates,
+        drift::Answer::DynamicCities,
     ] {
         assert_eq!(answer.broken_field(), None, "{answer:?} gains extras only");
     }
@@ -727,4 +736,85 @@ async fn the_simulate_subcommand_takes_schema_drift_for_every_endpoint_from_its_
         }
     }
     child.kill().await.unwrap();
+}
+
+// ---- orders, the user and the dynamic pool ----
+
+#[tokio::test]
+async fn the_seed_has_orders_pending_for_over_an_hour_a_balance_and_coverage_in_several_countries()
+{
+    let (_sim, url) = simulator(None).await;
+    let (client, _) = client(&url);
+
+    let orders = client.list_orders().await.unwrap().items;
+    let user = client.user_info().await.unwrap().value;
+    let states = client.dynamic_states().await.unwrap().items;
+    let cities = client.dynamic_cities().await.unwrap().items;
+
+    let utc = chrono::FixedOffset::east_opt(0).unwrap();
+    let now = chrono::Utc::now().timestamp() as f64;
+    let pending: Vec<f64> = orders
+        .iter()
+        .filter(|o| o.status == Some(0))
+        .filter_map(|o| o.created_at.and_then(|t| t.unix(&utc)))
+        .collect();
+    assert!(pending.len() >= 2, "{orders:?}");
+    assert!(
+        pending.iter().any(|at| now - at > 3600.0),
+        "one pending for over an hour"
+    );
+    for status in [1, 2, 3] {
+        assert!(orders.iter().any(|o| o.status == Some(status)), "{status}");
+    }
+    assert!(orders
+        .iter()
+        .all(|o| o.product_type.is_some() && o.pay_fee.is_some()));
+    assert!(user.balance.is_some_and(|b| b > 10.0), "{user:?}");
+    assert_eq!(user.real_name_verified, Some(true));
+    assert!(states.len() >= 4 && cities.len() == states.len());
+    assert!(states
+        .iter()
+        .all(|c| c.places.as_ref().is_some_and(|p| !p.is_empty())));
+}
+
+#[tokio::test]
+async fn the_order_list_pages_by_page_no_and_ignores_page_as_an_unknown_parameter() {
+    let (sim, url) = simulator(None).await;
+    let first = |data: &Value| data["list"][0]["id"].clone();
+
+    let by_page_no = raw_data(
+        &url,
+        Endpoint::OrderList,
+        &[("page_no", "2".into()), ("page_size", "5".into())],
+    )
+    .await;
+    let by_page = raw_data(
+        &url,
+        Endpoint::OrderList,
+        &[("page", "2".into()), ("page_size", "5".into())],
+    )
+    .await;
+    let page_one = raw_data(&url, Endpoint::OrderList, &[("page_size", "5".into())]).await;
+
+    assert_eq!(by_page_no["pagination"]["page_no"], 2);
+    assert_ne!(first(&by_page_no), first(&page_one));
+    assert_eq!(first(&by_page), first(&page_one));
+    let path = Endpoint::OrderList.path().to_string();
+    assert_eq!(
+        sim.request_counts().get(&(path, "page_no=1".into())),
+        Some(&2)
+    );
+}
+
+#[tokio::test]
+async fn user_info_answers_code_0_with_the_personal_data_the_exporter_must_not_show() {
+    let (sim, url) = simulator(None).await;
+
+    let data = raw_data(&url, Endpoint::UserInfo, &[]).await;
+
+    let personal = sim.personal_data();
+    assert_eq!(personal.len(), 2);
+    assert_eq!(data["email"], personal[0].as_str());
+    assert_eq!(data["phone"], personal[1].as_str());
+    assert!(data["balance"].is_number() && data["is_real_name"].is_boolean());
 }

@@ -605,3 +605,254 @@ async fn an_answer_larger_than_64_mib_is_refused_not_held() {
         "{error:?}"
     );
 }
+
+// ---- orders, user, dynamic coverage (SPEC §10) ----
+
+/// The reference's example of `order/list`: the `code: 0` + `message` envelope, an RFC 3339
+/// `created_at`, and a `pagination` object.
+fn reference_orders() -> Value {
+    json!({"code": 0, "message": "Operation successful", "data": {
+        "list": [{"id": 0, "trade_no": "string", "product_id": 0, "product_name": "string",
+                  "total_fee": 0.1, "pay_fee": 0.1, "status": 0, "created_at": "2019-08-24T14:15:22Z"}],
+        "pagination": {"total": 0, "page_no": 0, "page_size": 0, "total_pages": 0}}})
+}
+
+/// The text exposition of `metrics`, to read the drift counters.
+fn exposition(metrics: &proxy911_exporter::upstream::UpstreamMetrics) -> String {
+    let mut registry = prometheus_client::registry::Registry::default();
+    metrics.register(&mut registry);
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    text
+}
+
+#[tokio::test]
+async fn the_order_list_asks_page_no_and_page_size_and_decodes_the_reference_example() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(Endpoint::OrderList.path()))
+        .and(query_param("app_key", APP_KEY))
+        .and(query_param("page_no", "1"))
+        .and(query_param("page_size", "100"))
+        .and(query_param_is_missing("page"))
+        .and(query_param_is_missing("size"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(reference_orders()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server.uri());
+
+    let orders = client.list_orders().await.unwrap();
+
+    assert_eq!(orders.items.len(), 1);
+    let order = &orders.items[0];
+    assert_eq!(
+        (order.id, order.status, order.pay_fee, order.product_type),
+        (Some(0), Some(0), Some(0.1), None)
+    );
+    let utc = chrono::FixedOffset::east_opt(0).unwrap();
+    assert_eq!(
+        order.created_at.and_then(|t| t.unix(&utc)),
+        Some(1566656122.0)
+    );
+    assert_eq!(orders.drift.defaulted_total(), 0);
+    assert!(orders.drift.unknown_fields.is_empty(), "{:?}", orders.drift);
+}
+
+#[tokio::test]
+async fn the_order_list_follows_its_pagination_object_asking_each_page_no_once() {
+    let server = MockServer::start().await;
+    for page in 1..=3 {
+        let order = json!({"id": page, "product_type": 19, "pay_fee": 2.5, "status": 1,
+                           "created_at": "2026-01-01T00:00:00Z"});
+        Mock::given(method("GET"))
+            .and(path(Endpoint::OrderList.path()))
+            .and(query_param("page_no", page.to_string()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"code": 0, "message": "ok",
+                "data": {"list": [order], "pagination": {"total": 3, "page_no": page, "page_size": 1, "total_pages": 3}}})))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let (client, _) = client(&server.uri());
+
+    let orders = client.list_orders().await.unwrap();
+
+    let ids: Vec<_> = orders.items.iter().map(|o| o.id.unwrap()).collect();
+    assert_eq!(ids, [1, 2, 3]);
+    assert_eq!(
+        orders.items[0].product_type,
+        Some(ProductType::StaticIpRenewal)
+    );
+}
+
+#[tokio::test]
+async fn user_info_decodes_the_reference_example_without_keeping_the_email_or_phone() {
+    let server = MockServer::start().await;
+    let reference = json!({"code": 0, "message": "Operation successful", "data": {"id": 0,
+        "email": "[email protected]", "phone": "+86-139-0000-1111", "balance": 0.1, "status": 0,
+        "is_real_name": true, "created_at": "2019-08-24T14:15:22Z"}});
+    get_mock(
+        &server,
+        Endpoint::UserInfo,
+        ResponseTemplate::new(200).set_body_json(reference),
+        1,
+    )
+    .await;
+    let (client, _) = client(&server.uri());
+
+    let user = client.user_info().await.unwrap();
+
+    assert_eq!(user.value.balance, Some(0.1));
+    assert_eq!(user.value.real_name_verified, Some(true));
+    let kept = format!("{user:?}");
+    for personal in ["[email protected]", "+86-139-0000-1111", "email", "phone"] {
+        assert!(!kept.contains(personal), "{personal} kept: {kept}");
+    }
+}
+
+#[tokio::test]
+async fn user_info_that_is_not_open_yet_is_a_typed_error() {
+    let server = MockServer::start().await;
+    get_mock(
+        &server,
+        Endpoint::UserInfo,
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"code": 404, "message": "接口暂未开放", "data": null})),
+        1,
+    )
+    .await;
+    let (client, metrics) = client(&server.uri());
+
+    let error = client.user_info().await.unwrap_err();
+
+    assert!(
+        matches!(error, UpstreamError::Api { code: 404, .. }),
+        "{error:?}"
+    );
+    assert_eq!(metrics.count(Endpoint::UserInfo, Outcome::ApiError), 1);
+}
+
+#[tokio::test]
+async fn dynamic_states_and_cities_decode_the_reference_examples() {
+    let server = MockServer::start().await;
+    let country = |item: Value| {
+        json!({"list": [{"name_zh_cn": "美国", "name_en": "United States", "continent_code": "NA",
+                         "country_code": "US", "items": [item]}]})
+    };
+    get_mock(
+        &server,
+        Endpoint::DynamicStates,
+        ok(country(
+            json!({"state": "California", "continent_code": null, "country_code": null}),
+        )),
+        1,
+    )
+    .await;
+    get_mock(
+        &server,
+        Endpoint::DynamicCities,
+        ok(country(
+            json!({"city": "Los Angeles", "state": "California", "continent_code": null, "country_code": null}),
+        )),
+        1,
+    )
+    .await;
+    let (client, _) = client(&server.uri());
+
+    let states = client.dynamic_states().await.unwrap();
+    let cities = client.dynamic_cities().await.unwrap();
+
+    assert_eq!(states.items[0].country_code.as_deref(), Some("US"));
+    let state = &states.items[0].places.as_ref().unwrap()[0];
+    assert_eq!(state.state.as_deref(), Some("California"));
+    let city = &cities.items[0].places.as_ref().unwrap()[0];
+    assert_eq!(
+        (city.city.as_deref(), city.state.as_deref()),
+        (Some("Los Angeles"), Some("California"))
+    );
+    assert!(states.drift.unknown_fields.is_empty(), "{:?}", states.drift);
+}
+
+#[tokio::test]
+async fn a_wrong_typed_order_field_is_defaulted_and_a_non_object_order_skipped_and_counted() {
+    let server = MockServer::start().await;
+    get_mock(
+        &server,
+        Endpoint::OrderList,
+        ResponseTemplate::new(200).set_body_json(json!({"code": 0, "message": "ok", "data": {
+            "list": [{"id": 1, "status": {"code": 0}, "pay_fee": [5], "created_at": "2026-01-01T00:00:00Z"},
+                     "junk", 7, {"id": 2, "status": 1, "pay_fee": "-3"}],
+            "pagination": {"total": 2, "page_no": 1, "page_size": 100, "total_pages": 1}}})),
+        1,
+    )
+    .await;
+    let (client, metrics) = client(&server.uri());
+
+    let orders = client.list_orders().await.unwrap();
+
+    assert_eq!(orders.items.len(), 2);
+    assert_eq!(
+        (orders.items[0].status, orders.items[0].pay_fee),
+        (None, None)
+    );
+    assert_eq!(orders.items[1].pay_fee, None, "a negative fee is not read");
+    assert_eq!(orders.drift.skipped, 2);
+    assert_eq!(orders.drift.defaulted.get("status"), Some(&1));
+    assert_eq!(orders.drift.defaulted.get("pay_fee"), Some(&2));
+    let text = exposition(&metrics);
+    assert!(text.contains("proxy911_upstream_items_skipped_total{endpoint=\"order/list\"} 2"));
+    assert!(text.contains(
+        "proxy911_upstream_fields_defaulted_total{endpoint=\"order/list\",field=\"pay_fee\"} 2"
+    ));
+}
+
+#[tokio::test]
+async fn a_wrong_typed_user_or_coverage_field_is_defaulted_and_a_non_object_place_skipped() {
+    let server = MockServer::start().await;
+    get_mock(
+        &server,
+        Endpoint::UserInfo,
+        ResponseTemplate::new(200).set_body_json(json!({"code": 0, "message": "ok",
+            "data": {"balance": {"CNY": 3}, "is_real_name": 2, "email": "x@y.z"}})),
+        1,
+    )
+    .await;
+    get_mock(
+        &server,
+        Endpoint::DynamicCities,
+        ok(json!({"list": [
+            {"country_code": "US", "items": [{"city": "Austin", "state": ["TX"]}, "Dallas", null]},
+            {"country_code": "DE", "items": {"city": "Berlin"}},
+            ["not", "a", "country"]]})),
+        1,
+    )
+    .await;
+    let (client, metrics) = client(&server.uri());
+
+    let user = client.user_info().await.unwrap();
+    let cities = client.dynamic_cities().await.unwrap();
+
+    assert_eq!(user.value.balance, None);
+    assert_eq!(user.value.real_name_verified, None);
+    assert_eq!(user.drift.defaulted_total(), 2);
+    assert!(
+        user.drift.unknown_fields.is_empty(),
+        "the e-mail is known, not read"
+    );
+    assert_eq!(cities.items.len(), 2);
+    let us = cities.items[0].places.as_ref().unwrap();
+    assert_eq!(
+        (us.len(), us[0].city.as_deref(), us[0].state.as_deref()),
+        (1, Some("Austin"), None)
+    );
+    assert_eq!(cities.items[1].places, None, "items of the wrong type");
+    assert_eq!(cities.drift.skipped, 3);
+    assert_eq!(cities.drift.defaulted.get("items"), Some(&1));
+    assert_eq!(cities.drift.defaulted.get("state"), Some(&1));
+    let text = exposition(&metrics);
+    assert!(text.contains(
+        "proxy911_upstream_fields_defaulted_total{endpoint=\"user/info\",field=\"balance\"} 1"
+    ));
+    assert!(text.contains("proxy911_upstream_items_skipped_total{endpoint=\"ip/dynamic-citys\"} 3"));
+}

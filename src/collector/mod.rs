@@ -1,22 +1,30 @@
 //! Collectors: one file per group of upstream endpoints. Each has a `fetch` (the upstream calls,
 //! run concurrently) and a pure `families` (snapshot in, metric families out), which the golden
-//! tests pin. This file holds what they share: the render context, product-type slugs, time
-//! parsing and unit conversion, and the list of collectors the cache runs.
+//! tests pin. This file holds what they share: the render context, product-type slugs, and the
+//! list of the enabled collectors the cache runs ([`all`]); [`CollectorId`] names them and
+//! [`Selection`] says which run.
 
-use std::fmt::Write;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::FixedOffset;
 use futures::future::BoxFuture;
-use prometheus_client::encoding::{EncodeLabelValue, LabelValueEncoder};
 
 use crate::exposition::Family;
 use crate::upstream::{Client, ProductType, UpstreamError};
 
 pub mod accounts;
+mod id;
+pub mod orders;
 pub mod packages;
+pub mod regions;
+mod selection;
 pub mod static_ips;
 pub mod traffic;
+pub mod user;
+
+pub use id::CollectorId;
+pub use selection::Selection;
 
 /// The label value of whatever the upstream did not give in a readable form.
 pub const UNKNOWN: &str = "unknown";
@@ -28,47 +36,6 @@ pub struct RenderContext {
     pub timezone: FixedOffset,
 }
 
-/// Which collector: the `collector` label, the cache's key, what an admin change invalidates
-/// (and, later, the `--collector.NAME` flags).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CollectorId {
-    Accounts,
-    Packages,
-    StaticIps,
-    Traffic,
-}
-
-impl CollectorId {
-    pub const ALL: [CollectorId; 4] = [
-        CollectorId::Accounts,
-        CollectorId::Packages,
-        CollectorId::StaticIps,
-        CollectorId::Traffic,
-    ];
-
-    /// The `collector` label value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CollectorId::Accounts => "accounts",
-            CollectorId::Packages => "packages",
-            CollectorId::StaticIps => "static_ips",
-            CollectorId::Traffic => "traffic",
-        }
-    }
-}
-
-impl std::fmt::Display for CollectorId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl EncodeLabelValue for CollectorId {
-    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
-        encoder.write_str(self.as_str())
-    }
-}
-
 /// Fetches a collector's data and renders its families.
 pub type FetchFn =
     Arc<dyn Fn() -> BoxFuture<'static, Result<Vec<Family>, UpstreamError>> + Send + Sync>;
@@ -78,18 +45,22 @@ pub type FetchFn =
 pub struct CollectorSpec {
     pub id: CollectorId,
     pub fetch: FetchFn,
+    /// How long its data is served before a refresh; `None`: the common `--cache.ttl`.
+    pub ttl: Option<Duration>,
 }
 
 impl std::fmt::Debug for CollectorSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CollectorSpec")
             .field("id", &self.id)
+            .field("ttl", &self.ttl)
             .finish()
     }
 }
 
-/// Every collector of SPEC §4, on one client.
-pub fn all(client: &Client, ctx: RenderContext) -> Vec<CollectorSpec> {
+/// The enabled collectors (SPEC §4, §10), on one client; a collector not selected is not built,
+/// so it can ask nothing upstream.
+pub fn all(client: &Client, ctx: RenderContext, selection: &Selection) -> Vec<CollectorSpec> {
     macro_rules! spec {
         ($module:ident) => {{
             let client = client.clone();
@@ -102,15 +73,22 @@ pub fn all(client: &Client, ctx: RenderContext) -> Vec<CollectorSpec> {
                         Ok($module::families(&snapshot, &ctx))
                     })
                 }),
+                ttl: selection.ttl($module::ID),
             }
         }};
     }
-    vec![
-        spec!(accounts),
-        spec!(packages),
-        spec!(static_ips),
-        spec!(traffic),
-    ]
+    selection
+        .ids()
+        .map(|id| match id {
+            CollectorId::Accounts => spec!(accounts),
+            CollectorId::Packages => spec!(packages),
+            CollectorId::StaticIps => spec!(static_ips),
+            CollectorId::Traffic => spec!(traffic),
+            CollectorId::Orders => spec!(orders),
+            CollectorId::User => spec!(user),
+            CollectorId::Regions => spec!(regions),
+        })
+        .collect()
 }
 
 /// The `product_type` label: the slug, or `unknown` when the upstream gave none.

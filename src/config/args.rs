@@ -9,6 +9,7 @@ use std::time::Duration;
 use chrono::FixedOffset;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::collectors::{CollectorArgs, CollectorTtlArgs};
 use super::parse::{
     parse_api_url, parse_duration, parse_log_level, parse_positive_duration, parse_rate,
     parse_telemetry_path, parse_timezone,
@@ -40,6 +41,9 @@ pub enum Command {
 pub struct CheckArgs {
     #[command(flatten)]
     pub api: ApiArgs,
+    /// The collectors whose endpoints are asked (`--collector.NAME`, `--no-collector.NAME`).
+    #[command(flatten)]
+    pub collectors: CollectorArgs,
     /// Report format: a table for people, or JSON for bug reports and scripts.
     #[arg(long, value_enum, default_value = "text")]
     pub output: OutputFormat,
@@ -132,8 +136,23 @@ pub struct ExporterArgs {
           value_name = "DURATION", default_value = "500ms", value_parser = parse_duration)]
     pub scrape_timeout_offset: Duration,
 
+    /// exporter-toolkit web configuration (TLS, client certificates, basic auth, headers) for
+    /// both listeners; reloaded on SIGHUP.
+    #[arg(
+        long = "web.config.file",
+        env = "PROXY911_WEB_CONFIG_FILE",
+        value_name = "FILE"
+    )]
+    pub web_config_file: Option<PathBuf>,
+
     #[command(flatten)]
     pub api: ApiArgs,
+
+    #[command(flatten)]
+    pub collectors: CollectorArgs,
+
+    #[command(flatten)]
+    pub collector_ttl: CollectorTtlArgs,
 
     /// How long fetched data is served before a scrape refreshes it (0s: refresh on every scrape).
     #[arg(long = "cache.ttl", env = "PROXY911_CACHE_TTL", value_name = "DURATION",

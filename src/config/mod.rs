@@ -5,10 +5,12 @@
 //! only [`Upstream::Demo`].
 
 mod args;
+mod collectors;
 pub mod parse;
 mod secret;
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::FixedOffset;
@@ -17,10 +19,12 @@ use secrecy::SecretString;
 pub use args::{
     ApiArgs, CheckArgs, Cli, Command, ExporterArgs, LogFormat, OutputFormat, SimulateArgs,
 };
+pub use collectors::{CollectorArgs, CollectorTtlArgs};
 pub use parse::parse_timezone;
 pub use secret::MAX_SECRET_FILE_BYTES;
 
 use crate::cache::CachePolicy;
+use crate::collector::Selection;
 
 /// Environment variable holding the app_key itself.
 pub const APP_KEY_ENV: &str = "PROXY911_APP_KEY";
@@ -33,6 +37,8 @@ pub struct Config {
     pub web: WebConfig,
     pub api: ApiConfig,
     pub cache: CachePolicy,
+    /// The collectors that run (SPEC §10), and their own TTLs.
+    pub collectors: Selection,
     /// The admin API, when a token is configured (or generated for the demo).
     pub admin: Option<AdminConfig>,
     pub log: LogConfig,
@@ -45,6 +51,8 @@ pub struct WebConfig {
     pub telemetry_path: String,
     /// Subtracted from Prometheus' scrape timeout to get the time a scrape may wait.
     pub scrape_timeout_offset: Duration,
+    /// `--web.config.file`: TLS, basic auth and headers of both listeners (see `crate::web`).
+    pub web_config_file: Option<PathBuf>,
 }
 
 /// The upstream and how gently to ask it.
@@ -160,12 +168,21 @@ impl Config {
                 listen_address: args.listen_address,
                 telemetry_path: args.telemetry_path,
                 scrape_timeout_offset: args.scrape_timeout_offset,
+                web_config_file: args.web_config_file,
             },
             api,
             cache: CachePolicy {
                 ttl: args.cache_ttl,
                 max_stale: args.cache_max_stale,
             },
+            collectors: args.collector_ttl.apply(args.collectors.apply(
+                // The demo turns every collector on, so that every panel has data.
+                if args.demo {
+                    Selection::all()
+                } else {
+                    Selection::default()
+                },
+            )),
             admin,
             log: LogConfig {
                 format: args.log_format,

@@ -12,6 +12,8 @@ use axum::Router;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::scrape::Scraper;
+use crate::web::guard::{guard, GuardState};
+use crate::web::WebHandle;
 
 pub mod admin;
 mod negotiate;
@@ -57,6 +59,16 @@ async fn ready(axum::extract::State(state): axum::extract::State<MetricsState>) 
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "Not ready.\n").into_response()
     }
+}
+
+/// `router` behind the web configuration's layer (`crate::web::guard`): basic auth on every
+/// path but `/admin/...` when the admin API is mounted on it (`admin_mounted`), then the
+/// configured response headers. Outermost, so that it covers every route and the fallback.
+pub fn with_web_config(router: Router, web: WebHandle, admin_mounted: bool) -> Router {
+    router.layer(axum::middleware::from_fn_with_state(
+        GuardState { web, admin_mounted },
+        guard,
+    ))
 }
 
 /// The router of a separate admin listener: only `/admin/...`, everything else 404.

@@ -13,8 +13,10 @@ use crate::exposition::{gzip_join, Format, Rendered};
 use crate::metrics::SelfMetrics;
 
 mod health;
+mod tail;
 
 pub use health::HealthMetrics;
+use tail::TailCache;
 
 /// All collectors' caches and the self metrics: the exporter's scrape-side state.
 #[derive(Debug)]
@@ -22,6 +24,7 @@ pub struct Scraper {
     caches: Vec<Arc<CollectorCache>>,
     health: HealthMetrics,
     metrics: Arc<SelfMetrics>,
+    tail: TailCache,
 }
 
 impl Scraper {
@@ -38,6 +41,7 @@ impl Scraper {
                 .collect(),
             health,
             metrics,
+            tail: TailCache::default(),
         }
     }
 
@@ -58,21 +62,14 @@ impl Scraper {
         let reports: Vec<_> = served.iter().map(|s| s.report).collect();
         self.health.record(&reports);
 
-        let mut tail = String::with_capacity(8 * 1024);
-        match format {
-            Format::Text => self.metrics.encode_text(&mut tail),
-            Format::OpenMetrics => {
-                self.metrics.encode_openmetrics(&mut tail);
-                tail.push_str("# EOF\n");
-            }
-        }
+        let tail = self.tail.get(&self.metrics, &reports);
         let renderings: Vec<&Rendered> = served.iter().filter_map(|s| s.data.as_deref()).collect();
         if gzip {
             let pieces = renderings.iter().map(|r| match format {
                 Format::Text => &r.text_gzip,
                 Format::OpenMetrics => &r.openmetrics_gzip,
             });
-            return gzip_join(pieces, tail.as_bytes());
+            return gzip_join(pieces, tail.gzip(format));
         }
         let mut chunks: Vec<Bytes> = renderings
             .iter()
@@ -81,7 +78,7 @@ impl Scraper {
                 Format::OpenMetrics => r.openmetrics.clone(),
             })
             .collect();
-        chunks.push(Bytes::from(tail));
+        chunks.push(tail.plain(format).clone());
         chunks
     }
 }

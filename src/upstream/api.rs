@@ -1,12 +1,16 @@
-//! One async method per 911Proxy endpoint the exporter uses: six reads for the collectors
-//! (following every page of the paginated ones) and seven account-management writes.
+//! One async method per 911Proxy endpoint the exporter uses: ten reads for the collectors
+//! (following every page of the paginated ones, each with its own page parameters) and seven
+//! account-management writes.
 
 use futures::StreamExt;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Map, Value};
 
 use super::decode::{self, Decode, Drift};
-use super::model::{Account, DailyFlow, Package, PackageSummary, StaticIp, StaticIpRegion};
+use super::model::{
+    Account, DailyFlow, DynamicCountry, DynamicPlace, Order, Package, PackageSummary, StaticIp,
+    StaticIpRegion, UserInfo,
+};
 use super::page::{self, Page, Pagination, PAGE_FIELDS};
 use super::{Client, Endpoint, ProductType, UpstreamError};
 
@@ -77,14 +81,13 @@ pub struct Single<T> {
 /// The fixed set of upstream JSON field names read from an endpoint's answers: the values the
 /// `field` label of `proxy911_upstream_fields_defaulted_total` can take.
 pub fn fields_read(endpoint: Endpoint) -> Vec<&'static str> {
-    let paged = |item: &[&'static str]| {
-        let mut fields: Vec<&'static str> = PAGE_FIELDS.to_vec();
-        fields.extend(Pagination::FIELDS);
-        fields.extend(item);
+    let joined = |parts: &[&[&'static str]]| {
+        let mut fields: Vec<&'static str> = parts.concat();
         fields.sort_unstable();
         fields.dedup();
         fields
     };
+    let paged = |item: &[&'static str]| joined(&[PAGE_FIELDS, Pagination::FIELDS, item]);
     match endpoint {
         Endpoint::AccountList => Account::FIELDS.to_vec(),
         Endpoint::PackageSummary => PackageSummary::FIELDS.to_vec(),
@@ -92,6 +95,11 @@ pub fn fields_read(endpoint: Endpoint) -> Vec<&'static str> {
         Endpoint::StaticIpRegions => StaticIpRegion::FIELDS.to_vec(),
         Endpoint::StaticIpList => paged(StaticIp::FIELDS),
         Endpoint::TrafficDaily => DailyFlow::FIELDS.to_vec(),
+        Endpoint::OrderList => paged(Order::FIELDS),
+        Endpoint::UserInfo => UserInfo::FIELDS.to_vec(),
+        Endpoint::DynamicStates | Endpoint::DynamicCities => {
+            joined(&[DynamicCountry::FIELDS, DynamicPlace::FIELDS])
+        }
         _ => Vec::new(),
     }
 }
@@ -139,6 +147,31 @@ impl Client {
     /// `GET /api-gate-way/user-usage-flow/total`: daily traffic, by default of the last 7 days.
     pub async fn daily_traffic(&self) -> Result<Listed<DailyFlow>, UpstreamError> {
         self.get_list(Endpoint::TrafficDaily, &[]).await
+    }
+
+    /// `GET /api-gate-way/order/list`, every page (`page_no`/`page_size`, a `pagination` object).
+    pub async fn list_orders(&self) -> Result<Listed<Order>, UpstreamError> {
+        self.get_all_pages(Endpoint::OrderList).await
+    }
+
+    /// `GET /api-gate-way/user/info` ("not yet open" in the reference: it may answer an error).
+    pub async fn user_info(&self) -> Result<Single<UserInfo>, UpstreamError> {
+        let endpoint = Endpoint::UserInfo;
+        let (value, drift) = self
+            .get(endpoint, &[], decode::data_object::<UserInfo>)
+            .await?;
+        self.record_drift(endpoint, &drift);
+        Ok(Single { value, drift })
+    }
+
+    /// `GET /api-gate-way/ip/dynamic-states`: the states of each country of the dynamic pool.
+    pub async fn dynamic_states(&self) -> Result<Listed<DynamicCountry>, UpstreamError> {
+        self.get_list(Endpoint::DynamicStates, &[]).await
+    }
+
+    /// `GET /api-gate-way/ip/dynamic-citys`: the cities of each country of the dynamic pool.
+    pub async fn dynamic_cities(&self) -> Result<Listed<DynamicCountry>, UpstreamError> {
+        self.get_list(Endpoint::DynamicCities, &[]).await
     }
 
     /// `POST /api-gate-way/whitelist-account/add`: `accounts` as `user:pass,user:pass`.
@@ -284,10 +317,15 @@ impl Client {
         endpoint: Endpoint,
         page: i64,
     ) -> Result<Paged<T>, UpstreamError> {
+        // Every paginated endpoint names its parameters; the fallback is never reached.
+        let (page_param, size_param) = endpoint.page_params().unwrap_or(("page", "size"));
         let (page, drift) = self
             .get(
                 endpoint,
-                &[("page", page.to_string()), ("size", PAGE_SIZE.to_string())],
+                &[
+                    (page_param, page.to_string()),
+                    (size_param, PAGE_SIZE.to_string()),
+                ],
                 page::data_page::<T>,
             )
             .await?;

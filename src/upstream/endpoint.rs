@@ -21,10 +21,14 @@ pub enum Endpoint {
     StaticIpRegions,
     StaticIpList,
     TrafficDaily,
+    OrderList,
+    UserInfo,
+    DynamicStates,
+    DynamicCities,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 13] = [
+    pub const ALL: [Endpoint; 17] = [
         Endpoint::AccountList,
         Endpoint::AccountAdd,
         Endpoint::AccountDelete,
@@ -38,6 +42,10 @@ impl Endpoint {
         Endpoint::StaticIpRegions,
         Endpoint::StaticIpList,
         Endpoint::TrafficDaily,
+        Endpoint::OrderList,
+        Endpoint::UserInfo,
+        Endpoint::DynamicStates,
+        Endpoint::DynamicCities,
     ];
 
     /// The path on the upstream host.
@@ -56,6 +64,11 @@ impl Endpoint {
             Endpoint::StaticIpRegions => "/api-gate-way/static-ip-region",
             Endpoint::StaticIpList => "/api-gate-way/ip/get-static-ip",
             Endpoint::TrafficDaily => "/api-gate-way/user-usage-flow/total",
+            Endpoint::OrderList => "/api-gate-way/order/list",
+            Endpoint::UserInfo => "/api-gate-way/user/info",
+            Endpoint::DynamicStates => "/api-gate-way/ip/dynamic-states",
+            // Spelled so upstream.
+            Endpoint::DynamicCities => "/api-gate-way/ip/dynamic-citys",
         }
     }
 
@@ -66,6 +79,16 @@ impl Endpoint {
 
     pub fn from_path(path: &str) -> Option<Endpoint> {
         Endpoint::ALL.into_iter().find(|e| e.path() == path)
+    }
+
+    /// The query parameters of a paginated list's page number and page size: each list names
+    /// them its own way. `None` for an endpoint that is not paginated.
+    pub fn page_params(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Endpoint::PackageList | Endpoint::StaticIpList => Some(("page", "size")),
+            Endpoint::OrderList => Some(("page_no", "page_size")),
+            _ => None,
+        }
     }
 
     /// Management endpoints change state upstream and are never retried automatically.
@@ -127,5 +150,16 @@ mod tests {
             assert_eq!(Endpoint::from_path(endpoint.path()), Some(endpoint));
             assert!(!endpoint.label().starts_with('/'));
         }
+    }
+
+    #[test]
+    fn the_order_list_pages_by_page_no_and_the_older_lists_by_page() {
+        assert_eq!(
+            Endpoint::OrderList.page_params(),
+            Some(("page_no", "page_size"))
+        );
+        assert_eq!(Endpoint::PackageList.page_params(), Some(("page", "size")));
+        assert_eq!(Endpoint::StaticIpList.page_params(), Some(("page", "size")));
+        assert_eq!(Endpoint::UserInfo.page_params(), None);
     }
 }

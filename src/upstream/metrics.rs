@@ -2,6 +2,7 @@
 //! refusals by reason, latency) and about the answers' drift (items skipped, fields defaulted).
 //! The client owns them and registers them itself ([`UpstreamMetrics::register`]).
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -48,8 +49,19 @@ pub struct UpstreamMetrics {
     fields_defaulted: Family<FieldLabels, Counter>,
 }
 
+/// Every endpoint pre-initialised: all the reads, and the writes.
 impl Default for UpstreamMetrics {
     fn default() -> Self {
+        UpstreamMetrics::for_endpoints(Endpoint::ALL)
+    }
+}
+
+impl UpstreamMetrics {
+    /// New handles whose per-endpoint series start at 0 for `reads` (the endpoints the enabled
+    /// collectors use) and for every management write: the drift counters for each field read,
+    /// the refusals for each reason. An endpoint no enabled collector uses has no series at all
+    /// until it is called.
+    pub fn for_endpoints(reads: impl IntoIterator<Item = Endpoint>) -> Self {
         fn latency_histogram() -> Histogram {
             Histogram::new([0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0])
         }
@@ -60,8 +72,10 @@ impl Default for UpstreamMetrics {
             items_skipped: Family::default(),
             fields_defaulted: Family::default(),
         };
+        let reads: BTreeSet<Endpoint> = reads.into_iter().filter(|e| !e.is_mutation()).collect();
+        let writes = Endpoint::ALL.into_iter().filter(|e| e.is_mutation());
         // Refusals start at 0 for every endpoint and reason, so `increase()` sees the first one.
-        for endpoint in Endpoint::ALL {
+        for endpoint in reads.iter().copied().chain(writes) {
             for reason in ApiErrorReason::ALL {
                 let _ = metrics
                     .api_errors
@@ -70,7 +84,7 @@ impl Default for UpstreamMetrics {
         }
         // Drift starts at 0 for every endpoint read and every field read from it, so a
         // dashboard shows "none" rather than "no data", and `increase()` sees the first drift.
-        for endpoint in Endpoint::ALL.into_iter().filter(|e| !e.is_mutation()) {
+        for endpoint in reads {
             let _ = metrics
                 .items_skipped
                 .get_or_create(&EndpointLabels { endpoint });
@@ -82,10 +96,8 @@ impl Default for UpstreamMetrics {
         }
         metrics
     }
-}
 
-impl UpstreamMetrics {
-    /// New handles, registered under the `proxy911` prefix of `registry`.
+    /// New handles for every endpoint, registered under the `proxy911` prefix of `registry`.
     pub fn new(registry: &mut Registry) -> Self {
         let metrics = UpstreamMetrics::default();
         metrics.register(registry);

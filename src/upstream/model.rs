@@ -1,7 +1,8 @@
 //! The upstream's answers as types (the `data` part of the envelope), and for each the fields it
 //! reads, in their spellings and order of precedence. Every field is optional: `None` is a field
 //! that was missing or could not be read ([`super::decode`] tells the two apart in its drift).
-//! Account passwords are deliberately absent: they are never read.
+//! Account passwords, and the user's e-mail address and phone number, are deliberately absent:
+//! they are never read.
 
 use super::decode::{ApiTime, Decode, Fields};
 use super::ProductType;
@@ -226,6 +227,112 @@ impl Decode for DailyFlow {
         DailyFlow {
             day: f.text(&["day", "date"]),
             flow: f.amount(&["flow"]),
+        }
+    }
+}
+
+/// One order (`GET /api-gate-way/order/list`). The reference's example order carries no product
+/// type, though the list filters by it: `product_type` is read when the API sends it, and an
+/// order without one counts under `unknown`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Order {
+    pub id: Option<i64>,
+    pub product_type: Option<ProductType>,
+    /// `status`: 0 pending payment, 1 paid, 2 unpaid and canceled on timeout, 3 refunded.
+    pub status: Option<i64>,
+    /// `pay_fee`: the amount to pay, in the account's currency.
+    pub pay_fee: Option<f64>,
+    /// RFC 3339 in the reference (`2019-08-24T14:15:22Z`).
+    pub created_at: Option<ApiTime>,
+}
+
+impl Decode for Order {
+    const FIELDS: &'static [&'static str] =
+        &["id", "product_type", "status", "pay_fee", "created_at"];
+    const IGNORED: &'static [&'static str] =
+        &["trade_no", "product_id", "product_name", "total_fee"];
+
+    fn decode(f: &mut Fields<'_, '_>) -> Self {
+        Order {
+            id: f.int(&["id"]),
+            product_type: f.int(&["product_type"]).map(ProductType::from_code),
+            status: f.int(&["status"]),
+            pay_fee: f.amount(&["pay_fee"]),
+            created_at: f.time(&["created_at"]),
+        }
+    }
+}
+
+/// `data` of `GET /api-gate-way/user/info` ("not yet open" in the reference), reduced to what
+/// the exporter shows. The e-mail address and the phone number are personal data: they are
+/// known fields that are deliberately never read, so no value of theirs is ever held.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserInfo {
+    /// `balance`, in the account's currency.
+    pub balance: Option<f64>,
+    /// `is_real_name`: whether the account passed real-name authentication.
+    pub real_name_verified: Option<bool>,
+}
+
+impl Decode for UserInfo {
+    const FIELDS: &'static [&'static str] = &["balance", "is_real_name"];
+    const IGNORED: &'static [&'static str] = &["id", "email", "phone", "status", "created_at"];
+
+    fn decode(f: &mut Fields<'_, '_>) -> Self {
+        UserInfo {
+            balance: f.amount(&["balance"]),
+            real_name_verified: f.flag(&["is_real_name"]),
+        }
+    }
+}
+
+/// One country of the dynamic pool's coverage (`GET /api-gate-way/ip/dynamic-states` and
+/// `GET /api-gate-way/ip/dynamic-citys`), with its states or cities in `items`. `places` is
+/// `None` when `items` is missing or is not a list (then defaulted); items of it that are not
+/// objects are skipped, like those of any list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DynamicCountry {
+    pub country_code: Option<String>,
+    pub places: Option<Vec<DynamicPlace>>,
+}
+
+impl Decode for DynamicCountry {
+    const FIELDS: &'static [&'static str] = &["country_code", "items"];
+    const IGNORED: &'static [&'static str] = &["name_zh_cn", "name_en", "continent_code"];
+
+    fn decode(f: &mut Fields<'_, '_>) -> Self {
+        let country_code = f.text(&["country_code"]);
+        let places = f
+            .raw("items")
+            .and_then(|raw| match super::decode::list(raw, f.drift()) {
+                Ok(places) => Some(places),
+                Err(_) => {
+                    f.drift().defaulted("items");
+                    None
+                }
+            });
+        DynamicCountry {
+            country_code,
+            places,
+        }
+    }
+}
+
+/// A state (or a city, with its state) the dynamic pool offers in a country.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DynamicPlace {
+    pub state: Option<String>,
+    pub city: Option<String>,
+}
+
+impl Decode for DynamicPlace {
+    const FIELDS: &'static [&'static str] = &["state", "city"];
+    const IGNORED: &'static [&'static str] = &["continent_code", "country_code"];
+
+    fn decode(f: &mut Fields<'_, '_>) -> Self {
+        DynamicPlace {
+            state: f.text(&["state"]),
+            city: f.text(&["city"]),
         }
     }
 }

@@ -9,6 +9,10 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+/// The slowest pacing: one request an hour, far below the command line's slowest rate, and small
+/// enough that no deadline computed from it can overflow.
+const MAX_INTERVAL: Duration = Duration::from_secs(3600);
+
 #[derive(Debug)]
 pub struct TokenBucket {
     /// Time one token takes to refill.
@@ -21,12 +25,18 @@ pub struct TokenBucket {
 }
 
 impl TokenBucket {
-    /// A full bucket of `burst` tokens, refilled at `per_second`.
+    /// A full bucket of `burst` tokens, refilled at `per_second`. Total over every `f64`: the
+    /// command line bounds the rate, but a library caller may not, and `from_secs_f64` panics
+    /// on an interval it cannot represent (`1e-20` per second). A rate of zero, below zero or
+    /// NaN paces at the slowest interval; an infinite one does not pace.
     pub fn new(per_second: f64, burst: u32) -> Self {
-        let interval = Duration::from_secs_f64(1.0 / per_second);
+        let interval = match Duration::try_from_secs_f64(1.0 / per_second) {
+            Ok(interval) if per_second > 0.0 => interval.min(MAX_INTERVAL),
+            _ => MAX_INTERVAL,
+        };
         TokenBucket {
             interval,
-            tolerance: interval * burst.max(1).saturating_sub(1),
+            tolerance: interval.saturating_mul(burst.max(1) - 1),
             next_at: Mutex::new(Instant::now()),
         }
     }
@@ -95,5 +105,37 @@ mod tests {
         }
         // One token at once, then four more at 10 per second.
         assert_eq!(start.elapsed(), Duration::from_millis(400));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_rate_however_extreme_panics_and_each_paces_sensibly() {
+        for (rate, interval) in [
+            (1e-20, MAX_INTERVAL),
+            (f64::MIN_POSITIVE, MAX_INTERVAL),
+            (5e-324, MAX_INTERVAL),
+            (0.0, MAX_INTERVAL),
+            (-0.0, MAX_INTERVAL),
+            (-2.0, MAX_INTERVAL),
+            (f64::NAN, MAX_INTERVAL),
+            (f64::NEG_INFINITY, MAX_INTERVAL),
+            (f64::INFINITY, Duration::ZERO),
+            (f64::MAX, Duration::ZERO),
+            (1e308, Duration::ZERO),
+        ] {
+            let bucket = TokenBucket::new(rate, u32::MAX);
+            assert_eq!(bucket.interval, interval, "{rate}");
+            let start = Instant::now();
+            bucket.acquire().await;
+            bucket.acquire().await;
+            assert_eq!(start.elapsed(), Duration::ZERO, "{rate}: within the burst");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_rate_and_burst_make_a_bucket(rate in proptest::num::f64::ANY, burst in 0..=u32::MAX) {
+            let bucket = TokenBucket::new(rate, burst);
+            proptest::prop_assert!(bucket.interval <= MAX_INTERVAL);
+        }
     }
 }

@@ -1,6 +1,9 @@
 //! Shared test helpers: a fast client for wiremock, a simulator on loopback, an exporter built
-//! through `App::build` against it, and a small exposition reader for assertions.
+//! through `App::build` against it, and a small exposition reader for assertions; `tls`:
+//! certificates, web-config files and TLS clients for the listener tests.
 #![allow(dead_code)] // each test binary uses a different subset
+
+pub mod tls;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -9,6 +12,7 @@ use std::time::Duration;
 
 use proxy911_exporter::app::App;
 use proxy911_exporter::cache::CachePolicy;
+use proxy911_exporter::collector::Selection;
 use proxy911_exporter::config::{ApiConfig, Config, LogConfig, LogFormat, Upstream, WebConfig};
 use proxy911_exporter::upstream::client::install_crypto_provider;
 use proxy911_exporter::upstream::UpstreamMetrics;
@@ -55,6 +59,7 @@ pub fn config(api_url: &str) -> Config {
             listen_address: SocketAddr::from(([127, 0, 0, 1], 0)),
             telemetry_path: "/metrics".into(),
             scrape_timeout_offset: Duration::from_millis(500),
+            web_config_file: None,
         },
         api: ApiConfig {
             upstream: Upstream::Api {
@@ -70,6 +75,7 @@ pub fn config(api_url: &str) -> Config {
             ttl: Duration::from_secs(60),
             max_stale: Duration::from_secs(900),
         },
+        collectors: Selection::default(),
         admin: None,
         log: LogConfig {
             format: LogFormat::Text,

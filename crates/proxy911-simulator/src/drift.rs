@@ -5,11 +5,12 @@
 //! exporter's lenient decoding, its drift counters and `check` have something to show. On every
 //! read endpoint it is applied to:
 //!
-//! - every list item (and the package summary object) gains the [`extra_fields`], one unknown
-//!   field of every JSON type;
+//! - every list item (and the package summary and user objects) gains the [`extra_fields`], one
+//!   unknown field of every JSON type;
 //! - one known field per endpoint gets a type that cannot be read, see [`Answer::broken_field`]
-//!   (accounts: `created_at`, packages list: `trade_no`, purchased static IPs: `expired_at`), on
-//!   every item of that endpoint; no other field changes, so no item loses what identifies it;
+//!   (accounts: `created_at`, packages list: `trade_no`, purchased static IPs: `expired_at`,
+//!   orders: `created_at`), on every item of that endpoint; no other field changes, so no item
+//!   loses what identifies it;
 //! - purchased static IPs also carry a second spelling of the country (`country` beside
 //!   `country_code`, same value);
 //! - every page of a list ends with the 4 [`junk_items`], items that are not objects. The page's
@@ -40,37 +41,56 @@ pub enum Answer {
     StaticIps,
     /// `user-usage-flow/total`: extras on every item, nothing else.
     Traffic,
+    /// `order/list`: extras on every item; `created_at` becomes an object,
+    /// `{"date": "<the timestamp>"}`.
+    Orders,
+    /// `user/info`: the user object gains the extras; nothing else changes.
+    UserInfo,
+    /// `ip/dynamic-states`: extras on every country, nothing else.
+    DynamicStates,
+    /// `ip/dynamic-citys`: extras on every country, nothing else.
+    DynamicCities,
 }
 
 impl Answer {
     /// Every answer drift applies to.
-    pub const ALL: [Answer; 6] = [
+    pub const ALL: [Answer; 10] = [
         Answer::Accounts,
         Answer::PackageSummary,
         Answer::Packages,
         Answer::StaticIpRegions,
         Answer::StaticIps,
         Answer::Traffic,
+        Answer::Orders,
+        Answer::UserInfo,
+        Answer::DynamicStates,
+        Answer::DynamicCities,
     ];
 
     /// The known field whose type drift makes unreadable, on every item of this answer:
     /// accounts → `created_at` (an object), packages list → `trade_no` (an array), purchased
-    /// static IPs → `expired_at` (an object); `None` for the summary, regions and traffic, which
-    /// only gain the extra fields. Chosen so that every item still shows and no metric value is
-    /// made up: a defaulted `created_at` or `expired_at` leaves one sample out, a defaulted
-    /// `trade_no` is a label that becomes `unknown`.
+    /// static IPs → `expired_at` (an object), orders → `created_at` (an object); `None` for the
+    /// summary, regions, traffic, the user and the dynamic pool, which only gain the extra
+    /// fields. Chosen so that every item still shows and no metric value is made up: a defaulted
+    /// `created_at` or `expired_at` leaves one sample out (an order's, its part in the oldest
+    /// pending time), a defaulted `trade_no` is a label that becomes `unknown`.
     pub const fn broken_field(self) -> Option<&'static str> {
         match self {
-            Answer::Accounts => Some("created_at"),
+            Answer::Accounts | Answer::Orders => Some("created_at"),
             Answer::Packages => Some("trade_no"),
             Answer::StaticIps => Some("expired_at"),
-            Answer::PackageSummary | Answer::StaticIpRegions | Answer::Traffic => None,
+            Answer::PackageSummary
+            | Answer::StaticIpRegions
+            | Answer::Traffic
+            | Answer::UserInfo
+            | Answer::DynamicStates
+            | Answer::DynamicCities => None,
         }
     }
 
     /// Whether the answer is a list (`data.list`) rather than one object.
     pub const fn is_list(self) -> bool {
-        !matches!(self, Answer::PackageSummary)
+        !matches!(self, Answer::PackageSummary | Answer::UserInfo)
     }
 }
 

@@ -22,10 +22,14 @@ pub enum Endpoint {
     StaticIpRegions,
     StaticIpList,
     TrafficDaily,
+    OrderList,
+    UserInfo,
+    DynamicStates,
+    DynamicCities,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 13] = [
+    pub const ALL: [Endpoint; 17] = [
         Endpoint::AccountList,
         Endpoint::AccountAdd,
         Endpoint::AccountDelete,
@@ -39,6 +43,10 @@ impl Endpoint {
         Endpoint::StaticIpRegions,
         Endpoint::StaticIpList,
         Endpoint::TrafficDaily,
+        Endpoint::OrderList,
+        Endpoint::UserInfo,
+        Endpoint::DynamicStates,
+        Endpoint::DynamicCities,
     ];
 
     /// The path the endpoint is served on.
@@ -57,6 +65,10 @@ impl Endpoint {
             Endpoint::StaticIpRegions => "/api-gate-way/static-ip-region",
             Endpoint::StaticIpList => "/api-gate-way/ip/get-static-ip",
             Endpoint::TrafficDaily => "/api-gate-way/user-usage-flow/total",
+            Endpoint::OrderList => "/api-gate-way/order/list",
+            Endpoint::UserInfo => "/api-gate-way/user/info",
+            Endpoint::DynamicStates => "/api-gate-way/ip/dynamic-states",
+            Endpoint::DynamicCities => "/api-gate-way/ip/dynamic-citys",
         }
     }
 
@@ -79,7 +91,11 @@ impl Endpoint {
             | Endpoint::PackageList
             | Endpoint::StaticIpRegions
             | Endpoint::StaticIpList
-            | Endpoint::TrafficDaily => Method::GET,
+            | Endpoint::TrafficDaily
+            | Endpoint::OrderList
+            | Endpoint::UserInfo
+            | Endpoint::DynamicStates
+            | Endpoint::DynamicCities => Method::GET,
         }
     }
 
@@ -93,6 +109,10 @@ impl Endpoint {
             Endpoint::StaticIpRegions => Some(drift::Answer::StaticIpRegions),
             Endpoint::StaticIpList => Some(drift::Answer::StaticIps),
             Endpoint::TrafficDaily => Some(drift::Answer::Traffic),
+            Endpoint::OrderList => Some(drift::Answer::Orders),
+            Endpoint::UserInfo => Some(drift::Answer::UserInfo),
+            Endpoint::DynamicStates => Some(drift::Answer::DynamicStates),
+            Endpoint::DynamicCities => Some(drift::Answer::DynamicCities),
             Endpoint::AccountAdd
             | Endpoint::AccountDelete
             | Endpoint::AccountEnable
@@ -118,13 +138,14 @@ mod tests {
     }
 
     #[test]
-    fn the_seven_management_writes_are_posts_and_the_six_reads_gets() {
+    fn the_seven_management_writes_are_posts_and_the_ten_reads_gets() {
         let posts = Endpoint::ALL
             .iter()
             .filter(|e| e.method() == Method::POST)
             .count();
 
         assert_eq!(posts, 7);
+        assert_eq!(Endpoint::ALL.len() - posts, 10);
         assert_eq!(Endpoint::AccountList.method(), Method::GET);
         assert_eq!(Endpoint::AccountChangeLimit.method(), Method::POST);
     }

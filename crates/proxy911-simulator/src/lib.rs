@@ -19,11 +19,13 @@
 //! - `routes/`: the HTTP side: the common path of every request (`mod.rs`: count, fault,
 //!   app_key, answer), reading parameters (`request.rs`), envelopes and injected failures
 //!   (`envelope.rs`), what the lists share (`lists.rs`), one file per endpoint group (accounts,
-//!   packages, static IPs, traffic) with its request and answer types and one plain function per
+//!   packages, static IPs, traffic, orders, user, regions) with its request and answer types and one plain function per
 //!   endpoint from request and world to answer, and the `/_simulator/` endpoints (`control.rs`).
 //! - [`state`]: the world and its operations.  - [`seed`]: the starting world.
+//! - [`billing`]: orders over time and the balance they move.
 //! - [`faults`]: fault specs and the table.      - [`drift`]: how `schema-drift` bends an answer.
 
+pub mod billing;
 pub mod drift;
 pub mod endpoint;
 pub mod faults;

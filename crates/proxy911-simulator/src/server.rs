@@ -145,6 +145,13 @@ impl Simulator {
             .collect()
     }
 
+    /// The user's personal data in the world, the e-mail address and the phone number (so tests
+    /// can check that neither ever leaks).
+    pub fn personal_data(&self) -> Vec<String> {
+        let world = lock(&self.shared.world);
+        vec![world.user.email.clone(), world.user.phone.clone()]
+    }
+
     /// Runs `f` on the world (for tests that inspect or arrange state, and for the handlers).
     pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         f(&mut lock(&self.shared.world))

@@ -1,10 +1,14 @@
 //! The simulator's world: sub-accounts whose usage grows while enabled, packages being used up,
-//! purchased static IPs, IPs on sale, and the account-management operations that change them.
-//! Times are written as the upstream does (`Y-m-d H:i:s`, UTC+8).
+//! purchased static IPs, IPs on sale, the user and the billing of the account (see
+//! [`crate::billing`]), the coverage of the dynamic pool, and the account-management operations
+//! that change them. Times are written as the upstream does (`Y-m-d H:i:s`, UTC+8), except
+//! where the reference writes RFC 3339 (orders, the user).
 
 use std::time::Instant;
 
 use chrono::{DateTime, Duration as ChronoDuration, FixedOffset, Utc};
+
+use crate::billing::Billing;
 
 /// The simulated upstream writes its timestamps in China Standard Time, like the real one.
 pub fn upstream_zone() -> FixedOffset {
@@ -92,6 +96,28 @@ pub struct SimRegion {
     pub number: i64,
 }
 
+/// The owner of the account, as `user/info` shows it. The e-mail address and the phone number
+/// are personal data: the exporter must never show them anywhere (the tests look for them).
+#[derive(Debug, Clone)]
+pub struct SimUser {
+    pub id: i64,
+    pub email: String,
+    pub phone: String,
+    pub status: i64,
+    pub is_real_name: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A country of the dynamic pool, with its states and each state's cities.
+#[derive(Debug, Clone)]
+pub struct SimCountry {
+    pub code: String,
+    pub name_en: String,
+    pub name_zh_cn: String,
+    pub continent_code: String,
+    pub states: Vec<(String, Vec<String>)>,
+}
+
 /// Why a management operation was refused, as the upstream says it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
@@ -125,6 +151,10 @@ pub struct World {
     /// Traffic of the six days before today, KB, oldest first.
     pub past_days_kb: Vec<f64>,
     pub today_base_kb: f64,
+    pub user: SimUser,
+    pub billing: Billing,
+    /// The countries, states and cities the dynamic proxy pool offers.
+    pub coverage: Vec<SimCountry>,
 }
 
 /// Package figures at a moment, as the summary endpoint reports them (KB).

@@ -20,6 +20,11 @@ pub enum AdminError {
     Unauthorized,
     #[error("{0}")]
     NotFound(String),
+    #[error(
+        "the request body is larger than {} bytes (1 MiB)",
+        super::body_limit::MAX_BODY_BYTES
+    )]
+    PayloadTooLarge,
     #[error("the 911Proxy account is not real-name authenticated (upstream code 156): {0}")]
     NotRealNameAuthenticated(String),
     #[error("911Proxy rejected the exporter's app_key (upstream code 3)")]
@@ -37,6 +42,7 @@ pub enum ErrorCode {
     InvalidArgument,
     Unauthorized,
     NotFound,
+    PayloadTooLarge,
     NotRealNameAuthenticated,
     UpstreamAuthFailed,
     UpstreamError,
@@ -49,6 +55,7 @@ impl ErrorCode {
             ErrorCode::InvalidArgument => "invalid_argument",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::NotRealNameAuthenticated => "not_real_name_authenticated",
             ErrorCode::UpstreamAuthFailed => "upstream_auth_failed",
             ErrorCode::UpstreamError => "upstream_error",
@@ -79,6 +86,7 @@ impl AdminError {
             AdminError::InvalidArgument(_) => ErrorCode::InvalidArgument,
             AdminError::Unauthorized => ErrorCode::Unauthorized,
             AdminError::NotFound(_) => ErrorCode::NotFound,
+            AdminError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             AdminError::NotRealNameAuthenticated(_) => ErrorCode::NotRealNameAuthenticated,
             AdminError::UpstreamAuthFailed => ErrorCode::UpstreamAuthFailed,
             AdminError::Upstream(_) => ErrorCode::UpstreamError,
@@ -91,6 +99,7 @@ impl AdminError {
             AdminError::InvalidArgument(_) => StatusCode::BAD_REQUEST,
             AdminError::Unauthorized => StatusCode::UNAUTHORIZED,
             AdminError::NotFound(_) => StatusCode::NOT_FOUND,
+            AdminError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AdminError::NotRealNameAuthenticated(_) => StatusCode::CONFLICT,
             AdminError::UpstreamAuthFailed | AdminError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AdminError::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
@@ -170,6 +179,7 @@ mod tests {
             ErrorCode::InvalidArgument,
             ErrorCode::Unauthorized,
             ErrorCode::NotFound,
+            ErrorCode::PayloadTooLarge,
             ErrorCode::NotRealNameAuthenticated,
             ErrorCode::UpstreamAuthFailed,
             ErrorCode::UpstreamError,

@@ -1,7 +1,6 @@
 //! One handler per admin route: decode the request into its types (a refusal sends nothing
 //! upstream), make the upstream calls, audit, answer. Each carries its OpenAPI description.
 
-use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -12,8 +11,9 @@ use secrecy::SecretString;
 use super::answers::{
     AccountList, AddResult, BatchAction, Change, ChangeResult, Operation, APPLIES_LATER,
 };
+use super::body_limit::LimitedBody;
 use super::error::AdminError;
-use super::refusals::{InputRefusals, Refusals};
+use super::refusals::{BodyRefusals, InputRefusals, Refusals};
 use super::requests::{AddRequest, BatchRequest, UpdateRequest};
 use super::types::Username;
 use super::{decode, scrub, AdminState, Audit, ClientAddr};
@@ -36,16 +36,16 @@ pub async fn list(
 /// Add up to 100 proxy sub-accounts under one product type.
 #[utoipa::path(post, path = "/accounts", tag = "accounts", operation_id = "addAccounts", request_body = AddRequest,
     responses((status = 201, description = "The accounts were added.", body = AddResult),
-        InputRefusals, Refusals))]
+        BodyRefusals, Refusals))]
 pub async fn add(
     State(state): State<AdminState>,
     client: ClientAddr,
-    body: Bytes,
+    LimitedBody(body): LimitedBody,
 ) -> Result<impl IntoResponse, AdminError> {
     let audit = Audit::new(&state, Operation::Add, client);
-    let request = match decode::body::<AddRequest>(&body) {
+    let request = match body.and_then(|body| Ok(decode::body::<AddRequest>(&body)?)) {
         Ok(request) => request,
-        Err(invalid) => return audit.finish(&[], Err(invalid.into())),
+        Err(error) => return audit.finish(&[], Err(error)),
     };
     let names = request.accounts.usernames();
     let accounts: Vec<NewAccount> = request
@@ -84,15 +84,16 @@ pub async fn add(
     params(("username" = Username, Path, description = "The proxy sub-account.")),
     request_body = UpdateRequest,
     responses((status = 200, description = "The changes were applied.", body = ChangeResult),
-        InputRefusals, Refusals))]
+        BodyRefusals, Refusals))]
 pub async fn update(
     State(state): State<AdminState>,
     client: ClientAddr,
     path: Result<Path<String>, PathRejection>,
-    body: Bytes,
+    LimitedBody(body): LimitedBody,
 ) -> Result<Json<ChangeResult>, AdminError> {
     let audit = Audit::new(&state, Operation::Update, client);
-    let parsed = username_from(path).and_then(|username| {
+    let parsed = body.and_then(|body| {
+        let username = username_from(path)?;
         let request = decode::body::<UpdateRequest>(&body)?
             .check()
             .map_err(|refused| decode::Invalid::new("body", refused.0))?;
@@ -184,12 +185,12 @@ pub async fn delete(
     params(("action" = inline(BatchAction), Path)),
     request_body = BatchRequest,
     responses((status = 200, description = "The action was applied.", body = ChangeResult),
-        InputRefusals, Refusals))]
+        BodyRefusals, Refusals))]
 pub async fn batch_action(
     State(state): State<AdminState>,
     client: ClientAddr,
     path: Result<Path<BatchAction>, PathRejection>,
-    body: Bytes,
+    LimitedBody(body): LimitedBody,
 ) -> Result<Json<ChangeResult>, AdminError> {
     let Ok(Path(action)) = path else {
         return Err(AdminError::NotFound(
@@ -198,9 +199,9 @@ pub async fn batch_action(
     };
     let operation = Operation::from(action);
     let audit = Audit::new(&state, operation, client);
-    let names = match decode::body::<BatchRequest>(&body) {
+    let names = match body.and_then(|body| Ok(decode::body::<BatchRequest>(&body)?)) {
         Ok(request) => request.accounts.usernames(),
-        Err(invalid) => return audit.finish(&[], Err(invalid.into())),
+        Err(error) => return audit.finish(&[], Err(error)),
     };
     let usernames = strings(&names);
     let result = match action {

@@ -1,6 +1,7 @@
-//! [`AdminMetrics`]: `proxy911_admin_requests_total{operation,outcome}`, owned by the admin API
-//! and registered by it. Both labels are closed sets: the [`Operation`] and the answer's outcome
-//! (`success`, or the refusal's [`ErrorCode`]).
+//! [`AdminMetrics`]: `proxy911_admin_requests_total{operation,outcome}` and
+//! `proxy911_admin_auth_failures_total{reason}`, owned by the admin API and registered by it.
+//! Every label is a closed set: the [`Operation`], the answer's outcome (`success`, or the
+//! refusal's [`ErrorCode`]) and the [`AuthFailure`].
 
 use std::fmt::Write;
 
@@ -10,6 +11,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
 use super::answers::Operation;
+use super::auth::AuthFailure;
 use super::error::ErrorCode;
 
 /// How an admin request ended: the `outcome` label.
@@ -40,6 +42,17 @@ impl EncodeLabelValue for Operation {
     }
 }
 
+impl EncodeLabelValue for AuthFailure {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        encoder.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AuthLabels {
+    reason: AuthFailure,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct AdminLabels {
     operation: Operation,
@@ -50,19 +63,28 @@ struct AdminLabels {
 #[derive(Clone, Debug, Default)]
 pub struct AdminMetrics {
     requests: Family<AdminLabels, Counter>,
+    auth_failures: Family<AuthLabels, Counter>,
 }
 
 impl AdminMetrics {
     /// New handles, registered under the `proxy911` prefix of `registry`.
     pub fn new(registry: &mut Registry) -> Self {
         let metrics = AdminMetrics::default();
-        registry
-            .sub_registry_with_prefix(crate::exposition::PREFIX)
-            .register(
-                "admin_requests",
-                "Admin API requests that reached an operation, by operation and outcome",
-                metrics.requests.clone(),
-            );
+        let registry = registry.sub_registry_with_prefix(crate::exposition::PREFIX);
+        registry.register(
+            "admin_requests",
+            "Admin API requests that reached an operation, by operation and outcome",
+            metrics.requests.clone(),
+        );
+        registry.register(
+            "admin_auth_failures",
+            "Admin API requests refused for their bearer token, by reason (missing, malformed, wrong)",
+            metrics.auth_failures.clone(),
+        );
+        // At 0 from the start, so `increase()` and alerts see the first refusal.
+        for reason in AuthFailure::ALL {
+            let _ = metrics.auth_failures.get_or_create(&AuthLabels { reason });
+        }
         metrics
     }
 
@@ -71,5 +93,37 @@ impl AdminMetrics {
         self.requests
             .get_or_create(&AdminLabels { operation, outcome })
             .inc();
+    }
+
+    /// Counts one refused authentication.
+    pub fn auth_failure(&self, reason: AuthFailure) {
+        self.auth_failures
+            .get_or_create(&AuthLabels { reason })
+            .inc();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_failures_are_exposed_at_zero_for_every_reason_before_any_refusal() {
+        let mut registry = Registry::default();
+        let metrics = AdminMetrics::new(&mut registry);
+        metrics.auth_failure(AuthFailure::Wrong);
+
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+
+        assert!(
+            text.contains("# TYPE proxy911_admin_auth_failures counter"),
+            "{text}"
+        );
+        for (reason, value) in [("missing", 0), ("malformed", 0), ("wrong", 1)] {
+            let sample =
+                format!("proxy911_admin_auth_failures_total{{reason=\"{reason}\"}} {value}");
+            assert!(text.contains(&sample), "{sample} in {text}");
+        }
     }
 }

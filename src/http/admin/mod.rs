@@ -6,7 +6,9 @@
 //! - [`requests`]: the request bodies made of them; [`decode`] turns bytes into those or into a
 //!   refusal naming the field.
 //! - [`answers`]: the answers; [`error`]: the refusals, their statuses and body.
-//! - `handlers`: one function per route; `auth`: the bearer token, compared in constant time.
+//! - `handlers`: one function per route; `body_limit`: the body, read up to 1 MiB.
+//! - `auth`: the bearer token, compared in constant time; refusals counted by reason and
+//!   logged, at most once a minute per client (`auth_log`).
 //! - [`openapi`]: the document, served at `/admin/openapi.json` and kept in
 //!   `docs/admin-openapi.json`.
 //! - this file: the router, and the audit trail (a log line and a metric per operation; a
@@ -31,6 +33,8 @@ use types::Username;
 
 pub mod answers;
 mod auth;
+mod auth_log;
+mod body_limit;
 pub mod decode;
 pub mod error;
 mod handlers;
@@ -40,6 +44,8 @@ mod refusals;
 pub mod requests;
 pub mod types;
 
+pub use auth::AuthFailure;
+pub use body_limit::MAX_BODY_BYTES;
 pub use metrics::AdminMetrics;
 pub use openapi::openapi_json;
 
@@ -54,6 +60,7 @@ pub struct AdminState {
 
 /// The admin routes, relative to `/admin`; every one requires the token.
 pub fn router(state: AdminState) -> Router {
+    let guard = auth::Guard::new(state.token.clone(), state.metrics.clone());
     Router::new()
         .route("/accounts", get(handlers::list).post(handlers::add))
         .route(
@@ -64,7 +71,7 @@ pub fn router(state: AdminState) -> Router {
         .route("/openapi.json", get(openapi::openapi))
         .fallback(|| async { AdminError::NotFound("no such admin endpoint".into()) })
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            guard,
             auth::require_token,
         ))
         .with_state(state)

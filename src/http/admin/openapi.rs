@@ -128,4 +128,17 @@ mod tests {
         assert!(schemas["UpdateRequest"].get("maxProperties").is_none());
         assert_eq!(schemas["UpdateRequest"]["additionalProperties"], false);
     }
+
+    #[test]
+    fn every_operation_with_a_body_documents_413_and_only_those() {
+        let document: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();
+
+        for (route, item) in document["paths"].as_object().unwrap() {
+            for (verb, operation) in item.as_object().unwrap() {
+                let has_body = operation.get("requestBody").is_some();
+                let documents_413 = operation["responses"].get("413").is_some();
+                assert_eq!(has_body, documents_413, "{verb} {route}");
+            }
+        }
+    }
 }

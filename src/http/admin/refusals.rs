@@ -9,6 +9,8 @@ use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::IntoResponses;
 
+use super::body_limit::MAX_BODY_BYTES;
+
 #[cfg(doc)]
 use super::error::ErrorBody;
 
@@ -64,14 +66,30 @@ impl IntoResponses for Refusals {
     }
 }
 
-/// 400, for an operation that takes input.
+fn invalid() -> Response {
+    refusal("Invalid request: nothing was sent upstream. `error.field` names the field at fault, as a path such as `accounts[1].password`.").build()
+}
+
+/// 400, for an operation that takes input in its path only.
 pub struct InputRefusals;
 
 impl IntoResponses for InputRefusals {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        responses(vec![(
-            "400",
-            refusal("Invalid request: nothing was sent upstream. `error.field` names the field at fault, as a path such as `accounts[1].password`.").build(),
-        )])
+        responses(vec![("400", invalid())])
+    }
+}
+
+/// 400 and 413, for an operation that takes a body.
+pub struct BodyRefusals;
+
+impl IntoResponses for BodyRefusals {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let too_large = format!(
+            "The body is larger than 1 MiB ({MAX_BODY_BYTES} bytes), `payload_too_large`: nothing was sent upstream."
+        );
+        responses(vec![
+            ("400", invalid()),
+            ("413", refusal(&too_large).build()),
+        ])
     }
 }

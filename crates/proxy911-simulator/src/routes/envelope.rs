@@ -28,18 +28,20 @@ const NOT_REAL_NAME_AUTHENTICATED: Refusal = Refusal {
 /// The two envelope spellings the real API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
-    /// `{"code":200,"msg":…}` (account and package endpoints)
+    /// `{"code":200,"msg":…}` (account, package and dynamic-pool endpoints)
     Msg,
-    /// `{"code":0,"message":…}` (static-IP and traffic endpoints)
+    /// `{"code":0,"message":…}` (static-IP, traffic, order and user endpoints)
     Message,
 }
 
 impl Style {
     pub fn of(endpoint: Endpoint) -> Style {
         match endpoint {
-            Endpoint::StaticIpRegions | Endpoint::StaticIpList | Endpoint::TrafficDaily => {
-                Style::Message
-            }
+            Endpoint::StaticIpRegions
+            | Endpoint::StaticIpList
+            | Endpoint::TrafficDaily
+            | Endpoint::OrderList
+            | Endpoint::UserInfo => Style::Message,
             _ => Style::Msg,
         }
     }

@@ -1,17 +1,20 @@
 //! The simulator's router, and the path every `/api-gate-way/…` request takes: find the
 //! endpoint, check the method, read the parameters, then [`respond`]: count, inject the fault,
 //! check the app_key, and answer with the endpoint's function (one per endpoint, in one file per
-//! endpoint group: accounts, packages, static IPs, traffic), a plain function of the request and
-//! the world.
+//! endpoint group: accounts, packages, static IPs, traffic, orders, user, regions), a plain
+//! function of the request and the world.
 
 mod accounts;
 mod control;
 mod envelope;
 mod lists;
+mod orders;
 mod packages;
+mod regions;
 mod request;
 mod static_ips;
 mod traffic;
+mod user;
 
 #[cfg(test)]
 mod tests;
@@ -87,6 +90,10 @@ async fn upstream(
         Endpoint::StaticIpRegions => respond(sim, endpoint, params, static_ips::regions).await,
         Endpoint::StaticIpList => respond(sim, endpoint, params, static_ips::list).await,
         Endpoint::TrafficDaily => respond(sim, endpoint, params, traffic::daily).await,
+        Endpoint::OrderList => respond(sim, endpoint, params, orders::list).await,
+        Endpoint::UserInfo => respond(sim, endpoint, params, user::info).await,
+        Endpoint::DynamicStates => respond(sim, endpoint, params, regions::states).await,
+        Endpoint::DynamicCities => respond(sim, endpoint, params, regions::cities).await,
     }
 }
 

@@ -237,3 +237,55 @@ async fn an_unknown_path_is_a_404_and_the_wrong_method_a_405() {
         )
     );
 }
+
+#[tokio::test]
+async fn orders_and_the_user_answer_code_0_with_message_and_the_dynamic_pool_code_200_with_msg() {
+    let sim = simulator();
+
+    for endpoint in [Endpoint::OrderList, Endpoint::UserInfo] {
+        let body = get(&sim, endpoint, "").await;
+        assert_eq!(
+            (&body["code"], &body["message"]),
+            (&json!(0), &json!("操作成功")),
+            "{endpoint:?}"
+        );
+        assert!(body["data"].is_object() && body.get("msg").is_none());
+    }
+    for endpoint in [Endpoint::DynamicStates, Endpoint::DynamicCities] {
+        let body = get(&sim, endpoint, "").await;
+        assert_eq!(
+            (&body["code"], &body["msg"]),
+            (&json!(200), &json!("操作成功"))
+        );
+        let country = &body["data"]["list"][0];
+        assert!(country["country_code"].is_string() && country["items"][0].is_object());
+    }
+}
+
+#[tokio::test]
+async fn the_order_list_answers_its_pagination_object_and_newest_order_first() {
+    let sim = simulator();
+
+    let body = get(&sim, Endpoint::OrderList, "page_no=1&page_size=4").await;
+
+    let data = &body["data"];
+    let pagination = &data["pagination"];
+    assert_eq!(
+        (&pagination["page_no"], &pagination["page_size"]),
+        (&json!(1), &json!(4))
+    );
+    let total = pagination["total"].as_u64().unwrap();
+    assert_eq!(pagination["total_pages"], json!(total.div_ceil(4)));
+    let created: Vec<&str> = data["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["created_at"].as_str().unwrap())
+        .collect();
+    assert_eq!(created.len(), 4);
+    assert!(created.windows(2).all(|w| w[0] >= w[1]), "{created:?}");
+    assert!(
+        created.iter().all(|at| at.ends_with('Z')),
+        "RFC 3339 in UTC"
+    );
+}

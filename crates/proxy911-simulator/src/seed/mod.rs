@@ -1,13 +1,22 @@
 //! The simulator's starting world: a realistic account set that exercises every metric and
 //! alert (every product type, several countries, packages near expiry, an account near its
-//! limit, a remark with CJK, quotes and a backslash, one username under two product types),
-//! optionally grown to N accounts with packages and static IPs in proportion. Deterministic.
+//! limit, a remark with CJK, quotes and a backslash, one username under two product types, an
+//! order pending payment for hours and one just placed, a balance, the coverage of the dynamic
+//! pool), optionally grown to N accounts with packages, static IPs and orders in proportion.
+//! Deterministic but for the clock.
 
 use std::time::Instant;
 
 use chrono::{Duration as ChronoDuration, Utc};
 
-use crate::state::{format_time, SimAccount, SimPackage, SimRegion, SimStaticIp, World, KB_PER_GB};
+use crate::billing::Billing;
+use crate::state::{
+    format_time, SimAccount, SimPackage, SimRegion, SimStaticIp, SimUser, World, KB_PER_GB,
+};
+
+mod account;
+
+use account::{coverage, seed_orders};
 
 /// A small deterministic generator (xorshift64*), so every run seeds the same world.
 struct Rng(u64);
@@ -162,6 +171,21 @@ pub fn world(accounts: Option<u32>) -> World {
             .map(|i| (18.0 + 3.0 * f64::from(i % 3)) * KB_PER_GB)
             .collect(),
         today_base_kb: 6.0 * KB_PER_GB,
+        user: SimUser {
+            id: 880_021,
+            email: "wei.zhang.ops@example.cn".into(),
+            phone: "+86-138-0013-8000".into(),
+            status: 1,
+            is_real_name: true,
+            created_at: now_utc - ChronoDuration::days(400),
+        },
+        billing: Billing {
+            orders: Vec::new(),
+            balance: 86.4,
+            next_order_id: 31_000,
+            hours_billed: 0,
+        },
+        coverage: coverage(),
     };
     let wanted = accounts.map(|n| n as usize).unwrap_or(ACCOUNTS.len());
     for (i, seed) in ACCOUNTS.iter().take(wanted).enumerate() {
@@ -200,6 +224,7 @@ pub fn world(accounts: Option<u32>) -> World {
     }
     seed_packages(&mut world, &mut rng, wanted);
     seed_static_ips(&mut world, &mut rng, wanted);
+    seed_orders(&mut world, &mut rng, wanted);
     world
 }
 

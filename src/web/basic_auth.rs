@@ -1,0 +1,190 @@
+//! HTTP basic auth against the bcrypt hashes of `basic_auth_users` (SPEC §8).
+//!
+//! A bcrypt check costs tens of milliseconds by design, and Prometheus sends the same password
+//! with every scrape, so a successful check is remembered: per user, an HMAC-SHA256 of the user
+//! and password under a key drawn at random for this configuration. The password itself is never
+//! stored, and the digest is useless outside this process (unlike a plain SHA-256, it cannot be
+//! brute-forced from a memory dump). A remembered digest is compared in constant time.
+//!
+//! Anything else costs one bcrypt, run off the async workers and one at a time (as
+//! exporter-toolkit does), so wrong passwords cannot take every core. An unknown user is
+//! checked against a known user's hash, so its answer takes as long as a wrong password's and
+//! does not tell which user names exist.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use axum::http::HeaderValue;
+use base64::Engine;
+use ring::hmac;
+use subtle::ConstantTimeEq;
+
+/// The users of one version of the web configuration, and the checks that succeeded.
+pub struct BasicAuth {
+    users: BTreeMap<String, String>,
+    /// The hash an unknown user is checked against.
+    decoy: String,
+    /// `None` only if the system could not supply randomness: then nothing is remembered.
+    key: Option<hmac::Key>,
+    /// User to the digest of the password that last passed. At most one entry per user.
+    // A std lock: held for one lookup or insert, never across an `.await`.
+    verified: Mutex<HashMap<String, hmac::Tag>>,
+    bcrypt_slot: tokio::sync::Semaphore,
+    bcrypt_runs: AtomicU64,
+}
+
+impl std::fmt::Debug for BasicAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BasicAuth")
+            .field("users", &self.users.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl BasicAuth {
+    /// `users` maps names to bcrypt hashes, already checked; `None` when there are none.
+    pub fn new(users: BTreeMap<String, String>) -> Option<BasicAuth> {
+        let decoy = users.values().next()?.clone();
+        let rng = ring::rand::SystemRandom::new();
+        Some(BasicAuth {
+            users,
+            decoy,
+            key: hmac::Key::generate(hmac::HMAC_SHA256, &rng).ok(),
+            verified: Mutex::default(),
+            bcrypt_slot: tokio::sync::Semaphore::new(1),
+            bcrypt_runs: AtomicU64::new(0),
+        })
+    }
+
+    /// Whether `authorization` (the request's header, if any) names a user and the password
+    /// that matches its hash.
+    pub async fn check(&self, authorization: Option<&HeaderValue>) -> bool {
+        let Some((user, password)) = authorization.and_then(credentials) else {
+            return false;
+        };
+        let digest = self.key.as_ref().map(|key| digest(key, &user, &password));
+        if let Some(digest) = &digest {
+            if self.remembered(&user, digest) {
+                return true;
+            }
+        }
+        let known = self.users.get(&user);
+        let hash = known.unwrap_or(&self.decoy).clone();
+        let matched = {
+            // Never closed, so `acquire` cannot fail; a refusal is the safe answer if it did.
+            let Ok(_permit) = self.bcrypt_slot.acquire().await else {
+                return false;
+            };
+            self.bcrypt_runs.fetch_add(1, Ordering::Relaxed);
+            tokio::task::spawn_blocking(move || bcrypt::verify(&password, &hash).unwrap_or(false))
+                .await
+                .unwrap_or(false)
+        };
+        let allowed = matched && known.is_some();
+        if let (true, Some(digest)) = (allowed, digest) {
+            self.lock().insert(user, digest);
+        }
+        allowed
+    }
+
+    /// How many bcrypt checks ran (what the cache saves).
+    pub fn bcrypt_runs(&self) -> u64 {
+        self.bcrypt_runs.load(Ordering::Relaxed)
+    }
+
+    fn remembered(&self, user: &str, digest: &hmac::Tag) -> bool {
+        self.lock()
+            .get(user)
+            .is_some_and(|known| bool::from(known.as_ref().ct_eq(digest.as_ref())))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, hmac::Tag>> {
+        match self.verified.lock() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}
+
+/// The digest a passed check is remembered by: the user's length first, so that no two
+/// (user, password) pairs share an input.
+fn digest(key: &hmac::Key, user: &str, password: &[u8]) -> hmac::Tag {
+    let mut context = hmac::Context::with_key(key);
+    context.update(&(user.len() as u64).to_be_bytes());
+    context.update(user.as_bytes());
+    context.update(password);
+    context.sign()
+}
+
+/// `Basic base64(user:password)`: the user (UTF-8, up to the first colon) and the password bytes.
+fn credentials(value: &HeaderValue) -> Option<(String, Vec<u8>)> {
+    let value = value.as_bytes().trim_ascii();
+    let space = value.iter().position(|b| *b == b' ')?;
+    let (scheme, encoded) = value.split_at(space);
+    if !scheme.eq_ignore_ascii_case(b"basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim_ascii())
+        .ok()?;
+    let colon = decoded.iter().position(|b| *b == b':')?;
+    let user = std::str::from_utf8(&decoded[..colon]).ok()?.to_string();
+    Some((user, decoded[colon + 1..].to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(user: &str, password: &str) -> HeaderValue {
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        HeaderValue::try_from(format!("Basic {encoded}")).unwrap()
+    }
+
+    fn auth() -> BasicAuth {
+        let hash = bcrypt::hash("s3cret", 4).unwrap();
+        BasicAuth::new(BTreeMap::from([("prometheus".to_string(), hash)])).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_right_password_passes_and_a_second_check_costs_no_bcrypt() {
+        let auth = auth();
+        assert!(auth.check(Some(&header("prometheus", "s3cret"))).await);
+        assert!(auth.check(Some(&header("prometheus", "s3cret"))).await);
+        assert!(auth.check(Some(&header("prometheus", "s3cret"))).await);
+        assert_eq!(auth.bcrypt_runs(), 1);
+    }
+
+    #[tokio::test]
+    async fn wrong_passwords_unknown_users_and_malformed_headers_are_refused() {
+        let auth = auth();
+        assert!(!auth.check(None).await);
+        assert!(!auth.check(Some(&header("prometheus", "s3cret2"))).await);
+        assert!(!auth.check(Some(&header("prometheus", ""))).await);
+        assert!(!auth.check(Some(&header("nobody", "s3cret"))).await);
+        for malformed in ["Bearer s3cret", "Basic !!!", "Basic", "cHJvbWV0aGV1cw=="] {
+            let value = HeaderValue::from_static(malformed);
+            assert!(!auth.check(Some(&value)).await, "{malformed}");
+        }
+        assert_eq!(auth.bcrypt_runs(), 3, "the unknown user costs a bcrypt too");
+    }
+
+    #[tokio::test]
+    async fn a_remembered_password_does_not_let_a_different_one_in() {
+        let auth = auth();
+        assert!(auth.check(Some(&header("prometheus", "s3cret"))).await);
+        assert!(!auth.check(Some(&header("prometheus", "s3cret!"))).await);
+        assert!(auth.check(Some(&header("prometheus", "s3cret"))).await);
+    }
+
+    #[test]
+    fn credentials_split_at_the_first_colon_and_accept_any_scheme_case() {
+        let value = HeaderValue::from_static("basic dXNlcjpwYTpzcw==");
+        assert_eq!(
+            credentials(&value),
+            Some(("user".into(), b"pa:ss".to_vec()))
+        );
+    }
+}

@@ -1,0 +1,91 @@
+//! The request layer of the web configuration, on both listeners: basic auth on every path
+//! except the admin API's (which keeps its bearer token: one `Authorization` header cannot
+//! carry both), then the configured response headers on every answer, refusals included.
+//! It reads the configuration in force per request, so a reload applies to open keep-alive
+//! connections too.
+
+use axum::extract::{Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::WebHandle;
+
+/// What [`guard`] holds: the configuration, and whether the admin API is mounted on this
+/// router (only then is `/admin/...` left to the bearer token).
+#[derive(Debug, Clone)]
+pub struct GuardState {
+    pub web: WebHandle,
+    pub admin_mounted: bool,
+}
+
+/// The path prefix under which the admin API authenticates by itself.
+const ADMIN_PREFIX: &str = "/admin";
+
+pub async fn guard(State(state): State<GuardState>, request: Request, next: Next) -> Response {
+    let web = state.web.current();
+    let exempt = state.admin_mounted && is_admin_path(request.uri().path());
+    let mut response = match web.basic_auth() {
+        Some(auth) if !exempt => {
+            if auth.check(request.headers().get(AUTHORIZATION)).await {
+                next.run(request).await
+            } else {
+                unauthorized()
+            }
+        }
+        _ => next.run(request).await,
+    };
+    let headers = response.headers_mut();
+    for (name, value) in web.headers() {
+        headers.insert(name.clone(), value.clone());
+    }
+    response
+}
+
+fn is_admin_path(path: &str) -> bool {
+    path.strip_prefix(ADMIN_PREFIX)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [
+            (WWW_AUTHENTICATE, HeaderValue::from_static("Basic")),
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
+        ],
+        "Unauthorized\n",
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_admin_prefix_itself_is_left_to_the_bearer_token() {
+        for admin in [
+            "/admin",
+            "/admin/",
+            "/admin/accounts",
+            "/admin/openapi.json",
+        ] {
+            assert!(is_admin_path(admin), "{admin}");
+        }
+        for other in [
+            "/",
+            "/metrics",
+            "/administrator",
+            "/adminx/a",
+            "//admin",
+            "/Admin/x",
+        ] {
+            assert!(!is_admin_path(other), "{other}");
+        }
+    }
+}

@@ -1,0 +1,311 @@
+//! The listener under signals and hostile clients (SPEC §11), against the real binary where the
+//! process matters: SIGHUP reloads the web configuration and never stops the exporter; SIGTERM
+//! with clients that never finish exits 0 within the bound; a client that trickles its headers
+//! is disconnected; a broken web config is exit 2 naming the key; an admin listener beyond
+//! loopback without TLS starts with a WARN.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::tls::{bcrypt_hash, Pki};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::process::Child;
+
+/// Waits until the binary accepts connections on `port` (it binds before it serves).
+async fn wait_until_listening(port: u16, child: &mut Child) {
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the exporter exited at start-up"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never listened"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn signal(child: &Child, signal: libc::c_int) {
+    let pid = child.id().expect("the exporter is running") as libc::pid_t;
+    // SAFETY: kill(2) with the pid of a child this test started and still holds.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+}
+
+/// The status of `GET /metrics` as `user:password` (or without credentials).
+async fn status(port: u16, credentials: Option<(&str, &str)>) -> u16 {
+    let mut request = common::http().get(format!("http://127.0.0.1:{port}/-/healthy"));
+    if let Some((user, password)) = credentials {
+        request = request.basic_auth(user, Some(password));
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+fn users(password: &str) -> String {
+    format!("basic_auth_users:\n  alice: '{}'\n", bcrypt_hash(password))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_basic_auth_users_keeps_the_old_file_when_the_new_one_is_broken_and_never_stops(
+) {
+    let pki = Pki::new("sighup");
+    let web_config = pki.web_config(&users("old password"));
+    let (_sim, url) = common::simulator(None).await;
+    let port = common::free_port();
+    let config_arg = web_config.display().to_string();
+    let mut child = common::spawn_exporter(port, &url, &["--web.config.file", &config_arg], &[]);
+    wait_until_listening(port, &mut child).await;
+    assert_eq!(status(port, Some(("alice", "old password"))).await, 200);
+
+    pki.web_config(&users("new password"));
+    assert_eq!(
+        status(port, Some(("alice", "new password"))).await,
+        401,
+        "a changed file alone changes nothing"
+    );
+    signal(&child, libc::SIGHUP);
+    let started = Instant::now();
+    while status(port, Some(("alice", "new password"))).await != 200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never reloaded"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status(port, Some(("alice", "old password"))).await, 401);
+
+    pki.web_config("basic_auth_users: [unclosed\n");
+    signal(&child, libc::SIGHUP);
+    signal(&child, libc::SIGHUP);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(status(port, Some(("alice", "new password"))).await, 200);
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP stopped the exporter"
+    );
+
+    let logs = common::stop_and_read_logs(child).await;
+    assert!(
+        logs.contains("SIGHUP: web configuration reloaded"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("SIGHUP: web configuration not reloaded; the previous one stays in force"),
+        "{logs}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_without_a_web_config_file_is_logged_and_does_not_stop_the_exporter() {
+    let port = common::free_port();
+    let mut child = common::spawn_exporter(port, "http://127.0.0.1:9", &[], &[]);
+    wait_until_listening(port, &mut child).await;
+    for _ in 0..3 {
+        signal(&child, libc::SIGHUP);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status(port, None).await, 200);
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP stopped the exporter"
+    );
+    let logs = common::stop_and_read_logs(child).await;
+    assert!(logs.contains("nothing to reload"), "{logs}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_with_twenty_stuck_clients_finishes_the_request_in_progress_and_exits_0_in_time() {
+    let port = common::free_port();
+    let mut child = common::spawn_exporter(
+        port,
+        "http://127.0.0.1:9",
+        &[],
+        &[("PROXY911_ADMIN_TOKEN", common::ADMIN_TOKEN)],
+    );
+    wait_until_listening(port, &mut child).await;
+    let post = |length: usize| {
+        format!(
+            "POST /admin/accounts HTTP/1.1\r\nHost: exporter\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n{{",
+            common::ADMIN_TOKEN
+        )
+    };
+    let mut stuck = Vec::new();
+    for i in 0..20 {
+        let mut client = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let opening = match i % 3 {
+            0 => "GET /metrics HTTP/1.1\r\nHost: exporter\r\nX-Never-Ends: ".to_string(),
+            1 => post(1000),
+            _ => String::new(),
+        };
+        client.write_all(opening.as_bytes()).await.unwrap();
+        stuck.push(client);
+    }
+    // One request whose body is still on its way when SIGTERM comes, and then arrives.
+    let body = "}";
+    let mut in_progress = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    in_progress
+        .write_all(post(1 + body.len()).as_bytes())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    signal(&child, libc::SIGTERM);
+    let signalled = Instant::now();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).await.is_err(),
+        "a stopping exporter accepts no new connection"
+    );
+    in_progress.write_all(body.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ =
+        tokio::time::timeout(Duration::from_secs(5), in_progress.read_to_end(&mut answer)).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 "),
+        "the request in progress is answered: {:?}",
+        String::from_utf8_lossy(&answer)
+    );
+
+    let exit = tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("the exporter exits within 15 s of SIGTERM")
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+    assert!(signalled.elapsed() < Duration::from_secs(15));
+    drop(stuck);
+}
+
+#[tokio::test]
+async fn a_client_that_trickles_its_headers_is_disconnected_after_the_header_timeout() {
+    let exporter = common::exporter(|_| {}).await;
+    let mut client = TcpStream::connect(exporter.addr).await.unwrap();
+    let connected = Instant::now();
+    client
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: exporter\r\n")
+        .await
+        .unwrap();
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 1024];
+    let mut trickle = tokio::time::interval(Duration::from_millis(500));
+    let closed = loop {
+        assert!(
+            connected.elapsed() < Duration::from_secs(30),
+            "still open after 30 s"
+        );
+        tokio::select! {
+            read = client.read(&mut buffer) => match read {
+                Ok(0) | Err(_) => break connected.elapsed(),
+                Ok(n) => received.extend_from_slice(&buffer[..n]),
+            },
+            _ = trickle.tick() => {
+                if client.write_all(b"X-Trickle: 1\r\n").await.is_err() {
+                    break connected.elapsed();
+                }
+            }
+        }
+    };
+    assert!(
+        closed >= Duration::from_secs(5),
+        "closed after {closed:?}: before the client ran out of its 10 s, for another reason"
+    );
+    assert!(
+        !String::from_utf8_lossy(&received).contains("200 OK"),
+        "a request whose headers never ended was served"
+    );
+}
+
+/// Runs the binary with `--web.config.file FILE`; returns its exit code and stderr.
+async fn start_with_web_config(file: &str) -> (Option<i32>, String) {
+    let port = common::free_port();
+    let child = common::spawn_exporter(
+        port,
+        "http://127.0.0.1:9",
+        &["--web.config.file", file],
+        &[],
+    );
+    let output = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output())
+        .await
+        .expect("exits at start-up")
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn an_invalid_web_config_stops_the_binary_with_exit_2_and_one_line_naming_the_key_or_file() {
+    let pki = Pki::new("invalid");
+    let cases = [
+        ("tls_server_config:\n  cert_fil: server.crt\n", "cert_fil"),
+        (
+            "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  min_version: TLS11\n",
+            "tls_server_config.min_version",
+        ),
+        (
+            "tls_server_config:\n  cert_file: missing.crt\n  key_file: missing.key\n",
+            "tls_server_config.cert_file",
+        ),
+        ("basic_auth_users:\n  alice: not-a-hash\n", "basic_auth_users.alice"),
+        (
+            "http_server_config:\n  headers:\n    Server: me\n",
+            "http_server_config.headers.Server",
+        ),
+    ];
+    for (yaml, named) in cases {
+        let file = pki.web_config(yaml).display().to_string();
+        let (code, stderr) = start_with_web_config(&file).await;
+        assert_eq!(code, Some(2), "{yaml}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "one line: {stderr}");
+        assert!(
+            lines[0].contains(named) && lines[0].contains(&file),
+            "{stderr}"
+        );
+    }
+    let missing = pki.dir.join("absent.yml").display().to_string();
+    let (code, stderr) = start_with_web_config(&missing).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains(&missing), "{stderr}");
+}
+
+#[tokio::test]
+async fn an_admin_listener_beyond_loopback_without_tls_starts_with_a_warning_and_with_tls_without_one(
+) {
+    let warning = "the admin API listens on an address other than loopback without TLS";
+    let pki = Pki::new("adminwarn");
+    pki.install_server(&pki.server("exporter"));
+    let tls_config = pki
+        .web_config(&common::tls::tls_yaml(&[]))
+        .display()
+        .to_string();
+    for (tls, admin_host, warned) in [
+        (false, "0.0.0.0", true),
+        (true, "0.0.0.0", false),
+        (false, "127.0.0.1", false),
+    ] {
+        let (port, admin_port) = (common::free_port(), common::free_port());
+        let admin_address = format!("{admin_host}:{admin_port}");
+        let mut args = vec!["--admin.listen-address", admin_address.as_str()];
+        if tls {
+            args.extend(["--web.config.file", tls_config.as_str()]);
+        }
+        let mut child = common::spawn_exporter(
+            port,
+            "http://127.0.0.1:9",
+            &args,
+            &[("PROXY911_ADMIN_TOKEN", common::ADMIN_TOKEN)],
+        );
+        wait_until_listening(admin_port, &mut child).await;
+        let logs = common::stop_and_read_logs(child).await;
+        let line = logs.lines().find(|l| l.contains(warning));
+        assert_eq!(line.is_some(), warned, "tls {tls}, {admin_host}: {logs}");
+        if let Some(line) = line {
+            assert!(line.contains("WARN"), "{line}");
+        }
+    }
+}
