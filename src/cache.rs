@@ -350,7 +350,7 @@ mod tests {
 
     fn value(served: &Served) -> Option<f64> {
         let data = served.data.as_ref()?;
-        let text = std::str::from_utf8(&data.text).unwrap();
+        let text = data.plain(crate::exposition::Format::Text);
         let line = text.lines().find(|l| l.starts_with("proxy911_fake "))?;
         line["proxy911_fake ".len()..].parse().ok()
     }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use proxy911_exporter::collector::{self, RenderContext, Selection};
-use proxy911_exporter::exposition::Rendered;
+use proxy911_exporter::exposition::{Format, Rendered};
 use serde_json::Value;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -48,7 +48,7 @@ async fn render_case(dir: &Path) -> String {
         .await
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     let rendered = Rendered::new(families);
-    String::from_utf8(rendered.text.to_vec()).unwrap()
+    rendered.plain(Format::Text)
 }
 
 #[tokio::test]

@@ -161,7 +161,7 @@ mod tests {
 
     fn text(families: Vec<Family>) -> String {
         let rendered = crate::exposition::Rendered::new(families);
-        String::from_utf8(rendered.text.to_vec()).unwrap()
+        rendered.plain(crate::exposition::Format::Text)
     }
 
     #[test]

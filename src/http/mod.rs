@@ -16,6 +16,7 @@ use crate::web::guard::{guard, GuardState};
 use crate::web::WebHandle;
 
 pub mod admin;
+mod body;
 mod negotiate;
 mod telemetry;
 

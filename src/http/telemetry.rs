@@ -1,10 +1,6 @@
 //! `GET /metrics`: negotiates the format, derives the scrape deadline from Prometheus' timeout
 //! header, and answers with whatever the collectors have by then.
 
-use std::collections::VecDeque;
-use std::convert::Infallible;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -12,10 +8,9 @@ use axum::extract::State;
 use axum::http::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, VARY};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
-use http_body::{Frame, SizeHint};
 use tokio::time::Instant;
 
+use super::body::{Chunks, Inflating};
 use super::{negotiate, MetricsState};
 
 /// Wait used when Prometheus does not say its scrape timeout.
@@ -28,16 +23,19 @@ pub async fn metrics(State(state): State<MetricsState>, headers: HeaderMap) -> R
     let gzip = negotiate::accepts_gzip(header(ACCEPT_ENCODING.as_str()));
     let wait = scrape_wait(header(SCRAPE_TIMEOUT_HEADER), state.scrape_timeout_offset);
 
-    let chunks = state
-        .scraper
-        .scrape(Instant::now() + wait, format, gzip)
-        .await;
+    let answer = state.scraper.scrape(Instant::now() + wait, format).await;
+    let body = if gzip {
+        Body::new(Chunks::new(answer.gzip()))
+    } else {
+        let (parts, tail, len) = answer.plain();
+        Body::new(Inflating::new(parts, tail, len))
+    };
     let mut response = (
         [
             (CONTENT_TYPE, format.content_type()),
             (VARY, "Accept, Accept-Encoding"),
         ],
-        Body::new(Chunks::new(chunks)),
+        body,
     )
         .into_response();
     if gzip {
@@ -47,47 +45,6 @@ pub async fn metrics(State(state): State<MetricsState>, headers: HeaderMap) -> R
         );
     }
     response
-}
-
-/// A response body that sends the stored chunks as they are (no copy into one buffer), with an
-/// exact size so the answer carries a `Content-Length`.
-struct Chunks {
-    chunks: VecDeque<Bytes>,
-    remaining: u64,
-}
-
-impl Chunks {
-    fn new(chunks: Vec<Bytes>) -> Self {
-        let remaining = chunks.iter().map(|c| c.len() as u64).sum();
-        Chunks {
-            chunks: chunks.into_iter().filter(|c| !c.is_empty()).collect(),
-            remaining,
-        }
-    }
-}
-
-impl http_body::Body for Chunks {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        let next = self.chunks.pop_front().map(|chunk| {
-            self.remaining -= chunk.len() as u64;
-            Ok(Frame::data(chunk))
-        });
-        Poll::Ready(next)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.chunks.is_empty()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.remaining)
-    }
 }
 
 /// How long a scrape may wait for refreshes: Prometheus' timeout minus the offset (half the

@@ -9,14 +9,14 @@ use tokio::time::Instant;
 
 use crate::cache::{CachePolicy, CollectorCache};
 use crate::collector::{CollectorId, CollectorSpec};
-use crate::exposition::{gzip_join, Format, Rendered};
+use crate::exposition::{gzip_join, DeflatePiece, Format};
 use crate::metrics::SelfMetrics;
 
 mod health;
 mod tail;
 
 pub use health::HealthMetrics;
-use tail::TailCache;
+use tail::{Tail, TailCache};
 
 /// All collectors' caches and the self metrics: the exporter's scrape-side state.
 #[derive(Debug)]
@@ -56,29 +56,43 @@ impl Scraper {
         }
     }
 
-    /// The body of one scrape, as chunks; gzip-compressed if `gzip`.
-    pub async fn scrape(&self, deadline: Instant, format: Format, gzip: bool) -> Vec<Bytes> {
+    /// One scrape in `format`: the collectors' compressed renderings and the self-metrics tail.
+    pub async fn scrape(&self, deadline: Instant, format: Format) -> Answer {
         let served = futures::future::join_all(self.caches.iter().map(|c| c.serve(deadline))).await;
         let reports: Vec<_> = served.iter().map(|s| s.report).collect();
         self.health.record(&reports);
-
-        let tail = self.tail.get(&self.metrics, &reports);
-        let renderings: Vec<&Rendered> = served.iter().filter_map(|s| s.data.as_deref()).collect();
-        if gzip {
-            let pieces = renderings.iter().map(|r| match format {
-                Format::Text => &r.text_gzip,
-                Format::OpenMetrics => &r.openmetrics_gzip,
-            });
-            return gzip_join(pieces, tail.gzip(format));
+        Answer {
+            pieces: served
+                .iter()
+                .filter_map(|s| s.data.as_deref())
+                .map(|r| r.piece(format).clone())
+                .collect(),
+            tail: self.tail.get(&self.metrics, &reports),
+            format,
         }
-        let mut chunks: Vec<Bytes> = renderings
-            .iter()
-            .map(|r| match format {
-                Format::Text => r.text.clone(),
-                Format::OpenMetrics => r.openmetrics.clone(),
-            })
-            .collect();
-        chunks.push(tail.plain(format).clone());
-        chunks
+    }
+}
+
+/// What one scrape sends: stored bytes only, shared, never copied.
+#[derive(Debug)]
+pub struct Answer {
+    pieces: Vec<DeflatePiece>,
+    tail: Arc<Tail>,
+    format: Format,
+}
+
+impl Answer {
+    /// One gzip member, as chunks.
+    pub fn gzip(&self) -> Vec<Bytes> {
+        gzip_join(&self.pieces, self.tail.gzip(self.format))
+    }
+
+    /// For a client that takes no gzip: the collectors' raw DEFLATE parts (to inflate as they
+    /// are sent), the plain tail, and the plain length of the whole.
+    pub fn plain(&self) -> (Vec<Bytes>, Bytes, u64) {
+        let tail = self.tail.plain(self.format).clone();
+        let len = self.pieces.iter().map(DeflatePiece::plain_len).sum::<u64>() + tail.len() as u64;
+        let parts = self.pieces.iter().map(|p| p.deflate().clone()).collect();
+        (parts, tail, len)
     }
 }
