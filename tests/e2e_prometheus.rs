@@ -71,6 +71,31 @@ async fn query(http: &reqwest::Client, prometheus: &str, expr: &str) -> Option<V
     response.json().await.ok()
 }
 
+/// The first alert in Alertmanager that `matches`, waiting up to `within` for it to fire.
+async fn firing(
+    http: &reqwest::Client,
+    alertmanager: &str,
+    within: Duration,
+    matches: impl Fn(&Value) -> bool + Clone,
+) -> Value {
+    eventually(within, "the alert in Alertmanager", || {
+        let (http, alertmanager, matches) =
+            (http.clone(), alertmanager.to_string(), matches.clone());
+        async move {
+            let alerts: Value = http
+                .get(format!("{alertmanager}/api/v2/alerts"))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            alerts.as_array()?.iter().find(|a| matches(a)).cloned()
+        }
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prometheus_answers_every_dashboard_query_and_the_near_limit_and_pending_payment_alerts_reach_alertmanager(
 ) {
@@ -180,31 +205,10 @@ async fn prometheus_answers_every_dashboard_query_and_the_near_limit_and_pending
     }
 
     let alertmanager = format!("http://127.0.0.1:{alertmanager_port}");
-    let alert = eventually(
-        Duration::from_secs(90),
-        "the near-limit alert in Alertmanager",
-        || {
-            let (http, alertmanager) = (http.clone(), alertmanager.clone());
-            async move {
-                let alerts: Value = http
-                    .get(format!("{alertmanager}/api/v2/alerts"))
-                    .send()
-                    .await
-                    .ok()?
-                    .json()
-                    .await
-                    .ok()?;
-                alerts
-                    .as_array()?
-                    .iter()
-                    .find(|a| {
-                        a["labels"]["alertname"] == "Proxy911AccountTrafficNearLimit"
-                            && a["labels"]["account"] == "nearlimit"
-                    })
-                    .cloned()
-            }
-        },
-    )
+    let alert = firing(&http, &alertmanager, Duration::from_secs(90), |a| {
+        a["labels"]["alertname"] == "Proxy911AccountTrafficNearLimit"
+            && a["labels"]["account"] == "nearlimit"
+    })
     .await;
     assert_eq!(alert["labels"]["severity"], "warning");
     assert_eq!(
@@ -217,28 +221,9 @@ async fn prometheus_answers_every_dashboard_query_and_the_near_limit_and_pending
         .ends_with("#proxy911accounttrafficnearlimit"));
 
     // The seeded renewal has been pending payment for hours.
-    let pending = eventually(
-        Duration::from_secs(60),
-        "the pending-payment alert in Alertmanager",
-        || {
-            let (http, alertmanager) = (http.clone(), alertmanager.clone());
-            async move {
-                let alerts: Value = http
-                    .get(format!("{alertmanager}/api/v2/alerts"))
-                    .send()
-                    .await
-                    .ok()?
-                    .json()
-                    .await
-                    .ok()?;
-                alerts
-                    .as_array()?
-                    .iter()
-                    .find(|a| a["labels"]["alertname"] == "Proxy911OrderPendingPayment")
-                    .cloned()
-            }
-        },
-    )
+    let pending = firing(&http, &alertmanager, Duration::from_secs(60), |a| {
+        a["labels"]["alertname"] == "Proxy911OrderPendingPayment"
+    })
     .await;
     assert_eq!(pending["labels"]["severity"], "warning");
     let _ = std::fs::remove_dir_all(&dir);
