@@ -54,6 +54,9 @@ pub fn families(snapshot: &Snapshot, ctx: &RenderContext) -> Vec<Family> {
         "Unix time the proxy sub-account was created",
         Some(Unit::Seconds),
     );
+    for family in [&mut info, &mut enabled, &mut used, &mut limit, &mut created] {
+        family.reserve(snapshot.accounts.len());
+    }
     // The same account listed twice (say, while the list shifts) is one account: first wins,
     // so not even its info series (whose remark may differ) appears twice.
     let mut seen = HashSet::new();
@@ -65,8 +68,8 @@ pub fn families(snapshot: &Snapshot, ctx: &RenderContext) -> Vec<Family> {
         )) {
             continue;
         }
-        // Cloning `labels` copies three pointers: the values are shared.
-        let labels: Labels = vec![
+        // Cloning `labels` copies one pointer: the set and its values are shared.
+        let labels: Labels = Labels::from(vec![
             (
                 "account",
                 text_or_unknown(account.username.as_deref()).into(),
@@ -82,8 +85,9 @@ pub fn families(snapshot: &Snapshot, ctx: &RenderContext) -> Vec<Family> {
                 "product_type",
                 product_type_or_unknown(account.product_type).into(),
             ),
-        ];
-        let mut with_remark = labels.clone();
+        ]);
+        let mut with_remark = Vec::with_capacity(labels.len() + 1);
+        with_remark.extend(labels.iter().cloned());
         with_remark.push(("remark", account.remark.as_deref().unwrap_or("").into()));
         info.push(with_remark, 1.0);
         if let Some(on) = account.enabled {

@@ -46,7 +46,9 @@ impl Format {
 /// A label value, shared: one account's labels appear in five families, so they are allocated
 /// once per account rather than once per series.
 pub type LabelValue = Arc<str>;
-pub type Labels = Vec<(&'static str, LabelValue)>;
+/// A label set, shared the same way: a sample holds a pointer to it (16 bytes), not a copy (at
+/// 100,000 accounts, five families of copies were ~60 MB while a refresh rendered).
+pub type Labels = Arc<[(&'static str, LabelValue)]>;
 
 /// One metric family of upstream data; samples keep insertion order, and a label set that comes
 /// again is dropped when the family is rendered.
@@ -86,8 +88,14 @@ impl Family {
     }
 
     /// Adds a sample.
-    pub fn push(&mut self, labels: Labels, value: f64) {
-        self.samples.push((labels, value));
+    /// Makes room for `additional` samples at once (a vector grown by doubling holds up to
+    /// twice what it needs).
+    pub fn reserve(&mut self, additional: usize) {
+        self.samples.reserve_exact(additional);
+    }
+
+    pub fn push(&mut self, labels: impl Into<Labels>, value: f64) {
+        self.samples.push((labels.into(), value));
     }
 
     /// Drops every sample whose label set came earlier: a series never appears twice, whatever
@@ -130,7 +138,8 @@ impl Collector for FamilySet {
                 family.metric_type,
             )?;
             for (labels, value) in &family.samples {
-                let sample = metric.encode_family(labels)?;
+                let labels: &[_] = labels;
+                let sample = metric.encode_family(&labels)?;
                 match family.metric_type {
                     MetricType::Counter => ConstCounter::new(*value).encode(sample)?,
                     _ => ConstGauge::new(*value).encode(sample)?,

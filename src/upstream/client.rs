@@ -305,7 +305,10 @@ impl Client {
         if response.content_length().unwrap_or(0) > MAX_ANSWER_BYTES as u64 {
             return Err(too_large());
         }
-        let mut body = Vec::new();
+        // Sized once from the declared length: a vector grown by doubling would hold up to twice
+        // the answer, and copy it at each step (25 MB at 100,000 accounts).
+        let declared = response.content_length().unwrap_or(0) as usize;
+        let mut body = Vec::with_capacity(declared.min(MAX_ANSWER_BYTES));
         while let Some(chunk) = response
             .chunk()
             .await

@@ -201,10 +201,15 @@ where
         // called without polling readiness first, as `axum::serve` does.
         tower_service::Service::call(&mut router.clone(), request)
     });
+    const MAX_CONNECTION_BUFFER: usize = 64 * 1024;
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        // hyper queues an answer's chunks until this many bytes wait for the socket (400 KB by
+        // default): for a plain answer inflated as it is sent, that is memory per connection.
+        // 64 KiB holds one inflated chunk; request headers beyond it are refused (431).
+        .max_buf_size(MAX_CONNECTION_BUFFER);
     let connection = builder.serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
     tokio::select! {
