@@ -16,7 +16,7 @@ use proxy911_exporter::cache::CachePolicy;
 use proxy911_exporter::collector::{
     accounts, packages, static_ips, traffic, CollectorId, CollectorSpec, RenderContext,
 };
-use proxy911_exporter::exposition::{Family, Format, Inflater, Rendered};
+use proxy911_exporter::exposition::{Family, Format, Inflater, Part, Rendered};
 use proxy911_exporter::metrics::{self, SelfMetrics};
 use proxy911_exporter::scrape::{Answer, HealthMetrics, Scraper};
 use proxy911_exporter::upstream::api::IpType;
@@ -188,12 +188,20 @@ fn cached_scrape(c: &mut Criterion) {
                 if gzip {
                     answer.gzip().iter().map(|c| c.len()).sum()
                 } else {
-                    // A client without gzip: the renderings are inflated as they are sent.
-                    let (parts, tail, _) = answer.plain();
-                    let mut inflater = Inflater::new(parts);
-                    let mut sent = tail.len();
-                    while let Some(chunk) = inflater.next_chunk() {
-                        sent += chunk.len();
+                    // A client without gzip: small renderings are sent as kept, large ones
+                    // inflated as they are sent.
+                    let (parts, _) = answer.plain();
+                    let mut sent = 0;
+                    for part in parts {
+                        match part {
+                            Part::Plain(bytes) => sent += bytes.len(),
+                            Part::Deflate(bytes) => {
+                                let mut inflater = Inflater::new([bytes]);
+                                while let Some(chunk) = inflater.next_chunk() {
+                                    sent += chunk.len();
+                                }
+                            }
+                        }
                     }
                     sent
                 }

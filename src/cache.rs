@@ -30,6 +30,9 @@ pub enum RefreshError {
     /// down can end it).
     #[error("rendering the refreshed data failed: {0}")]
     Render(String),
+    /// The rendering task was cancelled: the runtime is shutting down.
+    #[error("the refresh was cancelled by shutdown")]
+    Cancelled,
 }
 
 /// The state of one collector after a scrape, as the self metrics show it.
@@ -188,9 +191,19 @@ impl CollectorCache {
                     rendered
                 })
                 .await
-                .map_err(|e| RefreshError::Render(e.to_string())),
+                .map_err(|e| {
+                    if e.is_cancelled() {
+                        RefreshError::Cancelled
+                    } else {
+                        RefreshError::Render(e.to_string())
+                    }
+                }),
                 Err(e) => Err(RefreshError::Upstream(e)),
             };
+            if matches!(result, Err(RefreshError::Cancelled)) {
+                // The runtime is shutting down: nothing failed, and nobody is left to tell.
+                return;
+            }
             cache.finish_refresh(generation, started.elapsed(), result);
             let _ = done_tx.send(true);
         });

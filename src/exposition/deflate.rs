@@ -198,6 +198,14 @@ impl Inflater {
     }
 }
 
+/// A part of a plain answer: stored plain bytes, or a piece's raw DEFLATE to inflate as it is
+/// sent.
+#[derive(Debug, Clone)]
+pub enum Part {
+    Plain(Bytes),
+    Deflate(Bytes),
+}
+
 /// All of a raw DEFLATE stream given in parts, inflated (tests and the rare plain answer built
 /// whole).
 pub fn inflate(parts: &[&Bytes]) -> Vec<u8> {

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 
-use crate::exposition::Inflater;
+use crate::exposition::{Inflater, Part};
 
 /// A response body that sends the stored chunks as they are (no copy into one buffer), with an
 /// exact size so the answer carries a `Content-Length`.
@@ -54,20 +54,37 @@ impl http_body::Body for Chunks {
     }
 }
 
-/// Raw DEFLATE parts inflated a bounded chunk at a time, then a plain tail.
+/// Parts of a plain answer, in order: stored plain bytes sent as they are, raw DEFLATE pieces
+/// inflated a bounded chunk at a time.
 pub struct Inflating {
-    inflater: Inflater,
-    tail: Option<Bytes>,
+    parts: VecDeque<Part>,
+    current: Option<Inflater>,
     remaining: u64,
 }
 
 impl Inflating {
-    /// `len` is the plain length of the whole, parts and tail.
-    pub fn new(parts: Vec<Bytes>, tail: Bytes, len: u64) -> Self {
+    /// `len` is the plain length of the whole.
+    pub fn new(parts: Vec<Part>, len: u64) -> Self {
         Inflating {
-            inflater: Inflater::new(parts),
-            tail: Some(tail),
+            parts: parts.into(),
+            current: None,
             remaining: len,
+        }
+    }
+
+    fn next_chunk(&mut self) -> Option<Bytes> {
+        loop {
+            if let Some(inflater) = &mut self.current {
+                match inflater.next_chunk() {
+                    Some(chunk) => return Some(Bytes::from(chunk)),
+                    None => self.current = None,
+                }
+            }
+            match self.parts.pop_front()? {
+                Part::Plain(bytes) if bytes.is_empty() => continue,
+                Part::Plain(bytes) => return Some(bytes),
+                Part::Deflate(bytes) => self.current = Some(Inflater::new([bytes])),
+            }
         }
     }
 }
@@ -80,10 +97,7 @@ impl http_body::Body for Inflating {
         mut self: Pin<&mut Self>,
         _: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        let next = match self.inflater.next_chunk() {
-            Some(chunk) => Some(Bytes::from(chunk)),
-            None => self.tail.take(),
-        };
+        let next = self.next_chunk();
         Poll::Ready(next.map(|chunk| {
             self.remaining = self.remaining.saturating_sub(chunk.len() as u64);
             Ok(Frame::data(chunk))
@@ -91,10 +105,37 @@ impl http_body::Body for Inflating {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.tail.is_none()
+        self.current.is_none() && self.parts.is_empty()
     }
 
     fn size_hint(&self) -> SizeHint {
         SizeHint::with_exact(self.remaining)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exposition::DeflatePiece;
+    use http_body_util::BodyExt;
+
+    #[tokio::test]
+    async fn a_plain_answer_mixes_kept_text_and_inflated_pieces_in_order_at_its_exact_length() {
+        let large = "proxy911_x{a=\"1\"} 1.0\n".repeat(100_000);
+        let piece = DeflatePiece::compress(large.as_bytes());
+        let parts = vec![
+            Part::Plain(Bytes::from_static(b"small\n")),
+            Part::Deflate(piece.deflate().clone()),
+            Part::Plain(Bytes::new()),
+            Part::Plain(Bytes::from_static(b"tail\n")),
+        ];
+        let len = 6 + piece.plain_len() + 5;
+        let body = Inflating::new(parts, len);
+        assert_eq!(http_body::Body::size_hint(&body).exact(), Some(len));
+
+        let collected = body.collect().await.unwrap().to_bytes();
+
+        assert_eq!(collected.len() as u64, len);
+        assert_eq!(collected, format!("small\n{large}tail\n").as_bytes());
     }
 }

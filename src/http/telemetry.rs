@@ -27,8 +27,8 @@ pub async fn metrics(State(state): State<MetricsState>, headers: HeaderMap) -> R
     let body = if gzip {
         Body::new(Chunks::new(answer.gzip()))
     } else {
-        let (parts, tail, len) = answer.plain();
-        Body::new(Inflating::new(parts, tail, len))
+        let (parts, len) = answer.plain();
+        Body::new(Inflating::new(parts, len))
     };
     let mut response = (
         [

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use crate::cache::{CachePolicy, CollectorCache};
 use crate::collector::{CollectorId, CollectorSpec};
-use crate::exposition::{gzip_join, DeflatePiece, Format};
+use crate::exposition::{gzip_join, Format, Part, Rendered};
 use crate::metrics::SelfMetrics;
 
 mod health;
@@ -62,11 +62,7 @@ impl Scraper {
         let reports: Vec<_> = served.iter().map(|s| s.report).collect();
         self.health.record(&reports);
         Answer {
-            pieces: served
-                .iter()
-                .filter_map(|s| s.data.as_deref())
-                .map(|r| r.piece(format).clone())
-                .collect(),
+            renderings: served.iter().filter_map(|s| s.data.clone()).collect(),
             tail: self.tail.get(&self.metrics, &reports),
             format,
         }
@@ -76,7 +72,7 @@ impl Scraper {
 /// What one scrape sends: stored bytes only, shared, never copied.
 #[derive(Debug)]
 pub struct Answer {
-    pieces: Vec<DeflatePiece>,
+    renderings: Vec<Arc<Rendered>>,
     tail: Arc<Tail>,
     format: Format,
 }
@@ -84,15 +80,30 @@ pub struct Answer {
 impl Answer {
     /// One gzip member, as chunks.
     pub fn gzip(&self) -> Vec<Bytes> {
-        gzip_join(&self.pieces, self.tail.gzip(self.format))
+        let pieces = self.renderings.iter().map(|r| r.piece(self.format));
+        gzip_join(pieces, self.tail.gzip(self.format))
     }
 
-    /// For a client that takes no gzip: the collectors' raw DEFLATE parts (to inflate as they
-    /// are sent), the plain tail, and the plain length of the whole.
-    pub fn plain(&self) -> (Vec<Bytes>, Bytes, u64) {
+    /// For a client that takes no gzip: each collector's plain text where it is small and kept,
+    /// its raw DEFLATE (to inflate as it is sent) where it is large, then the plain tail; and
+    /// the plain length of the whole.
+    pub fn plain(&self) -> (Vec<Part>, u64) {
+        let mut len = 0;
+        let mut parts: Vec<Part> = self
+            .renderings
+            .iter()
+            .map(|r| {
+                let piece = r.piece(self.format);
+                len += piece.plain_len();
+                match r.small_plain(self.format) {
+                    Some(plain) => Part::Plain(plain),
+                    None => Part::Deflate(piece.deflate().clone()),
+                }
+            })
+            .collect();
         let tail = self.tail.plain(self.format).clone();
-        let len = self.pieces.iter().map(DeflatePiece::plain_len).sum::<u64>() + tail.len() as u64;
-        let parts = self.pieces.iter().map(|p| p.deflate().clone()).collect();
-        (parts, tail, len)
+        len += tail.len() as u64;
+        parts.push(Part::Plain(tail));
+        (parts, len)
     }
 }
