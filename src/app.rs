@@ -1,7 +1,7 @@
 //! [`App::build`]: the one start-up path, used by `main`, the demo and the tests. It wires the
 //! upstream client (or, with `--demo`, an in-process simulator), the collectors and their caches,
 //! the self metrics, loads the web configuration (`--web.config.file`) and binds the listeners;
-//! [`App::run`] serves both with [`crate::web::serve`] until shutdown.
+//! [`App::run`] serves both with [`crate::web::serve()`] until shutdown.
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -5,7 +5,8 @@
 //! From the bottom up; a module uses only those above it in this list, never one below.
 //!
 //! - [`exposition`]: metric families of upstream data, rendered once per refresh into both
-//!   exposition formats ([`exposition::Format`]), plain and as gzip pieces; the metric prefix.
+//!   exposition formats ([`exposition::Format`]), kept as compressed pieces only (plain text is
+//!   inflated as it is sent, or kept when small); the metric prefix.
 //! - [`upstream`]: the 911Proxy client. [`upstream::decode`] reads every answer field by field
 //!   (unknown fields ignored, unreadable ones defaulted, odd items skipped, all counted as
 //!   drift); [`upstream::model`] the answers as types; [`upstream::ProductType`] the one slug
@@ -41,7 +42,7 @@
 //! ```text
 //! GET /metrics ─▶ scrape ─▶ cache (per collector, TTL) ─▶ collector::fetch ─▶ upstream::Client ─▶ 911Proxy
 //!                  │           │                                                └── decode: items, drift
-//!                  │           └── on refresh: families ─▶ exposition (text, OpenMetrics, gzip) ─▶ stored bytes
+//!                  │           └── on refresh: families ─▶ exposition (text, OpenMetrics, DEFLATE) ─▶ stored bytes
 //!                  └── stored bytes of each collector + self metrics ─▶ response (chunks, no copy)
 //!
 //! /admin/... ─▶ typed request (validated on decode) ─▶ upstream::Client (POST, never retried)

@@ -1,12 +1,12 @@
 //! The listener edge (SPEC §8 and the listener half of §11): the exporter-toolkit web
 //! configuration (`--web.config.file`) and the server loop both listeners run.
 //!
-//! - [`file`]: the YAML file as written, read strictly and checked.
+//! - [`mod@file`]: the YAML file as written, read strictly and checked.
 //! - `tls`: the rustls server configuration built from it (client-auth policy, versions);
 //!   `certs`: the certificate pair, reloaded when its files change.
 //! - `basic_auth`: bcrypt users, successful checks cached under a keyed digest.
 //! - [`guard`]: the request layer: basic auth (every path but `/admin/...`) and the headers.
-//! - [`serve`]: the accept loop: TLS handshake, HTTP/1.1 with a header-read timeout, graceful
+//! - [`mod@serve`]: the accept loop: TLS handshake, HTTP/1.1 with a header-read timeout, graceful
 //!   shutdown bounded in time.
 //! - this file: [`WebHandle`], the configuration in force, swapped as a whole on reload
 //!   (SIGHUP), so a request or a handshake always sees one consistent version.
