@@ -23,6 +23,26 @@ impl<T> FromIterator<T> for List<T> {
     }
 }
 
+/// The `pagination` object of a page (order list, purchased IPs).
+#[derive(Debug, Serialize)]
+pub struct Pagination {
+    total: usize,
+    page_no: u32,
+    page_size: usize,
+    total_pages: usize,
+}
+
+impl Pagination {
+    pub fn new(total: usize, page_no: u32, page_size: usize) -> Self {
+        Pagination {
+            total,
+            page_no,
+            page_size,
+            total_pages: total.div_ceil(page_size.max(1)),
+        }
+    }
+}
+
 /// The request of a paginated list: `page` (1-based, default 1) and `size` (default 20, at
 /// most [`MAX_PAGE_SIZE`]).
 #[derive(Debug, Default, Deserialize)]

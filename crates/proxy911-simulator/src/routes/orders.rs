@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::lists::MAX_PAGE_SIZE;
+use super::lists::{Pagination, MAX_PAGE_SIZE};
 use super::request::{Param, Request};
 use crate::billing::SimOrder;
 use crate::state::{Refusal, World};
@@ -57,14 +57,6 @@ pub struct OrderPage {
     pagination: Pagination,
 }
 
-#[derive(Debug, Serialize)]
-pub struct Pagination {
-    total: usize,
-    page_no: u32,
-    page_size: usize,
-    total_pages: usize,
-}
-
 /// One order, as the reference's example has it, and its product type (which the list filters
 /// by).
 #[derive(Debug, Serialize)]
@@ -107,11 +99,6 @@ pub fn list(r: OrderPageQuery, world: &mut World, now: Instant) -> Result<OrderP
     let end = start.saturating_add(size).min(orders.len());
     Ok(OrderPage {
         list: orders[start..end].iter().map(OrderItem::from).collect(),
-        pagination: Pagination {
-            total: orders.len(),
-            page_no: r.page_no(),
-            page_size: size,
-            total_pages: orders.len().div_ceil(size),
-        },
+        pagination: Pagination::new(orders.len(), r.page_no(), size),
     })
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::lists::{List, PageQuery};
+use super::lists::{List, PageQuery, Pagination};
 use super::request::{Param, Request};
 use crate::state::{format_time, Refusal, SimRegion, SimStaticIp, World};
 
@@ -49,14 +49,6 @@ impl From<&SimRegion> for RegionItem {
 pub struct StaticIpPage {
     list: Vec<StaticIpItem>,
     pagination: Pagination,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Pagination {
-    total: usize,
-    page_no: u32,
-    page_size: usize,
-    total_pages: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -104,11 +96,6 @@ pub fn list(r: PageQuery, world: &mut World, _: Instant) -> Result<StaticIpPage,
     let total = world.static_ips.len();
     Ok(StaticIpPage {
         list: slice.iter().map(StaticIpItem::from).collect(),
-        pagination: Pagination {
-            total,
-            page_no: r.page(),
-            page_size: size,
-            total_pages: total.div_ceil(size),
-        },
+        pagination: Pagination::new(total, r.page(), size),
     })
 }
