@@ -120,7 +120,7 @@ impl Client {
         let (value, drift) = self
             .get(endpoint, &query, decode::data_object::<PackageSummary>)
             .await?;
-        self.record_drift(endpoint, &drift);
+        self.record_drift(endpoint, &query, &drift);
         Ok(Single { value, drift })
     }
 
@@ -160,7 +160,7 @@ impl Client {
         let (value, drift) = self
             .get(endpoint, &[], decode::data_object::<UserInfo>)
             .await?;
-        self.record_drift(endpoint, &drift);
+        self.record_drift(endpoint, &[], &drift);
         Ok(Single { value, drift })
     }
 
@@ -258,7 +258,7 @@ impl Client {
         query: &[(&str, String)],
     ) -> Result<Listed<T>, UpstreamError> {
         let (items, drift) = self.get(endpoint, query, decode::data_list::<T>).await?;
-        self.record_drift(endpoint, &drift);
+        self.record_drift(endpoint, query, &drift);
         Ok(Listed { items, drift })
     }
 
@@ -272,7 +272,7 @@ impl Client {
         endpoint: Endpoint,
     ) -> Result<Listed<T>, UpstreamError> {
         let listed = self.fetch_pages(endpoint).await?;
-        self.record_drift(endpoint, &listed.drift);
+        self.record_drift(endpoint, &[], &listed.drift);
         Ok(listed)
     }
 

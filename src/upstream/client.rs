@@ -344,9 +344,11 @@ impl Client {
 
     /// Counts one endpoint's drift (all pages of one list together) and logs it when it appears,
     /// changes or goes ([`DriftLog`]).
-    pub(crate) fn record_drift(&self, endpoint: Endpoint, drift: &Drift) {
+    /// `query` tells apart the calls of one endpoint in one refresh (the summary of each
+    /// product type), so that drift in one of them does not flap the log of the other.
+    pub(crate) fn record_drift(&self, endpoint: Endpoint, query: &[(&str, String)], drift: &Drift) {
         self.inner.metrics.drift(endpoint, drift);
-        let _ = self.inner.drift_log.record(endpoint, drift);
+        let _ = self.inner.drift_log.record(endpoint, query, drift);
     }
 }
 

@@ -12,20 +12,29 @@ use super::Endpoint;
 pub struct DriftLog {
     /// The drift each endpoint showed last. A std mutex: held for a comparison, never across an
     /// `.await`.
-    seen: Mutex<HashMap<Endpoint, DriftSignature>>,
+    seen: Mutex<HashMap<(Endpoint, String), DriftSignature>>,
 }
 
 impl DriftLog {
     /// Logs a WARN when `endpoint`'s drift appears or changes, an INFO when it is gone; says
     /// which it logged.
-    pub fn record(&self, endpoint: Endpoint, drift: &Drift) -> Option<Logged> {
+    pub fn record(
+        &self,
+        endpoint: Endpoint,
+        query: &[(&str, String)],
+        drift: &Drift,
+    ) -> Option<Logged> {
+        let variant: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let variant = variant.join("&");
         let signature = drift.signature();
         let changed = {
             let mut seen = self
                 .seen
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let before = seen.insert(endpoint, signature.clone()).unwrap_or_default();
+            let before = seen
+                .insert((endpoint, variant.clone()), signature.clone())
+                .unwrap_or_default();
             before != signature
         };
         if !changed {
@@ -34,12 +43,14 @@ impl DriftLog {
         if signature.is_clean() {
             tracing::info!(
                 endpoint = endpoint.label(),
+                query = %variant,
                 "upstream schema drift gone: every item and field read as documented"
             );
             Some(Logged::Gone)
         } else {
             tracing::warn!(
                 endpoint = endpoint.label(),
+                query = %variant,
                 items_skipped = drift.skipped,
                 fields_defaulted = %signature.defaulted.join(","),
                 "upstream schema drift: items that are not objects were skipped and/or fields \
@@ -80,29 +91,44 @@ mod tests {
         let log = DriftLog::default();
         let list = Endpoint::AccountList;
         assert_eq!(
-            log.record(list, &drift(0, &[])),
+            log.record(list, &[], &drift(0, &[])),
             None,
             "clean from the start"
         );
         assert_eq!(
-            log.record(list, &drift(4, &["status"])),
+            log.record(list, &[], &drift(4, &["status"])),
             Some(Logged::Drift)
         );
         assert_eq!(
-            log.record(list, &drift(9, &["status"])),
+            log.record(list, &[], &drift(9, &["status"])),
             None,
             "same fields, other counts"
         );
         assert_eq!(
-            log.record(list, &drift(4, &["status", "remark"])),
+            log.record(list, &[], &drift(4, &["status", "remark"])),
             Some(Logged::Drift)
         );
         assert_eq!(
-            log.record(Endpoint::TrafficDaily, &drift(1, &[])),
+            log.record(Endpoint::TrafficDaily, &[], &drift(1, &[])),
             Some(Logged::Drift),
             "each endpoint on its own"
         );
-        assert_eq!(log.record(list, &drift(0, &[])), Some(Logged::Gone));
-        assert_eq!(log.record(list, &drift(0, &[])), None);
+        assert_eq!(log.record(list, &[], &drift(0, &[])), Some(Logged::Gone));
+        assert_eq!(log.record(list, &[], &drift(0, &[])), None);
+    }
+
+    #[test]
+    fn two_calls_of_one_endpoint_in_a_refresh_do_not_flap_each_other() {
+        let log = DriftLog::default();
+        let summary = Endpoint::PackageSummary;
+        let nine = [("product_type", "9".to_string())];
+        let twelve = [("product_type", "12".to_string())];
+        assert_eq!(
+            log.record(summary, &nine, &drift(0, &["used"])),
+            Some(Logged::Drift)
+        );
+        assert_eq!(log.record(summary, &twelve, &drift(0, &[])), None);
+        assert_eq!(log.record(summary, &nine, &drift(0, &["used"])), None);
+        assert_eq!(log.record(summary, &twelve, &drift(0, &[])), None);
     }
 }
