@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use tokio::net::TcpListener;
 
 use crate::collector::{self, RenderContext};
-use crate::config::{Config, ConfigError, Upstream};
+use crate::config::{ApiConfig, Config, ConfigError, Upstream};
 use crate::http::admin::{AdminMetrics, AdminState};
 use crate::http::{self, MetricsState};
 use crate::metrics::{self, SelfMetrics};
@@ -40,6 +40,19 @@ pub enum AppError {
     WebConfig(#[from] WebConfigError),
 }
 
+impl AppError {
+    /// A mistake in what the user gave (a flag, a file, a missing CA store) rather than a
+    /// failure of the machine: reported in one line, exit code 2, like a flag error.
+    pub fn is_configuration(&self) -> bool {
+        matches!(
+            self,
+            AppError::Config(_)
+                | AppError::WebConfig(_)
+                | AppError::Client(UpstreamError::Trust(_))
+        )
+    }
+}
+
 /// A built exporter: listeners bound, ready to serve.
 pub struct App {
     listener: TcpListener,
@@ -62,29 +75,55 @@ impl std::fmt::Debug for App {
     }
 }
 
+/// Where the upstream is: the configured API, or with `--demo` a simulator started on loopback
+/// (returned, so that it lives as long as its user). Shared by [`App::build`] and `check`.
+pub async fn connect_upstream(
+    upstream: Upstream,
+) -> Result<(Option<Simulator>, reqwest::Url, SecretString), AppError> {
+    match upstream {
+        Upstream::Demo => {
+            let sim = Simulator::new(SimulatorOptions::default());
+            let addr = sim
+                .clone()
+                .spawn(SocketAddr::from(([127, 0, 0, 1], 0)))
+                .await
+                .map_err(AppError::Demo)?;
+            let url = format!("http://{addr}")
+                .parse()
+                .expect("a loopback URL is valid");
+            let key = SecretString::from(sim.app_key().to_string());
+            Ok((Some(sim), url, key))
+        }
+        Upstream::Api { url, app_key } => {
+            warn_if_cleartext(&url);
+            Ok((None, url, app_key))
+        }
+    }
+}
+
+/// The upstream client as the flags describe it: the one builder of [`App::build`] and `check`.
+pub fn upstream_client(
+    api: &ApiConfig,
+    url: reqwest::Url,
+    app_key: SecretString,
+    metrics: UpstreamMetrics,
+) -> Result<Client, UpstreamError> {
+    Client::new(
+        ClientOptions {
+            timeout: api.timeout,
+            rate_limit: api.rate_limit,
+            rate_burst: api.rate_burst,
+            ..ClientOptions::new(url, app_key)
+        },
+        metrics,
+    )
+}
+
 impl App {
     pub async fn build(config: Config) -> Result<App, AppError> {
         // Read first: a broken file is a configuration error, reported before anything starts.
         let web_config = WebHandle::load(config.web.web_config_file.as_deref())?;
-        let (simulator, url, app_key) = match config.api.upstream {
-            Upstream::Demo => {
-                let sim = Simulator::new(SimulatorOptions::default());
-                let addr = sim
-                    .clone()
-                    .spawn(SocketAddr::from(([127, 0, 0, 1], 0)))
-                    .await
-                    .map_err(AppError::Demo)?;
-                let url = format!("http://{addr}")
-                    .parse()
-                    .expect("a loopback URL is valid");
-                let key = SecretString::from(sim.app_key().to_string());
-                (Some(sim), url, key)
-            }
-            Upstream::Api { url, app_key } => {
-                warn_if_cleartext(&url);
-                (None, url, app_key)
-            }
-        };
+        let (simulator, url, app_key) = connect_upstream(config.api.upstream.clone()).await?;
 
         // Each component registers its own metrics; the registry is sealed once all have.
         let mut registry = metrics::registry();
@@ -97,15 +136,7 @@ impl App {
             .is_some()
             .then(|| AdminMetrics::new(&mut registry));
         let metrics = Arc::new(SelfMetrics::new(registry));
-        let client = Client::new(
-            ClientOptions {
-                timeout: config.api.timeout,
-                rate_limit: config.api.rate_limit,
-                rate_burst: config.api.rate_burst,
-                ..ClientOptions::new(url, app_key)
-            },
-            upstream_metrics,
-        )?;
+        let client = upstream_client(&config.api, url, app_key, upstream_metrics)?;
         let collectors = collector::all(
             &client,
             RenderContext {

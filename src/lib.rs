@@ -4,6 +4,8 @@
 //!
 //! From the bottom up; a module uses only those above it in this list, never one below.
 //!
+//! - [`version`]: what this build is (version, revision, build date, compiler), for
+//!   `--version` and the build-info metric.
 //! - [`exposition`]: metric families of upstream data, rendered once per refresh into both
 //!   exposition formats ([`exposition::Format`]), kept as compressed pieces only (plain text is
 //!   inflated as it is sent, or kept when small); the metric prefix.
@@ -60,4 +62,5 @@ pub mod metrics;
 pub mod scrape;
 pub mod telemetry;
 pub mod upstream;
+pub mod version;
 pub mod web;

@@ -5,13 +5,14 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use proxy911_exporter::app::{shutdown_signal, App, AppError};
+use proxy911_exporter::app::{connect_upstream, shutdown_signal, upstream_client, App};
 use proxy911_exporter::collector::Selection;
 use proxy911_exporter::config::{
-    ApiConfig, CheckArgs, Cli, Command, Config, OutputFormat, SimulateArgs, Upstream,
+    ApiConfig, CheckArgs, Cli, Command, Config, OutputFormat, SimulateArgs,
 };
 use proxy911_exporter::telemetry;
-use proxy911_exporter::upstream::{Client, ClientOptions, UpstreamMetrics};
+use proxy911_exporter::upstream::UpstreamMetrics;
+use proxy911_exporter::version;
 use proxy911_exporter::web::{Reloaded, WebHandle};
 use proxy911_simulator::{faults, Simulator, SimulatorOptions};
 use secrecy::ExposeSecret;
@@ -25,8 +26,12 @@ fn main() -> ExitCode {
             eprintln!("{}", message.lines().next().unwrap_or("invalid arguments"));
             return ExitCode::from(2);
         }
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayVersion => {
+            print!("{}", version::print("proxy911-exporter"));
+            return ExitCode::SUCCESS;
+        }
         Err(e) => {
-            let _ = e.print(); // --help and --version
+            let _ = e.print(); // --help
             return ExitCode::SUCCESS;
         }
     };
@@ -74,7 +79,7 @@ async fn serve(config: Config) -> ExitCode {
     let hangups = hangup_signals();
     let app = match App::build(config).await {
         Ok(app) => app,
-        Err(e @ (AppError::Config(_) | AppError::WebConfig(_))) => {
+        Err(e) if e.is_configuration() => {
             eprintln!("proxy911-exporter: {e}");
             return ExitCode::from(2);
         }
@@ -159,26 +164,22 @@ async fn reload_on_hangup(mut hangups: Hangups, web: WebHandle) {
 /// `check`: one call per endpoint, the report on stdout; exit 0 when every endpoint answered,
 /// 1 when one did not, 2 for a configuration error. No log output: the report says it all.
 async fn check(args: CheckArgs) -> ExitCode {
-    let api = match ApiConfig::from_args(args.api, |name| std::env::var(name).ok(), false) {
+    let api = match ApiConfig::from_args(args.api, |name| std::env::var(name).ok(), args.demo) {
         Ok(api) => api,
         Err(e) => {
             eprintln!("proxy911-exporter check: {e}");
             return ExitCode::from(2);
         }
     };
-    let Upstream::Api { url, app_key } = api.upstream else {
-        eprintln!("proxy911-exporter check: needs the real API (an app_key), not the demo");
-        return ExitCode::from(2);
+    // `_simulator` keeps the demo's simulator serving until the report is done.
+    let (_simulator, url, app_key) = match connect_upstream(api.upstream.clone()).await {
+        Ok(upstream) => upstream,
+        Err(e) => {
+            eprintln!("proxy911-exporter check: {e}");
+            return ExitCode::FAILURE;
+        }
     };
-    let client = match Client::new(
-        ClientOptions {
-            timeout: api.timeout,
-            rate_limit: api.rate_limit,
-            rate_burst: api.rate_burst,
-            ..ClientOptions::new(url, app_key)
-        },
-        UpstreamMetrics::default(),
-    ) {
+    let client = match upstream_client(&api, url, app_key, UpstreamMetrics::default()) {
         Ok(client) => client,
         Err(e) => {
             eprintln!("proxy911-exporter check: {e}");

@@ -18,6 +18,7 @@ mod process;
 struct BuildLabels {
     version: &'static str,
     revision: &'static str,
+    rustversion: &'static str,
 }
 
 /// A registry with the process metrics (unprefixed, as every exporter has them), for the
@@ -42,13 +43,14 @@ impl SelfMetrics {
         let build_info = Family::<BuildLabels, Gauge>::default();
         build_info
             .get_or_create(&BuildLabels {
-                version: env!("CARGO_PKG_VERSION"),
-                revision: env!("PROXY911_GIT_REVISION"),
+                version: crate::version::VERSION,
+                revision: crate::version::REVISION,
+                rustversion: crate::version::rust_release(),
             })
             .set(1);
         p.register(
             "exporter_build_info",
-            "Version and git revision of the running exporter; value 1",
+            "Version, git revision and compiler of the running exporter; value 1",
             build_info,
         );
         SelfMetrics { registry }

@@ -122,6 +122,25 @@ async fn authorized(router: &Router, method: &str, path: &str, body: Option<&str
     (status, answer)
 }
 
+/// The account list upstream answers with: one account per `(id, username, product_type)`.
+async fn accounts_upstream(server: &MockServer, accounts: &[(i64, &str, i64)]) {
+    let list: Vec<Value> = accounts
+        .iter()
+        .map(|(id, username, product_type)| {
+            json!({"id": id, "username": username, "product_type": product_type, "status": 1})
+        })
+        .collect();
+    Mock::given(method("GET"))
+        .and(path(Endpoint::AccountList.path()))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"code": 200, "msg": "ok", "data": {"list": list}})),
+        )
+        .named("account list")
+        .mount(server)
+        .await;
+}
+
 async fn expect_post(server: &MockServer, endpoint: Endpoint, body: Value) {
     Mock::given(method("POST"))
         .and(path(endpoint.path()))
@@ -175,6 +194,7 @@ async fn a_patch_maps_each_field_to_its_upstream_call() {
         json!({"app_key": APP_KEY, "accounts": "u1"}),
     )
     .await;
+    accounts_upstream(&server, &[(1, "u1", 9), (2, "u2", 9)]).await;
     let addr = admin_exporter(&server.uri()).await;
 
     let (status, body) = call(
@@ -202,6 +222,7 @@ async fn enabling_through_patch_needs_no_waiting_note() {
         json!({"app_key": APP_KEY, "accounts": "u1"}),
     )
     .await;
+    accounts_upstream(&server, &[(1, "u1", 9)]).await;
     let addr = admin_exporter(&server.uri()).await;
 
     let (status, body) = call(addr, "PATCH", "/accounts/u1", Some(r#"{"enabled":true}"#)).await;
@@ -229,6 +250,7 @@ async fn delete_and_batch_actions_post_their_usernames() {
         )
         .await;
     }
+    accounts_upstream(&server, &[(1, "gone1", 9), (2, "a1", 9), (3, "c1", 11)]).await;
     let addr = admin_exporter(&server.uri()).await;
 
     let (status, body) = call(addr, "DELETE", "/accounts/gone1", None).await;
@@ -397,6 +419,99 @@ async fn bad_requests_are_400_naming_the_field_and_send_nothing_upstream() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_username_of_several_accounts_is_refused_with_its_matches_and_nothing_is_sent() {
+    let server = MockServer::start().await;
+    accounts_upstream(&server, &[(1, "twin", 9), (2, "solo", 9), (3, "twin", 25)]).await;
+    Mock::given(method("POST"))
+        .respond_with(ok())
+        .expect(0)
+        .named("any change")
+        .mount(&server)
+        .await;
+    let addr = admin_exporter(&server.uri()).await;
+    let matches = json!([
+        {"username": "twin", "id": 1, "product_type": 9},
+        {"username": "twin", "id": 3, "product_type": 25}
+    ]);
+    let batch = Some(r#"{"accounts":["solo","twin"]}"#);
+
+    for (verb, route, body) in [
+        ("DELETE", "/accounts/twin", None),
+        ("PATCH", "/accounts/twin", Some(r#"{"enabled":false}"#)),
+        (
+            "PATCH",
+            "/accounts/twin?all=false",
+            Some(r#"{"remark":"x"}"#),
+        ),
+        ("POST", "/accounts/actions/enable", batch),
+        ("POST", "/accounts/actions/disable", batch),
+        ("POST", "/accounts/actions/delete", batch),
+    ] {
+        let (status, answer) = call(addr, verb, route, body).await;
+
+        assert_eq!(status, 409, "{verb} {route}: {answer}");
+        assert_eq!(answer["error"]["code"], "ambiguous_account", "{answer}");
+        assert_eq!(answer["error"]["matches"], matches, "{verb} {route}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("all=true"),
+            "{answer}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_true_changes_every_account_of_the_username_without_listing() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ok())
+        .expect(0)
+        .named("no list with all=true")
+        .mount(&server)
+        .await;
+    expect_post(
+        &server,
+        Endpoint::AccountDelete,
+        json!({"app_key": APP_KEY, "accounts": "twin"}),
+    )
+    .await;
+    let addr = admin_exporter(&server.uri()).await;
+
+    let (status, answer) = call(addr, "DELETE", "/accounts/twin?all=true", None).await;
+
+    assert_eq!(status, 200, "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_scope_is_400_and_a_list_that_fails_refuses_the_change() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(Endpoint::AccountList.path()))
+        .respond_with(ResponseTemplate::new(503))
+        .named("the list fails")
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ok())
+        .expect(0)
+        .named("no change sent blind")
+        .mount(&server)
+        .await;
+    let addr = admin_exporter(&server.uri()).await;
+
+    let (status, answer) = call(addr, "DELETE", "/accounts/u1?all=maybe", None).await;
+    assert_eq!(
+        (status, answer["error"]["field"].as_str()),
+        (400, Some("query"))
+    );
+    let (status, answer) = call(addr, "DELETE", "/accounts/u1", None).await;
+    assert_eq!(status, 502, "{answer}");
+    assert_eq!(answer["error"]["code"], "upstream_error");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_refusals_map_to_clear_statuses() {
     let server = MockServer::start().await;
     let refusal = |code: i64, msg: &str| {
@@ -423,6 +538,7 @@ async fn upstream_refusals_map_to_clear_statuses() {
         .respond_with(refusal(400, "密码 Leaky9Pass 格式错误"))
         .mount(&server)
         .await;
+    accounts_upstream(&server, &[(1, "u1", 9)]).await;
     let addr = exporter_at(&server.uri(), |c| {
         c.admin = Some(AdminConfig::new(SecretString::from(ADMIN_TOKEN)));
         c.api.timeout = Duration::from_millis(500);

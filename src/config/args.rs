@@ -47,6 +47,9 @@ pub struct CheckArgs {
     /// Report format: a table for people, or JSON for bug reports and scripts.
     #[arg(long, value_enum, default_value = "text")]
     pub output: OutputFormat,
+    /// Check the built-in simulated API instead of the real one (no app_key needed).
+    #[arg(long, env = "PROXY911_DEMO")]
+    pub demo: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -110,7 +110,9 @@ impl Client {
             let path = format!("{}/", options.base_url.path());
             options.base_url.set_path(&path);
         }
+        let tls = super::trust::client_config(&options.base_url).map_err(UpstreamError::Trust)?;
         let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .timeout(options.timeout)
             .connect_timeout(options.timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("proxy911-exporter/", env!("CARGO_PKG_VERSION")))

@@ -66,6 +66,9 @@ pub enum UpstreamError {
     Decode(String),
     #[error("upstream listed more than {0} pages; not following further")]
     TooManyPages(u32),
+    /// No CA store to verify an `https` upstream with: a start-up error.
+    #[error(transparent)]
+    Trust(#[from] super::trust::TrustError),
 }
 
 impl UpstreamError {
@@ -86,7 +89,8 @@ impl UpstreamError {
             | UpstreamError::Api { .. } => Outcome::ApiError,
             UpstreamError::Http { .. }
             | UpstreamError::Redirect { .. }
-            | UpstreamError::Transport(_) => Outcome::HttpError,
+            | UpstreamError::Transport(_)
+            | UpstreamError::Trust(_) => Outcome::HttpError,
             UpstreamError::Timeout(_) => Outcome::Timeout,
             UpstreamError::Decode(_) | UpstreamError::TooManyPages(_) => Outcome::DecodeError,
         }

@@ -10,6 +10,8 @@
 //! - [`sanitize`]: upstream text made safe for a log line.
 //! - [`metrics`]: what the client counts (requests, refusals, latency, drift), registered by it.
 //! - [`rate_limit`]: the token bucket every request passes.
+//! - [`trust`]: the CA certificates an `https` upstream is verified against (system store,
+//!   `SSL_CERT_FILE`), and none for an `http` one.
 //! - [`error`]: [`UpstreamError`], which never contains the app_key.
 
 pub mod api;
@@ -24,6 +26,7 @@ pub mod page;
 pub mod product_type;
 pub mod rate_limit;
 pub mod sanitize;
+pub mod trust;
 
 pub use client::{Client, ClientOptions};
 pub use endpoint::{Endpoint, Outcome};

@@ -207,3 +207,17 @@ mod tests {
         assert_eq!(delete["note"], APPLIES_LATER);
     }
 }
+
+/// One account a username matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AccountMatch {
+    pub username: String,
+    /// The upstream's account id, when it gave one.
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// The product type's code (9, 11, 14, 25, …), when the upstream gave one.
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_type: Option<i64>,
+}

@@ -9,6 +9,7 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::answers::AccountMatch;
 use super::decode::Invalid;
 use crate::upstream::UpstreamError;
 
@@ -33,6 +34,9 @@ pub enum AdminError {
     Upstream(String),
     #[error("911Proxy did not answer in time; the change may or may not have been applied")]
     UpstreamTimeout,
+    /// A username of several accounts (product types): 911Proxy would change them all.
+    #[error("the username matches several accounts, and 911Proxy applies a change to every one of them: nothing was sent; repeat with ?all=true to change them all")]
+    AmbiguousAccount(Vec<AccountMatch>),
 }
 
 /// The `error.code` of a refusal, also the `outcome` label of the admin metrics.
@@ -47,6 +51,7 @@ pub enum ErrorCode {
     UpstreamAuthFailed,
     UpstreamError,
     UpstreamTimeout,
+    AmbiguousAccount,
 }
 
 impl ErrorCode {
@@ -60,6 +65,7 @@ impl ErrorCode {
             ErrorCode::UpstreamAuthFailed => "upstream_auth_failed",
             ErrorCode::UpstreamError => "upstream_error",
             ErrorCode::UpstreamTimeout => "upstream_timeout",
+            ErrorCode::AmbiguousAccount => "ambiguous_account",
         }
     }
 }
@@ -78,6 +84,10 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub field: Option<String>,
+    /// With `ambiguous_account`: every account the username matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub matches: Option<Vec<AccountMatch>>,
 }
 
 impl AdminError {
@@ -91,6 +101,7 @@ impl AdminError {
             AdminError::UpstreamAuthFailed => ErrorCode::UpstreamAuthFailed,
             AdminError::Upstream(_) => ErrorCode::UpstreamError,
             AdminError::UpstreamTimeout => ErrorCode::UpstreamTimeout,
+            AdminError::AmbiguousAccount(_) => ErrorCode::AmbiguousAccount,
         }
     }
 
@@ -100,7 +111,9 @@ impl AdminError {
             AdminError::Unauthorized => StatusCode::UNAUTHORIZED,
             AdminError::NotFound(_) => StatusCode::NOT_FOUND,
             AdminError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AdminError::NotRealNameAuthenticated(_) => StatusCode::CONFLICT,
+            AdminError::NotRealNameAuthenticated(_) | AdminError::AmbiguousAccount(_) => {
+                StatusCode::CONFLICT
+            }
             AdminError::UpstreamAuthFailed | AdminError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AdminError::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
         }
@@ -111,11 +124,16 @@ impl AdminError {
             AdminError::InvalidArgument(invalid) => Some(invalid.field.clone()),
             _ => None,
         };
+        let matches = match self {
+            AdminError::AmbiguousAccount(matches) => Some(matches.clone()),
+            _ => None,
+        };
         ErrorBody {
             error: ErrorDetail {
                 code: self.code(),
                 message: self.to_string(),
                 field,
+                matches,
             },
         }
     }
@@ -184,6 +202,7 @@ mod tests {
             ErrorCode::UpstreamAuthFailed,
             ErrorCode::UpstreamError,
             ErrorCode::UpstreamTimeout,
+            ErrorCode::AmbiguousAccount,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         }

@@ -1,13 +1,14 @@
 //! One handler per admin route: decode the request into its types (a refusal sends nothing
 //! upstream), make the upstream calls, audit, answer. Each carries its OpenAPI description.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use secrecy::SecretString;
 
+use super::ambiguity::{refuse_if_ambiguous, Scope};
 use super::answers::{
     AccountList, AddResult, BatchAction, Change, ChangeResult, Operation, APPLIES_LATER,
 };
@@ -81,7 +82,7 @@ pub async fn add(
 /// Changes are applied in the order password, remark, limit_gb, enabled. If one fails, the error
 /// message lists those already applied.
 #[utoipa::path(patch, path = "/accounts/{username}", tag = "accounts", operation_id = "updateAccount",
-    params(("username" = Username, Path, description = "The proxy sub-account.")),
+    params(("username" = Username, Path, description = "The proxy sub-account."), Scope),
     request_body = UpdateRequest,
     responses((status = 200, description = "The changes were applied.", body = ChangeResult),
         BodyRefusals, Refusals))]
@@ -89,20 +90,27 @@ pub async fn update(
     State(state): State<AdminState>,
     client: ClientAddr,
     path: Result<Path<String>, PathRejection>,
+    query: Result<Query<Scope>, QueryRejection>,
     LimitedBody(body): LimitedBody,
 ) -> Result<Json<ChangeResult>, AdminError> {
     let audit = Audit::new(&state, Operation::Update, client);
     let parsed = body.and_then(|body| {
         let username = username_from(path)?;
+        let scope = Scope::from_query(query)?;
         let request = decode::body::<UpdateRequest>(&body)?
             .check()
             .map_err(|refused| decode::Invalid::new("body", refused.0))?;
-        Ok((username, request))
+        Ok((username, request, scope))
     });
-    let (username, request) = match parsed {
+    let (username, request, scope) = match parsed {
         Ok(parsed) => parsed,
         Err(error) => return audit.finish(&[], Err(error)),
     };
+    if let Err(error) =
+        refuse_if_ambiguous(&state.client, std::slice::from_ref(&username), &scope).await
+    {
+        return audit.finish(&[username], Err(error));
+    }
     let mut applied = Vec::new();
     let result = apply(&state.client, username.as_str(), &request, &mut applied).await;
     let passwords: Vec<&SecretString> = request.password.iter().map(|p| p.secret()).collect();
@@ -158,31 +166,36 @@ async fn apply(
 
 /// Delete an account (irreversible; takes 911Proxy about 5 minutes).
 #[utoipa::path(delete, path = "/accounts/{username}", tag = "accounts", operation_id = "deleteAccount",
-    params(("username" = Username, Path, description = "The proxy sub-account.")),
+    params(("username" = Username, Path, description = "The proxy sub-account."), Scope),
     responses((status = 200, description = "The account is being deleted.", body = ChangeResult),
         InputRefusals, Refusals))]
 pub async fn delete(
     State(state): State<AdminState>,
     client: ClientAddr,
     path: Result<Path<String>, PathRejection>,
+    query: Result<Query<Scope>, QueryRejection>,
 ) -> Result<Json<ChangeResult>, AdminError> {
     let audit = Audit::new(&state, Operation::Delete, client);
-    let names = match username_from(path) {
-        Ok(username) => vec![username],
+    let (names, scope) = match username_from(path).and_then(|u| Ok((u, Scope::from_query(query)?)))
+    {
+        Ok((username, scope)) => (vec![username], scope),
         Err(error) => return audit.finish(&[], Err(error)),
     };
-    let result = state
-        .client
-        .delete_accounts(&strings(&names))
-        .await
-        .map_err(AdminError::from);
+    let result = match refuse_if_ambiguous(&state.client, &names, &scope).await {
+        Ok(()) => state
+            .client
+            .delete_accounts(&strings(&names))
+            .await
+            .map_err(AdminError::from),
+        Err(error) => Err(error),
+    };
     audit.finish(&names, result)?;
     Ok(Json(ChangeResult::new(Operation::Delete, names)))
 }
 
 /// Enable, disable or delete up to 100 accounts at once.
 #[utoipa::path(post, path = "/accounts/actions/{action}", tag = "accounts", operation_id = "batchAction",
-    params(("action" = inline(BatchAction), Path)),
+    params(("action" = inline(BatchAction), Path), Scope),
     request_body = BatchRequest,
     responses((status = 200, description = "The action was applied.", body = ChangeResult),
         BodyRefusals, Refusals))]
@@ -190,6 +203,7 @@ pub async fn batch_action(
     State(state): State<AdminState>,
     client: ClientAddr,
     path: Result<Path<BatchAction>, PathRejection>,
+    query: Result<Query<Scope>, QueryRejection>,
     LimitedBody(body): LimitedBody,
 ) -> Result<Json<ChangeResult>, AdminError> {
     let Ok(Path(action)) = path else {
@@ -199,10 +213,17 @@ pub async fn batch_action(
     };
     let operation = Operation::from(action);
     let audit = Audit::new(&state, operation, client);
-    let names = match body.and_then(|body| Ok(decode::body::<BatchRequest>(&body)?)) {
-        Ok(request) => request.accounts.usernames(),
+    let parsed = body.and_then(|body| {
+        let request = decode::body::<BatchRequest>(&body)?;
+        Ok((request.accounts.usernames(), Scope::from_query(query)?))
+    });
+    let (names, scope) = match parsed {
+        Ok(parsed) => parsed,
         Err(error) => return audit.finish(&[], Err(error)),
     };
+    if let Err(error) = refuse_if_ambiguous(&state.client, &names, &scope).await {
+        return audit.finish(&names, Err(error));
+    }
     let usernames = strings(&names);
     let result = match action {
         BatchAction::Enable => state.client.enable_accounts(&usernames).await,

@@ -31,6 +31,7 @@ use error::AdminError;
 use metrics::Outcome;
 use types::Username;
 
+mod ambiguity;
 pub mod answers;
 mod auth;
 mod auth_log;

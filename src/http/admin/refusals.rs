@@ -59,7 +59,7 @@ impl IntoResponses for Refusals {
         responses(vec![
             ("401", unauthorized()),
             ("404", refusal("No such admin endpoint.").build()),
-            ("409", refusal("911Proxy: the account is not real-name authenticated (upstream code 156).").build()),
+            ("409", refusal("`not_real_name_authenticated`: the 911Proxy account is not real-name authenticated (upstream code 156). Or, for a change, delete or batch action, `ambiguous_account`: a username matches several accounts (product types), which 911Proxy would all change; `error.matches` lists them, nothing was sent upstream, and `?all=true` changes them all.").build()),
             ("502", refusal("911Proxy rejected the exporter's app_key (code 3, `upstream_auth_failed`) or refused the change (`upstream_error`, with its message).").build()),
             ("504", refusal("911Proxy did not answer in time; the change may or may not have been applied.").build()),
         ])
