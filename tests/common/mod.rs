@@ -3,6 +3,7 @@
 //! certificates, web-config files and TLS clients for the listener tests.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod podman;
 pub mod tls;
 
 use std::collections::BTreeMap;
