@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 
 use crate::collector::{self, RenderContext};
 use crate::config::{Config, ConfigError, Upstream};
-use crate::http::admin::{AdminMetrics, AdminState};
+use crate::http::admin::{AdminMetrics, AdminState, AlertActions};
 use crate::http::{self, MetricsState};
 use crate::metrics::{self, SelfMetrics};
 use crate::scrape::{HealthMetrics, Scraper};
@@ -135,6 +135,7 @@ impl App {
                     scraper: scraper.clone(),
                     token: admin.token,
                     metrics: admin_metrics.clone().unwrap_or_default(),
+                    alert_actions: AlertActions::new(admin.alert_actions),
                 });
                 match admin.listen_address {
                     None => (Some(router), None),
