@@ -12,6 +12,7 @@ use super::super::decode;
 
 /// The only webhook version there is (Alertmanager 0.13 and later).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[schema(as = WebhookVersion)]
 pub enum Version {
     #[serde(rename = "4")]
     V4,
@@ -52,6 +53,7 @@ pub struct Webhook {
 
 /// One alert of the notification.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = WebhookAlert)]
 pub struct Alert {
     pub status: AlertStatus,
     pub labels: BTreeMap<String, String>,
