@@ -9,7 +9,7 @@
 //! whatever arrives. Every alert of that name gets one audit line and one count of
 //! `proxy911_admin_alert_actions_total{action}`; other alerts are ignored.
 //!
-//! - [`webhook`]: the body, typed. [`budget`]: the hourly limit. `route`: the handler.
+//! - [`webhook`]: the body, typed. `budget`: the hourly limit. `route`: the handler.
 //! - this file: the decision for one alert, a pure function of the alert and the account list.
 
 mod budget;
