@@ -639,7 +639,7 @@ async fn the_openapi_document_is_served_and_routes_every_documented_operation() 
             operations += 1;
         }
     }
-    assert_eq!(operations, 6);
+    assert_eq!(operations, 7);
 }
 
 /// `UPDATE_OPENAPI=1 cargo nextest run --test admin_api` rewrites `docs/admin-openapi.json`.
