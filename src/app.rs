@@ -51,6 +51,8 @@ pub struct App {
     ready: Arc<AtomicBool>,
     scraper: Arc<Scraper>,
     simulator: Option<Simulator>,
+    /// Where the demo's simulator listens (its `/_simulator/` controls, the leak among them).
+    simulator_addr: Option<SocketAddr>,
     demo_admin_token: Option<SecretString>,
 }
 
@@ -66,7 +68,7 @@ impl App {
     pub async fn build(config: Config) -> Result<App, AppError> {
         // Read first: a broken file is a configuration error, reported before anything starts.
         let web_config = WebHandle::load(config.web.web_config_file.as_deref())?;
-        let (simulator, url, app_key) = match config.api.upstream {
+        let (simulator, simulator_addr, url, app_key) = match config.api.upstream {
             Upstream::Demo => {
                 let sim = Simulator::new(SimulatorOptions::default());
                 let addr = sim
@@ -78,11 +80,11 @@ impl App {
                     .parse()
                     .expect("a loopback URL is valid");
                 let key = SecretString::from(sim.app_key().to_string());
-                (Some(sim), url, key)
+                (Some(sim), Some(addr), url, key)
             }
             Upstream::Api { url, app_key } => {
                 warn_if_cleartext(&url);
-                (None, url, app_key)
+                (None, None, url, app_key)
             }
         };
 
@@ -174,6 +176,7 @@ impl App {
             ready,
             scraper,
             simulator,
+            simulator_addr,
             demo_admin_token,
         })
     }
@@ -188,6 +191,11 @@ impl App {
     /// The bound address of the separate admin listener, if there is one.
     pub fn admin_addr(&self) -> Option<SocketAddr> {
         self.admin.as_ref().and_then(|(l, _)| l.local_addr().ok())
+    }
+
+    /// The address of the in-process simulator, in demo mode.
+    pub fn simulator_addr(&self) -> Option<SocketAddr> {
+        self.simulator_addr
     }
 
     /// The in-process simulator, in demo mode.

@@ -417,3 +417,37 @@ fn no_body_makes_the_route_fail_to_answer_and_in_log_mode_none_disables_anything
     assert_eq!(sim.request_count(Endpoint::AccountDisable), 0);
     assert_eq!(enabled(&sim, "alice"), [true]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_names_its_simulators_controls_so_a_leak_can_be_started() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut demo = tokio::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"))
+        .args(["--demo", "--web.listen-address", "127.0.0.1:0"])
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(demo.stdout.take().unwrap()).lines();
+
+    let controls = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.strip_prefix("demo: simulator controls on ") {
+                return url.to_string();
+            }
+        }
+        panic!("the demo ended without naming its simulator's controls");
+    })
+    .await
+    .expect("the demo names its simulator's controls");
+    let leak = http()
+        .post(format!("{controls}leak"))
+        .json(&json!({"username": "alice", "gb_per_hour": 40}))
+        .send()
+        .await
+        .unwrap();
+
+    assert!(controls.starts_with("http://127.0.0.1:"), "{controls}");
+    assert_eq!(leak.status().as_u16(), 204);
+}
