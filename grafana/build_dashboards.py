@@ -143,6 +143,17 @@ def overview():
     b.add("Balance", "timeseries", [t(f"proxy911_balance{{{SEL}}}", "balance")], w=12, h=5,
           description="Balance of the 911Proxy account, in its currency (the user collector, --collector.user). "
                       "Proxy911BalanceLow fires below 10.")
+    b.add("Balance runway", "stat",
+          [t(f"min(instance:proxy911_balance_runway:days{{{SEL}}})", "days", True)], w=6, h=5, unit="d",
+          field={"decimals": 1},
+          description="Days the balance lasts at the average daily paid spend of the last 7 days (top-ups are not spend). "
+                      "Proxy911BalanceRunwayShort fires under 7. No data during the first 7 days of history, "
+                      "or when nothing was spent in them; needs the user and orders collectors.")
+    b.add("Paid spend a day, 7-day average", "timeseries",
+          [t(f"instance:proxy911_orders_paid_spend:avg_daily_7d{{{SEL}}}", "spend a day"),
+           t(f"proxy911_balance{{{SEL}}} / 7", "balance / 7 (the runway alert's line)")], w=6, h=5,
+          description="What the runway divides by: the growth of the paid orders' fees over the last 7 days, divided by 7, "
+                      "in the account's currency. The runway is under 7 days when the spend line is above the balance line.")
     b.add("Spend by product type", "barchart",
           [t(f"sum by (product_type) (proxy911_orders_fee{{{SEL}, status=\"paid\"}})", "{{product_type}}", True, "table")],
           description="Sum of the paid orders' fees in the order list, by product type, in the account's currency.")
@@ -175,6 +186,18 @@ def accounts():
     b.add("Hours until the limit at the current rate", "table",
           [t(f"(proxy911_account_traffic_limit_bytes{{{ACC}}} - proxy911_account_traffic_used_bytes_total{{{ACC}}}) / rate(proxy911_account_traffic_used_bytes_total{{{ACC}}}[1h]) / 3600 < Inf", "", True, "table")],
           unit="h", options=table)
+    b.add("Last hour against the 7-day habit", "timeseries",
+          [t(f"account:proxy911_account_traffic_used_bytes:increase1h{{{ACC}}}", "{{account}} ({{product_type}}) last hour"),
+           t(f"account:proxy911_account_traffic_used_bytes:avg_hourly_7d{{{ACC}}}", "{{account}} ({{product_type}}) habit")],
+          w=24, unit="bytes",
+          description="Per account, the traffic of the last hour against its habit: its average hourly traffic over the 7 days "
+                      "before that hour (the whole days it has, when younger; none under a day). "
+                      "Proxy911AccountTrafficAnomaly (possible leaked credentials) fires when the last hour is more than "
+                      "5 times the habit and more than 1 GiB, for 15 minutes.")
+    b.add("Last hour as a multiple of the habit", "table",
+          [t(f"sort_desc(account:proxy911_account_traffic_used_bytes:increase1h{{{ACC}}} / account:proxy911_account_traffic_used_bytes:avg_hourly_7d{{{ACC}}})", "", True, "table")],
+          w=24, h=6, options=table, field={"decimals": 1},
+          description="Above 5 (with more than 1 GiB in the hour) is the traffic anomaly. +Inf: an account idle all week that is using traffic now.")
     b.add("Accounts", "table",
           [t(f"proxy911_account_info{{{ACC}}} * on (account, account_id, product_type) group_left proxy911_account_enabled{{{ACC}}}", "", True, "table")],
           options=table, description="Value 1 enabled, 0 disabled; with the remark.")

@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 
 use crate::collector::{self, RenderContext};
 use crate::config::{ApiConfig, Config, ConfigError, Upstream};
-use crate::http::admin::{AdminMetrics, AdminState};
+use crate::http::admin::{AdminMetrics, AdminState, AlertActions};
 use crate::http::{self, MetricsState};
 use crate::metrics::{self, SelfMetrics};
 use crate::scrape::{HealthMetrics, Scraper};
@@ -64,6 +64,8 @@ pub struct App {
     ready: Arc<AtomicBool>,
     scraper: Arc<Scraper>,
     simulator: Option<Simulator>,
+    /// Where the demo's simulator listens (its `/_simulator/` controls, the leak among them).
+    simulator_addr: Option<SocketAddr>,
     demo_admin_token: Option<SecretString>,
 }
 
@@ -124,6 +126,10 @@ impl App {
         // Read first: a broken file is a configuration error, reported before anything starts.
         let web_config = WebHandle::load(config.web.web_config_file.as_deref())?;
         let (simulator, url, app_key) = connect_upstream(config.api.upstream.clone()).await?;
+        // The demo's simulator listens at the upstream URL's address.
+        let simulator_addr = simulator
+            .as_ref()
+            .and_then(|_| url.socket_addrs(|| None).ok()?.into_iter().next());
 
         // Each component registers its own metrics; the registry is sealed once all have.
         let mut registry = metrics::registry();
@@ -166,6 +172,7 @@ impl App {
                     scraper: scraper.clone(),
                     token: admin.token,
                     metrics: admin_metrics.clone().unwrap_or_default(),
+                    alert_actions: AlertActions::new(admin.alert_actions),
                 });
                 match admin.listen_address {
                     None => (Some(router), None),
@@ -204,6 +211,7 @@ impl App {
             ready,
             scraper,
             simulator,
+            simulator_addr,
             demo_admin_token,
         })
     }
@@ -218,6 +226,11 @@ impl App {
     /// The bound address of the separate admin listener, if there is one.
     pub fn admin_addr(&self) -> Option<SocketAddr> {
         self.admin.as_ref().and_then(|(l, _)| l.local_addr().ok())
+    }
+
+    /// The address of the in-process simulator, in demo mode.
+    pub fn simulator_addr(&self) -> Option<SocketAddr> {
+        self.simulator_addr
     }
 
     /// The in-process simulator, in demo mode.

@@ -33,7 +33,8 @@
 //!   both listeners (TLS handshake, header-read timeout, shutdown bounded at 10 s).
 //! - [`http`]: the router: landing page, `/metrics` (negotiation, deadline, chunked body),
 //!   health; [`http::admin`]: the account-management API from types (validated newtypes,
-//!   typed answers, the OpenAPI document generated from them, bearer auth, audit, its metrics).
+//!   typed answers, the OpenAPI document generated from them, bearer auth, audit, its metrics;
+//!   `POST /admin/alertmanager`, acting on the traffic-anomaly alert within its safety rules).
 //! - [`check`]: `proxy911-exporter check`, one call per endpoint and a report of its drift.
 //! - [`app`]: [`app::App::build`], the one start-up path for `main`, the demo and the tests.
 //! - The simulated 911Proxy API of the demo, the tests and the benchmarks is a crate of its own,

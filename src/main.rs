@@ -102,6 +102,10 @@ async fn serve(config: Config) -> ExitCode {
             "demo: serving simulated 911Proxy data on {scheme}://{}/metrics",
             app.local_addr()
         );
+        if let Some(addr) = app.simulator_addr() {
+            // The simulator's controls, e.g. a leak: POST /_simulator/leak (README, Simulator).
+            println!("demo: simulator controls on http://{addr}/_simulator/");
+        }
     }
     if let Some(hangups) = hangups {
         tokio::spawn(reload_on_hangup(hangups, app.web().clone()));

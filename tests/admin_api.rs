@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, Request};
 use axum::Router;
 use common::{exporter_at, http, simulator, value, ADMIN_TOKEN, APP_KEY};
 use proxy911_exporter::app::App;
-use proxy911_exporter::config::AdminConfig;
+use proxy911_exporter::config::{AdminConfig, AlertActionMode};
 use proxy911_exporter::http::admin::{self, AdminState};
 use proxy911_exporter::upstream::Endpoint;
 use secrecy::SecretString;
@@ -70,6 +70,7 @@ async fn admin_router(upstream: &str) -> Router {
         scraper: app.scraper().clone(),
         token: SecretString::from(ADMIN_TOKEN),
         metrics: admin::AdminMetrics::default(),
+        alert_actions: admin::AlertActions::new(AlertActionMode::Log),
     })
 }
 
@@ -754,7 +755,7 @@ async fn the_openapi_document_is_served_and_routes_every_documented_operation() 
             operations += 1;
         }
     }
-    assert_eq!(operations, 6);
+    assert_eq!(operations, 7);
 }
 
 /// `UPDATE_OPENAPI=1 cargo nextest run --test admin_api` rewrites `docs/admin-openapi.json`.

@@ -47,6 +47,11 @@ const PAIRS: &[(&str, &str, &str)] = &[
         "PROXY911_ADMIN_LISTEN_ADDRESS",
         "localhost",
     ),
+    (
+        "--admin.alert-actions",
+        "PROXY911_ADMIN_ALERT_ACTIONS",
+        "nuke",
+    ),
     ("--demo", "PROXY911_DEMO", "maybe"),
     ("--log.format", "PROXY911_LOG_FORMAT", "xml"),
     ("--log.level", "PROXY911_LOG_LEVEL", "very=loud=indeed"),

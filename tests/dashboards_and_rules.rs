@@ -1,5 +1,5 @@
 //! The shipped dashboards and rules, checked without a Prometheus: the dashboards match their
-//! generator and type-check against Grafana's dashboard schema, the rules pass `promtool check rules` and `promtool test rules`, the example
+//! generator and type-check against Grafana's dashboard schema, the rules pass `promtool check rules` and `promtool test rules` (both test files), the example
 //! Alertmanager configuration passes `amtool check-config`, and every metric name that a panel or
 //! a rule uses is one the exporter exposes (or a recording rule defines).
 
@@ -128,7 +128,12 @@ fn the_rules_pass_promtool_check_and_their_unit_tests() {
     assert!(ok, "{report}");
     let (ok, report) = run(
         "promtool",
-        &["test", "rules", "alerts/proxy911.rules.test.yml"],
+        &[
+            "test",
+            "rules",
+            "alerts/proxy911.rules.test.yml",
+            "alerts/proxy911.weekly.test.yml",
+        ],
     );
     assert!(ok, "{report}");
 }
@@ -136,13 +141,14 @@ fn the_rules_pass_promtool_check_and_their_unit_tests() {
 #[test]
 fn every_alert_has_severity_annotations_a_runbook_and_a_unit_test() {
     let rules = std::fs::read_to_string(repo("alerts/proxy911.rules.yml")).unwrap();
-    let tests = std::fs::read_to_string(repo("alerts/proxy911.rules.test.yml")).unwrap();
+    let tests = std::fs::read_to_string(repo("alerts/proxy911.rules.test.yml")).unwrap()
+        + &std::fs::read_to_string(repo("alerts/proxy911.weekly.test.yml")).unwrap();
     let runbooks = std::fs::read_to_string(repo("docs/runbooks.md")).unwrap();
     let alerts: Vec<&str> = rules
         .lines()
         .filter_map(|l| l.trim().strip_prefix("- alert: "))
         .collect();
-    assert!(alerts.len() >= 17);
+    assert!(alerts.len() >= 19);
     for alert in alerts {
         assert!(alert.starts_with("Proxy911"), "{alert}");
         assert!(
@@ -159,7 +165,7 @@ fn every_alert_has_severity_annotations_a_runbook_and_a_unit_test() {
         );
     }
     for annotation in ["severity: ", "summary: ", "description: ", "runbook_url: "] {
-        assert_eq!(rules.matches(annotation).count(), 17, "{annotation}");
+        assert_eq!(rules.matches(annotation).count(), 19, "{annotation}");
     }
 }
 

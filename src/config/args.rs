@@ -112,6 +112,24 @@ pub struct SimulateArgs {
     pub faults: Vec<String>,
 }
 
+/// What `POST /admin/alertmanager` does with a firing traffic-anomaly alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlertActionMode {
+    /// Change nothing: log and audit what would be done.
+    Log,
+    /// Disable the account the alert names.
+    Disable,
+}
+
+impl AlertActionMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertActionMode::Log => "log",
+            AlertActionMode::Disable => "disable",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -182,6 +200,17 @@ pub struct ExporterArgs {
         value_name = "FILE"
     )]
     pub admin_token_file: Option<PathBuf>,
+
+    /// What POST /admin/alertmanager does with a firing Proxy911AccountTrafficAnomaly alert:
+    /// log (change nothing; log and audit what it would do) or disable (disable the account).
+    #[arg(
+        long = "admin.alert-actions",
+        env = "PROXY911_ADMIN_ALERT_ACTIONS",
+        value_name = "MODE",
+        value_enum,
+        default_value = "log"
+    )]
+    pub admin_alert_actions: AlertActionMode,
 
     /// Run against the built-in simulated API: no app_key needed.
     #[arg(long = "demo", env = "PROXY911_DEMO")]

@@ -17,7 +17,8 @@ use chrono::FixedOffset;
 use secrecy::SecretString;
 
 pub use args::{
-    ApiArgs, CheckArgs, Cli, Command, ExporterArgs, LogFormat, OutputFormat, SimulateArgs,
+    AlertActionMode, ApiArgs, CheckArgs, Cli, Command, ExporterArgs, LogFormat, OutputFormat,
+    SimulateArgs,
 };
 pub use collectors::{CollectorArgs, CollectorTtlArgs};
 pub use parse::parse_timezone;
@@ -86,6 +87,8 @@ pub struct AdminConfig {
     pub listen_address: Option<SocketAddr>,
     /// The token was generated for the demo and is printed once at start-up.
     pub generated: bool,
+    /// What `POST /admin/alertmanager` does with a firing traffic-anomaly alert.
+    pub alert_actions: AlertActionMode,
 }
 
 impl AdminConfig {
@@ -95,6 +98,7 @@ impl AdminConfig {
             token,
             listen_address: None,
             generated: false,
+            alert_actions: AlertActionMode::Log,
         }
     }
 }
@@ -151,12 +155,14 @@ impl Config {
                 token,
                 listen_address: args.admin_listen_address,
                 generated: false,
+                alert_actions: args.admin_alert_actions,
             }),
             // The demo enables the admin API with a token of its own, printed once.
             (None, true) => Some(AdminConfig {
                 token: SecretString::from(random_token()),
                 listen_address: args.admin_listen_address,
                 generated: true,
+                alert_actions: args.admin_alert_actions,
             }),
             (None, false) if args.admin_listen_address.is_some() => {
                 return Err(ConfigError::AdminListenerWithoutToken)

@@ -262,3 +262,28 @@ fn invalid_values_name_their_flag() {
         assert!(err.to_string().contains(flag), "{flag}: {err}");
     }
 }
+
+#[test]
+fn alert_actions_only_log_unless_disable_is_asked_for() {
+    let token = |name: &str| (name == ADMIN_TOKEN_ENV).then(|| "AdminT0ken".to_string());
+    let admin = |extra: &[&str]| {
+        let config = Config::from_args(args(&["--demo"]).unwrap(), token).unwrap();
+        let chosen = Config::from_args(args(extra).unwrap(), |name: &str| match name {
+            APP_KEY_ENV => Some("Key0123".to_string()),
+            other => token(other),
+        })
+        .unwrap();
+        (
+            config.admin.unwrap().alert_actions,
+            chosen.admin.unwrap().alert_actions,
+        )
+    };
+
+    let (demo, default) = admin(&[]);
+    let (_, disable) = admin(&["--admin.alert-actions", "disable"]);
+
+    assert_eq!(demo, AlertActionMode::Log);
+    assert_eq!(default, AlertActionMode::Log);
+    assert_eq!(disable, AlertActionMode::Disable);
+    assert!(args(&["--admin.alert-actions", "delete"]).is_err());
+}

@@ -328,6 +328,29 @@ impl World {
         Ok(())
     }
 
+    /// Sets the pace at which the accounts of `username` (only those of `product_type`, when
+    /// given) use traffic while enabled, in KB a second, the growth so far settled first: the
+    /// simulator's leak. Answers how many accounts changed.
+    pub fn set_usage_rate(
+        &mut self,
+        username: &str,
+        product_type: Option<i64>,
+        kb_per_second: f64,
+        now: Instant,
+    ) -> usize {
+        let mut changed = 0;
+        for account in self
+            .accounts
+            .iter_mut()
+            .filter(|a| a.username == username && product_type.is_none_or(|p| p == a.product_type))
+        {
+            account.settle(now);
+            account.usage_rate = kb_per_second;
+            changed += 1;
+        }
+        changed
+    }
+
     pub fn set_status(
         &mut self,
         usernames: &str,

@@ -1,7 +1,8 @@
-//! [`AdminMetrics`]: `proxy911_admin_requests_total{operation,outcome}` and
-//! `proxy911_admin_auth_failures_total{reason}`, owned by the admin API and registered by it.
-//! Every label is a closed set: the [`Operation`], the answer's outcome (`success`, or the
-//! refusal's [`ErrorCode`]) and the [`AuthFailure`].
+//! [`AdminMetrics`]: `proxy911_admin_requests_total{operation,outcome}`,
+//! `proxy911_admin_auth_failures_total{reason}` and `proxy911_admin_alert_actions_total{action}`,
+//! owned by the admin API and registered by it. Every label is a closed set: the [`Operation`],
+//! the answer's outcome (`success`, or the refusal's [`ErrorCode`]), the [`AuthFailure`] and the
+//! alert action's [`AlertOutcome`].
 
 use std::fmt::Write;
 
@@ -10,6 +11,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
+use super::alert_actions::Outcome as AlertOutcome;
 use super::answers::Operation;
 use super::auth::AuthFailure;
 use super::error::ErrorCode;
@@ -48,6 +50,17 @@ impl EncodeLabelValue for AuthFailure {
     }
 }
 
+impl EncodeLabelValue for AlertOutcome {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        encoder.write_str(self.label())
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AlertActionLabels {
+    action: AlertOutcome,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct AuthLabels {
     reason: AuthFailure,
@@ -64,6 +77,7 @@ struct AdminLabels {
 pub struct AdminMetrics {
     requests: Family<AdminLabels, Counter>,
     auth_failures: Family<AuthLabels, Counter>,
+    alert_actions: Family<AlertActionLabels, Counter>,
 }
 
 impl AdminMetrics {
@@ -81,9 +95,19 @@ impl AdminMetrics {
             "Admin API requests refused for their bearer token, by reason (missing, malformed, wrong)",
             metrics.auth_failures.clone(),
         );
-        // At 0 from the start, so `increase()` and alerts see the first refusal.
+        registry.register(
+            "admin_alert_actions",
+            "Alerts handled by POST /admin/alertmanager, by action: disabled, would_disable (log mode) or skipped_<reason>",
+            metrics.alert_actions.clone(),
+        );
+        // At 0 from the start, so `increase()` and alerts see the first refusal or action.
         for reason in AuthFailure::ALL {
             let _ = metrics.auth_failures.get_or_create(&AuthLabels { reason });
+        }
+        for action in AlertOutcome::ALL {
+            let _ = metrics
+                .alert_actions
+                .get_or_create(&AlertActionLabels { action });
         }
         metrics
     }
@@ -92,6 +116,13 @@ impl AdminMetrics {
     pub fn request(&self, operation: Operation, outcome: Outcome) {
         self.requests
             .get_or_create(&AdminLabels { operation, outcome })
+            .inc();
+    }
+
+    /// Counts one alert handled by the alert actions.
+    pub fn alert_action(&self, action: AlertOutcome) {
+        self.alert_actions
+            .get_or_create(&AlertActionLabels { action })
             .inc();
     }
 

@@ -9,6 +9,8 @@
 //! - `handlers`: one function per route; `body_limit`: the body, read up to 1 MiB.
 //! - `auth`: the bearer token, compared in constant time; refusals counted by reason and
 //!   logged, at most once a minute per client (`auth_log`).
+//! - [`alert_actions`]: `POST /admin/alertmanager`, Alertmanager's webhook acting on the
+//!   traffic-anomaly alert within its safety rules.
 //! - [`openapi`]: the document, served at `/admin/openapi.json` and kept in
 //!   `docs/admin-openapi.json`.
 //! - this file: the router, and the audit trail (a log line and a metric per operation; a
@@ -31,6 +33,7 @@ use error::AdminError;
 use metrics::Outcome;
 use types::Username;
 
+pub mod alert_actions;
 mod ambiguity;
 pub mod answers;
 mod auth;
@@ -45,6 +48,7 @@ mod refusals;
 pub mod requests;
 pub mod types;
 
+pub use alert_actions::AlertActions;
 pub use auth::AuthFailure;
 pub use body_limit::MAX_BODY_BYTES;
 pub use metrics::AdminMetrics;
@@ -57,6 +61,7 @@ pub struct AdminState {
     pub scraper: Arc<Scraper>,
     pub token: SecretString,
     pub metrics: AdminMetrics,
+    pub alert_actions: AlertActions,
 }
 
 /// The admin routes, relative to `/admin`; every one requires the token.
@@ -69,6 +74,7 @@ pub fn router(state: AdminState) -> Router {
             patch(handlers::update).delete(handlers::delete),
         )
         .route("/accounts/actions/{action}", post(handlers::batch_action))
+        .route("/alertmanager", post(alert_actions::alertmanager))
         .route("/openapi.json", get(openapi::openapi))
         .fallback(|| async { AdminError::NotFound("no such admin endpoint".into()) })
         .layer(axum::middleware::from_fn_with_state(

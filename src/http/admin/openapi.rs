@@ -31,6 +31,7 @@ use super::refusals::Unauthorized;
         handlers::update,
         handlers::delete,
         handlers::batch_action,
+        super::alert_actions::route::alertmanager,
         openapi
     ),
     components(schemas(ErrorBody)),
@@ -106,7 +107,7 @@ mod tests {
             .filter_map(|operation| operation["operationId"].as_str())
             .collect();
 
-        assert_eq!(operations.len(), 6, "{operations:?}");
+        assert_eq!(operations.len(), 7, "{operations:?}");
         assert_eq!(document["security"], serde_json::json!([{"bearer": []}]));
         assert_eq!(
             document["components"]["securitySchemes"]["bearer"]["scheme"],

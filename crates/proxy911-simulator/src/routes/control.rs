@@ -1,5 +1,5 @@
-//! The `/_simulator/` control endpoints: request counts (read and reset) and faults (set and
-//! clear) at run time.
+//! The `/_simulator/` control endpoints: request counts (read and reset), faults (set and
+//! clear) and an account's traffic pace (a leak) at run time.
 
 use std::collections::BTreeMap;
 
@@ -8,9 +8,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::faults::{Fault, FaultRequest};
+use crate::state::KB_PER_GB;
 use crate::Simulator;
 
 /// The requests of one endpoint path: all together, and by variant (page, product type, isp).
@@ -57,6 +58,54 @@ pub async fn set_fault(State(sim): State<Simulator>, body: Bytes) -> Response {
             StatusCode::NO_CONTENT.into_response()
         }
         Err(e) => (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
+    }
+}
+
+/// Body of `POST /_simulator/leak`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeakRequest {
+    pub username: String,
+    /// Only the account of this product type, when the username has several.
+    #[serde(default)]
+    pub product_type: Option<i64>,
+    /// The account's new pace while enabled; its traffic so far is kept.
+    pub gb_per_hour: f64,
+}
+
+/// `POST /_simulator/leak` with `{"username":…,"gb_per_hour":…}` (and optionally
+/// `"product_type"`): the account's traffic jumps to that pace, as if its password had leaked,
+/// until it is disabled (or set back). 404 when no account matches.
+pub async fn leak(State(sim): State<Simulator>, body: Bytes) -> Response {
+    let request: LeakRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("expected {{\"username\":…,\"gb_per_hour\":…}}: {e}\n"),
+            )
+                .into_response()
+        }
+    };
+    if !request.gb_per_hour.is_finite() || request.gb_per_hour < 0.0 {
+        return (
+            StatusCode::BAD_REQUEST,
+            "gb_per_hour must be a finite number, 0 or more\n",
+        )
+            .into_response();
+    }
+    let kb_per_second = request.gb_per_hour * KB_PER_GB / 3600.0;
+    let changed = sim.with_world(|world| {
+        world.set_usage_rate(
+            &request.username,
+            request.product_type,
+            kb_per_second,
+            std::time::Instant::now(),
+        )
+    });
+    match changed {
+        0 => (StatusCode::NOT_FOUND, "no such account\n").into_response(),
+        _ => StatusCode::NO_CONTENT.into_response(),
     }
 }
 

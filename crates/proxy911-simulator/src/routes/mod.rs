@@ -49,6 +49,7 @@ pub fn router(sim: Simulator) -> Router {
             "/_simulator/faults",
             post(control::set_fault).delete(control::clear_faults),
         )
+        .route("/_simulator/leak", post(control::leak))
         .with_state(sim)
 }
 

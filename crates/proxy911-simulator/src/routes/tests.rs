@@ -289,3 +289,77 @@ async fn the_order_list_answers_its_pagination_object_and_newest_order_first() {
         "RFC 3339 in UTC"
     );
 }
+
+#[tokio::test]
+async fn a_leak_makes_one_accounts_traffic_jump_and_names_no_other() {
+    let sim = simulator();
+    let pace = |sim: &Simulator, name: &str, product_type: i64| {
+        sim.with_world(|w| {
+            w.accounts
+                .iter()
+                .find(|a| a.username == name && a.product_type == product_type)
+                .map(|a| a.usage_rate)
+                .unwrap()
+        })
+    };
+    let before = pace(&sim, "alice", 9);
+    let shared_static = pace(&sim, "shared", 25);
+
+    let (status, _) = call(
+        &sim,
+        Method::POST,
+        "/_simulator/leak",
+        json!({"username": "alice", "gb_per_hour": 36}),
+    )
+    .await;
+    let (shared, _) = call(
+        &sim,
+        Method::POST,
+        "/_simulator/leak",
+        json!({"username": "shared", "product_type": 9, "gb_per_hour": 36}),
+    )
+    .await;
+
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(shared, StatusCode::NO_CONTENT);
+    // 36 GB an hour is 0.01 GB, 10485.76 KB, a second.
+    assert_eq!(pace(&sim, "alice", 9), 10485.76);
+    assert!(before < 1000.0);
+    assert_eq!(pace(&sim, "shared", 9), 10485.76);
+    assert_eq!(
+        pace(&sim, "shared", 25),
+        shared_static,
+        "the other product type"
+    );
+}
+
+#[tokio::test]
+async fn a_leak_of_no_account_or_of_a_negative_pace_is_refused() {
+    let sim = simulator();
+
+    let (nobody, _) = call(
+        &sim,
+        Method::POST,
+        "/_simulator/leak",
+        json!({"username": "nobody", "gb_per_hour": 5}),
+    )
+    .await;
+    let (negative, _) = call(
+        &sim,
+        Method::POST,
+        "/_simulator/leak",
+        json!({"username": "alice", "gb_per_hour": -5}),
+    )
+    .await;
+    let (unknown, _) = call(
+        &sim,
+        Method::POST,
+        "/_simulator/leak",
+        json!({"username": "alice", "gb": 5}),
+    )
+    .await;
+
+    assert_eq!(nobody, StatusCode::NOT_FOUND);
+    assert_eq!(negative, StatusCode::BAD_REQUEST);
+    assert_eq!(unknown, StatusCode::BAD_REQUEST);
+}
