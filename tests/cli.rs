@@ -362,3 +362,63 @@ fn dev_zero_as_the_key_file_exits_2_promptly() {
         "{message}"
     );
 }
+
+#[test]
+fn an_https_upstream_without_any_ca_certificate_is_one_line_saying_what_to_provide_and_exit_2() {
+    // SSL_CERT_FILE alone, naming nothing: no CA certificate at all (SSL_CERT_DIR, which some
+    // machines set, would add its own).
+    let out = Command::new(BIN)
+        .args([
+            "--api.url",
+            "https://api.911proxy.com",
+            "--web.listen-address",
+            "127.0.0.1:0",
+        ])
+        .env_remove("SSL_CERT_DIR")
+        .env("PROXY911_APP_KEY", "Zk9SECRETappKEY0123456789abcdefQ")
+        .env("SSL_CERT_FILE", "/nonexistent/ca.pem")
+        .output()
+        .unwrap();
+
+    let message = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{message}");
+    assert_eq!(error_lines(&message).len(), 1, "{message}");
+    assert!(message.contains("no CA certificates"), "{message}");
+    assert!(message.contains("/nonexistent/ca.pem"), "{message}");
+    assert!(message.contains("SSL_CERT_FILE"), "{message}");
+    assert!(!message.contains("Zk9SECRET"), "{message}");
+}
+
+#[test]
+fn version_prints_version_revision_build_date_and_rust_version_like_prometheus() {
+    let out = run(&["--version"], &[]);
+
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(lines[0].starts_with(&format!(
+        "proxy911-exporter, version {} (revision: ",
+        env!("CARGO_PKG_VERSION")
+    )));
+    assert!(lines[1].starts_with("  build date:       20"), "{text}");
+    assert!(
+        lines[2].starts_with("  rust version:     rustc 1."),
+        "{text}"
+    );
+    assert_eq!(lines[3], "  platform:         linux/amd64");
+}
+
+#[test]
+fn check_with_demo_asks_the_built_in_simulator_and_exits_0() {
+    let out = run(&["check", "--demo", "--output", "json"], &[]);
+
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    assert_eq!(report["ok"], true);
+    assert!(
+        report["endpoints"].as_array().unwrap().len() >= 5,
+        "{report}"
+    );
+}
