@@ -2,6 +2,12 @@
 //! with [`AdminError::PayloadTooLarge`] before more than the limit is held in memory: at once when
 //! the declared length says so, otherwise as soon as the chunks read pass the limit.
 //!
+//! A refused body that is on its way is read on and thrown away, within a bound (at most
+//! [`DRAIN_BYTES`] more, for at most [`DRAIN_TIME`]), before the 413 is sent: closing a
+//! connection with unread bytes in it makes the kernel reset it, and the reset destroys the 413
+//! in the client's receive queue (nginx's lingering close answers the same problem). A client
+//! that asked `Expect: 100-continue` is never asked for the body, so nothing is drained.
+//!
 //! [`LimitedBody`] never rejects the request itself: it hands the refusal to the handler, which
 //! audits and counts it like any other (axum's own limit answers a plain-text 413 that bypasses
 //! both).
@@ -19,6 +25,11 @@ use super::error::AdminError;
 /// The largest admin body accepted: 1 MiB, far above any valid request (100 accounts).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
+/// How much more of a refused body is read and thrown away before the 413.
+pub const DRAIN_BYTES: usize = 8 << 20;
+/// How long a refused body is read on before the 413, at most.
+pub const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The body of an admin request, or why it was refused.
 pub struct LimitedBody(pub Result<Bytes, AdminError>);
 
@@ -33,26 +44,50 @@ impl<S: Send + Sync> FromRequest<S> for LimitedBody {
 /// Reads the whole body if it is at most `limit` bytes. `into_body` rather than axum's
 /// `into_limited_body`: this function is the limit, whatever `DefaultBodyLimit` says.
 async fn read(request: Request, limit: usize) -> Result<Bytes, AdminError> {
+    let expects_continue = request
+        .headers()
+        .get(axum::http::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     let body = request.into_body();
-    // hyper gives an exact hint from `Content-Length`: refused without reading a byte (and a
+    // hyper gives an exact hint from `Content-Length`: refused without keeping a byte (and a
     // client that sent `Expect: 100-continue` is never asked for the body).
     let declared = http_body::Body::size_hint(&body).lower();
+    let mut chunks = body.into_data_stream();
     if declared > limit as u64 {
+        if !expects_continue {
+            drain(&mut chunks).await;
+        }
         return Err(AdminError::PayloadTooLarge);
     }
     let mut buffer = BytesMut::with_capacity(declared as usize);
-    let mut chunks = body.into_data_stream();
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk.map_err(|_| {
             AdminError::InvalidArgument(Invalid::new("body", "the body could not be read"))
         })?;
         // Checked before copying: the chunk that would pass the limit is dropped, not kept.
         if buffer.len() + chunk.len() > limit {
+            drop(buffer);
+            drain(&mut chunks).await;
             return Err(AdminError::PayloadTooLarge);
         }
         buffer.extend_from_slice(&chunk);
     }
     Ok(buffer.freeze())
+}
+
+/// Reads the rest of a refused body and throws it away, within [`DRAIN_BYTES`] and
+/// [`DRAIN_TIME`]; whatever is left then is left to the connection's close.
+async fn drain(chunks: &mut axum::body::BodyDataStream) {
+    let discard = async {
+        let mut drained = 0usize;
+        while let Some(Ok(chunk)) = chunks.next().await {
+            drained += chunk.len();
+            if drained > DRAIN_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, discard).await;
 }
 
 #[cfg(test)]
@@ -92,6 +127,41 @@ mod tests {
         let refused = read(request(streamed(5, 16)), 64).await;
 
         assert_eq!(refused.unwrap_err(), AdminError::PayloadTooLarge);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_stream_is_drained_only_within_its_byte_bound() {
+        let read_so_far = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = read_so_far.clone();
+        let endless = futures::stream::repeat_with(move || {
+            counter.fetch_add(4096, std::sync::atomic::Ordering::Relaxed);
+            Ok::<_, Infallible>(vec![b' '; 4096])
+        });
+
+        let refused = read(request(Body::from_stream(endless)), 64).await;
+
+        assert_eq!(refused.unwrap_err(), AdminError::PayloadTooLarge);
+        let read = read_so_far.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            read > DRAIN_BYTES && read <= DRAIN_BYTES + 2 * 4096,
+            "{read}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_body_that_trickles_is_drained_only_within_its_time_bound() {
+        let trickle = futures::stream::unfold((), |()| async {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            Some((Ok::<_, Infallible>(vec![b' '; 1]), ()))
+        });
+        let started = tokio::time::Instant::now();
+
+        // The first byte passes the limit of 0; then the trickle is read on for DRAIN_TIME.
+        let refused = read(request(Body::from_stream(trickle)), 0).await;
+
+        assert_eq!(refused.unwrap_err(), AdminError::PayloadTooLarge);
+        let first_byte = std::time::Duration::from_secs(1);
+        assert_eq!(started.elapsed(), first_byte + DRAIN_TIME);
     }
 
     #[tokio::test]
