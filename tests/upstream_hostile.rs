@@ -248,6 +248,14 @@ async fn every_3xx_to_a_management_post_is_a_502_and_sends_the_thief_nothing() {
                 .mount(&upstream)
                 .await;
         }
+        // The PATCH first looks the username up (one account: not ambiguous).
+        Mock::given(path(Endpoint::AccountList.path()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "code": 200, "msg": "ok",
+                "data": {"list": [{"id": 1, "username": "thief1", "product_type": 9}]}
+            })))
+            .mount(&upstream)
+            .await;
         let (addr, _) = exporter_at(&upstream.uri(), |c| {
             c.admin = Some(AdminConfig::new(SecretString::from(ADMIN_TOKEN)))
         })

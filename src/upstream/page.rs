@@ -68,7 +68,7 @@ impl<T> Page<T> {
 /// the answer has. A bare array is a page without pagination.
 pub fn data_page<T: Decode>(data: Option<&str>, drift: &mut Drift) -> Result<Page<T>, ShapeError> {
     let raw = match data.map(str::trim) {
-        None | Some("null") => "{}",
+        None | Some("null") => return Err(decode::no_data("a page of a list")),
         Some(raw) => raw,
     };
     if raw.starts_with('[') {
@@ -87,20 +87,16 @@ pub fn data_page<T: Decode>(data: Option<&str>, drift: &mut Drift) -> Result<Pag
                 decode::kind_of(raw)
             ))
         })?;
-    let list_raw = f.raw("list");
-    // A page with fields but no `list` (renamed, say) is not "no items".
-    if list_raw.is_none() && f.keys().any(|key| key != "list") {
+    // A page without a `list` (renamed, say, or `{}`, or a `null` list) is not "no items".
+    let Some(list_raw) = f.raw("list") else {
         return Err(decode::no_list(f.keys()));
-    }
+    };
     let page_size = f.int(&["page_size", "size"]);
     let total_count = f.int(&["total_count"]);
     let total_page = f.int(&["total_page"]);
     let pagination = f.object::<Pagination>("pagination");
     f.note_unknown();
-    let list = match list_raw {
-        None => Vec::new(),
-        Some(raw) => decode::list(raw, f.drift())?,
-    };
+    let list = decode::list(list_raw, f.drift())?;
     Ok(Page {
         list,
         page_size,
@@ -138,13 +134,22 @@ mod tests {
         let err = data_page::<StaticIp>(Some(r#"{"items":[{"ip":"a"}],"total":1}"#), &mut drift)
             .unwrap_err();
         assert!(err.0.contains("items"), "{err}");
-        assert!(data_page::<StaticIp>(Some("{}"), &mut drift)
-            .unwrap()
-            .list
-            .is_empty());
-        assert!(data_page::<StaticIp>(None, &mut drift)
-            .unwrap()
-            .list
-            .is_empty());
+        for empty in [
+            None,
+            Some("null"),
+            Some("{}"),
+            Some(r#"{"list":null,"total":0}"#),
+        ] {
+            assert!(
+                data_page::<StaticIp>(empty, &mut drift).is_err(),
+                "{empty:?}"
+            );
+        }
+        assert!(
+            data_page::<StaticIp>(Some(r#"{"list":[],"total":0}"#), &mut drift)
+                .unwrap()
+                .list
+                .is_empty()
+        );
     }
 }

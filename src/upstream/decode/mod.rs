@@ -87,13 +87,50 @@ pub fn object<T: Decode>(raw: &str, drift: &mut Drift) -> Result<T, ShapeError> 
     Ok(decode_entries(entries, drift))
 }
 
-/// Reads the `data` of an answer that is a single object; absent or `null` is an empty object
-/// (every field missing).
+/// Reads the `data` of an answer that is a single object. Absent or `null` is a
+/// [`ShapeError`]: a success that carries nothing says nothing, and an object of missing fields
+/// would pass it off as data.
+///
+/// An object with none of the fields `T` reads (`{}`, or a renamed object) is a [`ShapeError`]
+/// too, for the same reason.
 pub fn data_object<T: Decode>(data: Option<&str>, drift: &mut Drift) -> Result<T, ShapeError> {
-    match data.map(str::trim) {
-        None | Some("null") => object("{}", drift),
-        Some(raw) => object(raw, drift),
+    let raw = match data.map(str::trim) {
+        None | Some("null") => return Err(no_data("an object")),
+        Some(raw) => raw,
+    };
+    let entries = fields::entries(raw)
+        .ok_or_else(|| ShapeError(format!("expected an object, got {}", kind_of(raw))))?;
+    if !entries
+        .iter()
+        .any(|(key, _)| T::FIELDS.contains(&key.as_ref()))
+    {
+        return Err(none_of_the_fields(
+            entries.iter().map(|(key, _)| key.as_ref()),
+        ));
     }
+    Ok(decode_entries(entries, drift))
+}
+
+/// The error for an object with none of the fields its type reads: it names the fields it has
+/// (names only, escaped and bounded like unknown fields).
+fn none_of_the_fields<'a>(keys: impl IntoIterator<Item = &'a str>) -> ShapeError {
+    let mut names = Drift::default();
+    for key in keys {
+        names.unknown_field(key);
+    }
+    let names: Vec<String> = names.unknown_fields.into_iter().collect();
+    if names.is_empty() {
+        return ShapeError("`data` is an empty object, expected its fields".into());
+    }
+    ShapeError(format!(
+        "`data` has none of the fields the exporter reads, only: {}",
+        names.join(", ")
+    ))
+}
+
+/// The error for a success answer whose `data` is absent or `null` where `expected` was due.
+pub fn no_data(expected: &str) -> ShapeError {
+    ShapeError(format!("`data` is absent or null, expected {expected}"))
 }
 
 /// Reads a JSON array of items: objects are decoded, anything else is skipped and counted.
@@ -110,13 +147,14 @@ pub fn list<T: Decode>(raw: &str, drift: &mut Drift) -> Result<Vec<T>, ShapeErro
     Ok(items)
 }
 
-/// Reads the `data` of a list answer: `{"list": [...]}`, a bare array, or nothing (`null`,
-/// absent, `{}`, a `null` list) for an empty list. A `list` of another type, or an object with
-/// fields but no `list` (a renamed list, say), is a [`ShapeError`]: an empty list would claim
-/// "no items", which nobody said.
+/// Reads the `data` of a list answer: `{"list": [...]}` or a bare array; an empty list is `[]`
+/// or `{"list": []}`. Anything else is a [`ShapeError`], and the refresh fails with the last
+/// good data kept: `data` absent or `null`, `{}`, a `null` list, a `list` of another type, or an
+/// object with fields but no `list` (a renamed list, say). An empty list would claim "no
+/// items", which nobody said.
 pub fn data_list<T: Decode>(data: Option<&str>, drift: &mut Drift) -> Result<Vec<T>, ShapeError> {
     let raw = match data.map(str::trim) {
-        None | Some("null") => return Ok(Vec::new()),
+        None | Some("null") => return Err(no_data("a list")),
         Some(raw) if raw.starts_with('[') => raw,
         Some(raw) => {
             let entries = fields::entries(raw).ok_or_else(|| {
@@ -125,12 +163,11 @@ pub fn data_list<T: Decode>(data: Option<&str>, drift: &mut Drift) -> Result<Vec
                     kind_of(raw)
                 ))
             })?;
-            if entries.is_empty() {
-                return Ok(Vec::new());
-            }
             match entries.iter().rev().find(|(key, _)| key == "list") {
                 None => return Err(no_list(entries.iter().map(|(key, _)| key.as_ref()))),
-                Some((_, value)) if value.get().trim() == "null" => return Ok(Vec::new()),
+                Some((_, value)) if value.get().trim() == "null" => {
+                    return Err(ShapeError("`list` is null, expected a list".into()))
+                }
                 Some((_, value)) => return list(value.get(), drift),
             }
         }
@@ -146,6 +183,9 @@ pub fn no_list<'a>(keys: impl IntoIterator<Item = &'a str>) -> ShapeError {
         names.unknown_field(key);
     }
     let names: Vec<String> = names.unknown_fields.into_iter().collect();
+    if names.is_empty() {
+        return ShapeError("expected a `list`, the answer's `data` is an empty object".into());
+    }
     ShapeError(format!(
         "expected a `list`, the answer has only: {}",
         names.join(", ")

@@ -2,7 +2,7 @@
 //! as a table row: what the upstream sent, what is read, what is counted.
 
 use super::*;
-use crate::upstream::model::{Account, DailyFlow, StaticIp};
+use crate::upstream::model::{Account, DailyFlow, StaticIp, UserInfo};
 use crate::upstream::ProductType;
 
 fn accounts(raw: &str) -> (Vec<Account>, Drift) {
@@ -111,15 +111,35 @@ fn a_lone_surrogate_is_replaced_in_a_value_and_in_a_key_and_the_item_kept() {
 }
 
 #[test]
+fn data_that_is_null_empty_or_without_its_list_is_an_error_not_an_empty_list() {
+    let mut drift = Drift::default();
+    for data in [
+        None,
+        Some("null"),
+        Some(" null "),
+        Some("{}"),
+        Some(r#"{"list":null}"#),
+    ] {
+        let error = data_list::<Account>(data, &mut drift).unwrap_err();
+        assert!(
+            error.0.contains("`data`") || error.0.contains("`list`"),
+            "{data:?}: {error}"
+        );
+    }
+    assert!(data_object::<UserInfo>(None, &mut drift).is_err());
+    assert!(data_object::<UserInfo>(Some("null"), &mut drift).is_err());
+    assert_eq!(drift, Drift::default(), "nothing was read, nothing drifted");
+}
+
+#[test]
 fn a_list_of_the_wrong_type_is_an_error_not_an_empty_list() {
     let mut drift = Drift::default();
     assert!(data_list::<Account>(Some(r#"{"list":{"a":1}}"#), &mut drift).is_err());
     assert!(data_list::<Account>(Some(r#""nothing""#), &mut drift).is_err());
-    assert!(data_list::<Account>(Some(r#"{"list":null}"#), &mut drift)
+    assert!(data_list::<Account>(Some(r#"{"list":[]}"#), &mut drift)
         .unwrap()
         .is_empty());
-    assert!(data_list::<Account>(None, &mut drift).unwrap().is_empty());
-    assert!(data_list::<Account>(Some("{}"), &mut drift)
+    assert!(data_list::<Account>(Some("[]"), &mut drift)
         .unwrap()
         .is_empty());
     let renamed = data_list::<Account>(Some(r#"{"items":[{"id":1}]}"#), &mut drift).unwrap_err();
