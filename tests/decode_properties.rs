@@ -174,9 +174,17 @@ enum Kind {
     Int,
     Text,
     Amount,
-    Flag,
+    /// A whole, non-negative count (read as an amount).
+    Count,
+    /// A documented 0/1 status: the numbers only.
+    Switch,
     Time,
+    /// A calendar day, read as its `YYYY-MM-DD` text.
+    Day,
 }
+
+/// 2^53: past it no value is read (a float no longer holds every integer).
+const MAX_EXACT: i64 = 1 << 53;
 
 /// A value the decoder should produce for one field.
 #[derive(Debug, Clone, PartialEq)]
@@ -263,7 +271,7 @@ impl Subject for Account {
         field("product_type", Kind::Int),
         field("usage_flow", Kind::Amount),
         field("limit_flow", Kind::Amount),
-        field("status", Kind::Flag),
+        field("status", Kind::Switch),
     ];
     fn expected(v: &[Option<Val>]) -> Self {
         Account {
@@ -282,13 +290,13 @@ impl Subject for Account {
 impl Subject for PackageSummary {
     const SPEC: &'static [Field] = &[
         field("total", Kind::Amount),
-        field("total_count", Kind::Amount),
+        field("total_count", Kind::Count),
         field("effective", Kind::Amount),
-        field("effective_count", Kind::Amount),
+        field("effective_count", Kind::Count),
         field("temporary", Kind::Amount),
-        field("temporary_count", Kind::Amount),
+        field("temporary_count", Kind::Count),
         field("expired", Kind::Amount),
-        field("expired_count", Kind::Amount),
+        field("expired_count", Kind::Count),
         field("used", Kind::Amount),
     ];
     fn expected(v: &[Option<Val>]) -> Self {
@@ -326,7 +334,7 @@ impl Subject for Package {
 }
 
 impl Subject for StaticIpRegion {
-    const SPEC: &'static [Field] = &[field("code", Kind::Text), field("number", Kind::Amount)];
+    const SPEC: &'static [Field] = &[field("code", Kind::Text), field("number", Kind::Count)];
     fn expected(v: &[Option<Val>]) -> Self {
         StaticIpRegion {
             code: text(&v[0]),
@@ -360,7 +368,7 @@ impl Subject for StaticIp {
 
 impl Subject for DailyFlow {
     const SPEC: &'static [Field] = &[
-        spelled("day", Kind::Text, &["date"]),
+        spelled("day", Kind::Day, &["date"]),
         field("flow", Kind::Amount),
     ];
     fn expected(v: &[Option<Val>]) -> Self {
@@ -412,10 +420,31 @@ const LONE_SURROGATES: &[(&str, &str)] = &[
 fn valid(kind: Kind) -> BoxedStrategy<(String, Val)> {
     match kind {
         Kind::Int => prop_oneof![
-            any::<i64>().prop_map(|n| (n.to_string(), Val::Int(n))),
-            any::<i64>().prop_map(|n| (format!("\"{n}\""), Val::Int(n))),
-            (-9_000_000_000_000_000i64..=9_000_000_000_000_000)
-                .prop_map(|n| (format!("{n}.0"), Val::Int(n))),
+            (-MAX_EXACT..=MAX_EXACT).prop_map(|n| (n.to_string(), Val::Int(n))),
+            (-MAX_EXACT..=MAX_EXACT).prop_map(|n| (format!("\"{n}\""), Val::Int(n))),
+            (-MAX_EXACT..=MAX_EXACT).prop_map(|n| (format!("{n}.0"), Val::Int(n))),
+        ]
+        .boxed(),
+        Kind::Count => prop_oneof![
+            (0..=MAX_EXACT).prop_map(|n| (n.to_string(), Val::Amount(n as f64))),
+            (0..=MAX_EXACT).prop_map(|n| (format!("\"{n}\""), Val::Amount(n as f64))),
+            (0..=MAX_EXACT).prop_map(|n| (format!("{n}.0"), Val::Amount(n as f64))),
+        ]
+        .boxed(),
+        Kind::Switch => prop_oneof![
+            any::<bool>().prop_map(|b| (u8::from(b).to_string(), Val::Flag(b))),
+            any::<bool>().prop_map(|b| (format!("\"{}\"", u8::from(b)), Val::Flag(b))),
+        ]
+        .boxed(),
+        Kind::Day => prop_oneof![
+            naive_datetime().prop_map(|t| (
+                format!("\"{}\"", t.format("%Y-%m-%d")),
+                Val::Text(t.format("%Y-%m-%d").to_string())
+            )),
+            naive_datetime().prop_map(|t| (
+                format!("\"{}\"", t.format("%Y-%m-%d %H:%M:%S")),
+                Val::Text(t.format("%Y-%m-%d").to_string())
+            )),
         ]
         .boxed(),
         Kind::Text => prop_oneof![
@@ -430,18 +459,12 @@ fn valid(kind: Kind) -> BoxedStrategy<(String, Val)> {
         .boxed(),
         Kind::Amount => prop_oneof![
             any::<f64>().prop_map(|f| {
-                let f = if f.is_finite() { f.abs() } else { 0.0 };
+                let f = if f.is_finite() && f.abs() <= MAX_EXACT as f64 { f.abs() } else { 0.0 };
                 (Value::from(f).to_string(), Val::Amount(f))
             }),
             any::<u32>().prop_map(|n| (n.to_string(), Val::Amount(f64::from(n)))),
             any::<u32>().prop_map(|n| (format!("\"{n}\""), Val::Amount(f64::from(n)))),
             Just(("-0".to_owned(), Val::Amount(0.0))),
-        ]
-        .boxed(),
-        Kind::Flag => prop_oneof![
-            any::<bool>().prop_map(|b| (b.to_string(), Val::Flag(b))),
-            any::<bool>().prop_map(|b| (u8::from(b).to_string(), Val::Flag(b))),
-            any::<bool>().prop_map(|b| (format!("\"{}\"", u8::from(b)), Val::Flag(b))),
         ]
         .boxed(),
         Kind::Time => prop_oneof![
@@ -470,12 +493,48 @@ fn valid(kind: Kind) -> BoxedStrategy<(String, Val)> {
 /// A value the reader of `kind` cannot read: a structure, or a scalar of the wrong kind.
 fn unreadable(kind: Kind) -> BoxedStrategy<String> {
     let scalars: &'static [&'static str] = match kind {
-        Kind::Int => &["4.5", "1e300", "1e400", r#""x""#, r#""""#, r#""\ud800""#],
+        Kind::Int => &[
+            "4.5",
+            "1e300",
+            "1e400",
+            r#""x""#,
+            r#""""#,
+            r#""\ud800""#,
+            "true",
+            "false",
+            "9007199254740993",
+            "-9007199254740993",
+        ],
+        Kind::Count => &[
+            "1.5",
+            "-1",
+            "1e300",
+            "true",
+            r#""x""#,
+            r#""""#,
+            "9007199254740993",
+        ],
+        Kind::Switch => &["2", "-1", "0.5", "true", "false", r#""yes""#, r#""""#],
+        Kind::Day => &[
+            r#""2026-13-45""#,
+            r#""2026-02-30""#,
+            r#""x000000001""#,
+            r#""2026-12-01junk""#,
+            "20261201",
+            "true",
+        ],
         Kind::Text => &["true", "false"],
         Kind::Amount => &[
-            "-1", "-1e-300", "1e400", r#""-5""#, r#""NaN""#, r#""inf""#, r#""""#, "true",
+            "-1",
+            "-1e-300",
+            "1e400",
+            r#""-5""#,
+            r#""NaN""#,
+            r#""inf""#,
+            r#""""#,
+            "true",
+            "18446744073709551616",
         ],
-        Kind::Flag => &["2", "-1", "0.5", r#""yes""#, r#""on""#, r#""""#],
         Kind::Time => &[r#""soon""#, "-5", "1.5", "1e400", "true", r#""2026-13-01""#],
     };
     prop_oneof![
@@ -489,6 +548,7 @@ fn unreadable(kind: Kind) -> BoxedStrategy<String> {
 fn present_but_missing(kind: Kind) -> Option<&'static [&'static str]> {
     match kind {
         Kind::Time => Some(&[r#""""#, r#""  ""#, r#""0000-00-00 00:00:00""#]),
+        Kind::Day => Some(&[r#""""#, r#""  ""#]),
         _ => None,
     }
 }
@@ -1251,7 +1311,7 @@ fn check_amount(field: &str, json: &str, oracle: &str) -> Result<(), TestCaseErr
         _ => got[0].limit_flow,
     };
     let parsed: f64 = oracle.parse().expect("a number");
-    let readable = parsed.is_finite() && parsed >= 0.0;
+    let readable = parsed.is_finite() && parsed >= 0.0 && parsed <= MAX_EXACT as f64;
     match value {
         Some(v) => {
             prop_assert!(readable, "{} read as {}", json, v);
@@ -1292,7 +1352,7 @@ proptest! {
         let got = data_list::<Account>(Some(&text), &mut drift).expect("a list");
         let exact = i64::try_from(n)
             .ok()
-            .filter(|n| !integral_float || n.unsigned_abs() <= 9_000_000_000_000_000);
+            .filter(|n| n.unsigned_abs() <= MAX_EXACT as u64);
         prop_assert_eq!(got[0].id, exact);
         prop_assert_eq!(drift.defaulted.get("id").copied(), exact.is_none().then_some(1));
     }

@@ -145,8 +145,15 @@ impl Client {
     }
 
     /// `GET /api-gate-way/user-usage-flow/total`: daily traffic, by default of the last 7 days.
+    /// Real days only, each once, within [`decode::days::MAX_DAYS`] of the newest.
     pub async fn daily_traffic(&self) -> Result<Listed<DailyFlow>, UpstreamError> {
-        self.get_list(Endpoint::TrafficDaily, &[]).await
+        let endpoint = Endpoint::TrafficDaily;
+        let (mut items, mut drift) = self
+            .get(endpoint, &[], decode::data_list::<DailyFlow>)
+            .await?;
+        decode::days::settle(&mut items, &mut drift);
+        self.record_drift(endpoint, &[], &drift);
+        Ok(Listed { items, drift })
     }
 
     /// `GET /api-gate-way/order/list`, every page (`page_no`/`page_size`, a `pagination` object).

@@ -45,7 +45,7 @@ impl Decode for Account {
             product_type: f.int(&["product_type"]).map(ProductType::from_code),
             usage_flow: f.amount(&["usage_flow"]),
             limit_flow: f.amount(&["limit_flow"]),
-            enabled: f.flag(&["status"]),
+            enabled: f.switch(&["status"]),
         }
     }
 }
@@ -99,13 +99,13 @@ impl Decode for PackageSummary {
     fn decode(f: &mut Fields<'_, '_>) -> Self {
         PackageSummary {
             total: f.amount(&["total"]),
-            total_count: f.amount(&["total_count"]),
+            total_count: f.count(&["total_count"]),
             effective: f.amount(&["effective"]),
-            effective_count: f.amount(&["effective_count"]),
+            effective_count: f.count(&["effective_count"]),
             temporary: f.amount(&["temporary"]),
-            temporary_count: f.amount(&["temporary_count"]),
+            temporary_count: f.count(&["temporary_count"]),
             expired: f.amount(&["expired"]),
-            expired_count: f.amount(&["expired_count"]),
+            expired_count: f.count(&["expired_count"]),
             used: f.amount(&["used"]),
         }
     }
@@ -151,7 +151,7 @@ impl Decode for StaticIpRegion {
     fn decode(f: &mut Fields<'_, '_>) -> Self {
         StaticIpRegion {
             code: f.text(&["code"]),
-            number: f.amount(&["number"]),
+            number: f.count(&["number"]),
         }
     }
 }
@@ -214,7 +214,7 @@ impl Decode for StaticIp {
 /// Traffic of one day (`GET /api-gate-way/user-usage-flow/total`), in KB.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DailyFlow {
-    /// `day` or `date`, in that order of precedence.
+    /// `day` or `date`, in that order of precedence: a real calendar day, `YYYY-MM-DD`.
     pub day: Option<String>,
     pub flow: Option<f64>,
 }
@@ -225,7 +225,7 @@ impl Decode for DailyFlow {
 
     fn decode(f: &mut Fields<'_, '_>) -> Self {
         DailyFlow {
-            day: f.text(&["day", "date"]),
+            day: f.day(&["day", "date"]),
             flow: f.amount(&["flow"]),
         }
     }

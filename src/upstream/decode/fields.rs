@@ -83,6 +83,21 @@ impl<'a, 'd> Fields<'a, 'd> {
     }
 
     /// A 0/1 flag (also `true`/`false`, `"0"`/`"1"`); any other value cannot be read.
+    /// A calendar day, `YYYY-MM-DD` (see [`scalar::day`]).
+    pub fn day(&mut self, names: &[&'static str]) -> Option<String> {
+        self.read(names, scalar::day)
+    }
+
+    /// A whole, non-negative count (see [`scalar::count`]).
+    pub fn count(&mut self, names: &[&'static str]) -> Option<f64> {
+        self.read(names, scalar::count)
+    }
+
+    /// A documented 0/1 status (see [`scalar::switch`]).
+    pub fn switch(&mut self, names: &[&'static str]) -> Option<bool> {
+        self.read(names, scalar::switch)
+    }
+
     pub fn flag(&mut self, names: &[&'static str]) -> Option<bool> {
         self.read(names, scalar::flag)
     }

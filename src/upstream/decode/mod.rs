@@ -19,6 +19,7 @@
 //! it defaulted, an alias colliding with its field fails the whole item, and a duplicate key
 //! or an out-of-range number fails it too.
 
+pub mod days;
 mod drift;
 mod fields;
 mod scalar;

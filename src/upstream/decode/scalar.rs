@@ -6,8 +6,9 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
 /// Longest text kept from the upstream, in characters: label values are bounded (SPEC §11).
 pub const MAX_TEXT_CHARS: usize = 256;
-/// Largest integer magnitude read from a float (beyond, a float no longer holds every integer).
-const MAX_EXACT_FLOAT_INT: f64 = 9.0e15;
+/// Largest magnitude read, 2^53: beyond it a float no longer holds every integer, and no count,
+/// id or amount of this API comes near it. A larger value is defaulted, never rounded.
+const MAX_EXACT_FLOAT_INT: f64 = 9_007_199_254_740_992.0;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Read<T> {
@@ -108,22 +109,42 @@ pub fn text(raw: &str) -> Read<String> {
 
 fn parse_int(text: &str) -> Option<i64> {
     let text = text.trim();
-    text.parse::<i64>().ok().or_else(|| {
-        text.parse::<f64>()
-            .ok()
-            .filter(|f| f.is_finite() && f.fract() == 0.0 && f.abs() <= MAX_EXACT_FLOAT_INT)
-            .map(|f| f as i64)
-    })
+    text.parse::<i64>()
+        .ok()
+        .or_else(|| {
+            text.parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite() && f.fract() == 0.0)
+                .map(|f| f as i64)
+        })
+        .filter(|i| i.unsigned_abs() <= MAX_EXACT_FLOAT_INT as u64)
 }
 
+/// A whole number within ±2^53, as a number or a numeric string. `true` is not a number.
 pub fn int(raw: &str) -> Read<i64> {
     let value = match classify(raw) {
         Json::Number(n) => parse_int(n),
         Json::String(s) => parse_int(&s),
-        Json::Bool(b) => Some(i64::from(b)),
-        Json::Other => None,
+        Json::Bool(_) | Json::Other => None,
     };
     value.map_or(Read::Unreadable, Read::Value)
+}
+
+/// A count of things: a whole number from 0 to 2^53 (`3` or `3.0`, never `1.5`).
+pub fn count(raw: &str) -> Read<f64> {
+    match int(raw) {
+        Read::Value(n) if n >= 0 => Read::Value(n as f64),
+        _ => Read::Unreadable,
+    }
+}
+
+/// A documented 0/1 status (1 on): the numbers only, not `true` or `2`.
+pub fn switch(raw: &str) -> Read<bool> {
+    match int(raw) {
+        Read::Value(0) => Read::Value(false),
+        Read::Value(1) => Read::Value(true),
+        _ => Read::Unreadable,
+    }
 }
 
 pub fn amount(raw: &str) -> Read<f64> {
@@ -132,18 +153,40 @@ pub fn amount(raw: &str) -> Read<f64> {
         Json::String(s) => s.trim().parse::<f64>().ok(),
         Json::Bool(_) | Json::Other => None,
     };
-    // Overflow (1e400 parses as infinity), NaN and negative amounts cannot be read.
+    // Overflow (1e400 parses as infinity), NaN, negative amounts and amounts past 2^53 cannot
+    // be read.
     match value {
-        Some(v) if v.is_finite() && v >= 0.0 => Read::Value(v + 0.0), // -0 becomes 0
+        Some(v) if v.is_finite() && (0.0..=MAX_EXACT_FLOAT_INT).contains(&v) => {
+            Read::Value(v + 0.0) // -0 becomes 0
+        }
         _ => Read::Unreadable,
     }
 }
 
+/// A calendar day, `YYYY-MM-DD` (a time after it, as in `2026-12-01 00:00:00`, is dropped),
+/// returned in that form. `2026-13-45` or `x000000001` is not a day.
+pub fn day(raw: &str) -> Read<String> {
+    let Json::String(text) = classify(raw) else {
+        return Read::Unreadable;
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Read::Missing;
+    }
+    let date = text
+        .get(..10)
+        .filter(|_| text.len() == 10 || matches!(text.as_bytes().get(10), Some(b' ' | b'T')));
+    match date.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) {
+        Some(day) => Read::Value(day.format("%Y-%m-%d").to_string()),
+        None => Read::Unreadable,
+    }
+}
+
+/// A documented boolean: `true`/`false`, or the numbers 0 and 1.
 pub fn flag(raw: &str) -> Read<bool> {
-    match int(raw) {
-        Read::Value(0) => Read::Value(false),
-        Read::Value(1) => Read::Value(true),
-        _ => Read::Unreadable,
+    match classify(raw) {
+        Json::Bool(b) => Read::Value(b),
+        _ => switch(raw),
     }
 }
 
@@ -175,6 +218,41 @@ mod tests {
         assert_eq!(amount("true"), Read::Unreadable);
         assert_eq!(amount("\"NaN\""), Read::Unreadable);
         assert_eq!(amount("\"inf\""), Read::Unreadable);
+        assert_eq!(amount("18446744073709551616"), Read::Unreadable, "2^64 KB");
+        assert_eq!(
+            amount("9007199254740992"),
+            Read::Value(9_007_199_254_740_992.0)
+        );
+    }
+
+    #[test]
+    fn a_day_is_a_real_calendar_date() {
+        assert_eq!(day("\"2026-12-01\""), Read::Value("2026-12-01".into()));
+        assert_eq!(
+            day("\"2026-12-01 08:00:00\""),
+            Read::Value("2026-12-01".into())
+        );
+        assert_eq!(
+            day("\"2026-12-01T08:00:00Z\""),
+            Read::Value("2026-12-01".into())
+        );
+        assert_eq!(day("\"2026-13-45\""), Read::Unreadable);
+        assert_eq!(day("\"2026-02-30\""), Read::Unreadable);
+        assert_eq!(day("\"x000000001\""), Read::Unreadable);
+        assert_eq!(day("\"2026-12-01junk\""), Read::Unreadable);
+        assert_eq!(day("20261201"), Read::Unreadable);
+        assert_eq!(day("\"\""), Read::Missing);
+    }
+
+    #[test]
+    fn counts_are_whole_and_not_negative() {
+        assert_eq!(count("3"), Read::Value(3.0));
+        assert_eq!(count("\"3\""), Read::Value(3.0));
+        assert_eq!(count("3.0"), Read::Value(3.0));
+        assert_eq!(count("1.5"), Read::Unreadable);
+        assert_eq!(count("-1"), Read::Unreadable);
+        assert_eq!(count("true"), Read::Unreadable);
+        assert_eq!(count("1e300"), Read::Unreadable);
     }
 
     #[test]
@@ -182,7 +260,10 @@ mod tests {
         assert_eq!(int("42"), Read::Value(42));
         assert_eq!(int("42.0"), Read::Value(42));
         assert_eq!(int("\" 7 \""), Read::Value(7));
-        assert_eq!(int("true"), Read::Value(1));
+        assert_eq!(int("true"), Read::Unreadable);
+        assert_eq!(int("9007199254740992"), Read::Value(1 << 53));
+        assert_eq!(int("9007199254740993"), Read::Unreadable);
+        assert_eq!(int("-9007199254740993"), Read::Unreadable);
         assert_eq!(int("4.5"), Read::Unreadable);
         assert_eq!(int("1e300"), Read::Unreadable);
         assert_eq!(int("{}"), Read::Unreadable);
@@ -193,7 +274,16 @@ mod tests {
         assert_eq!(flag("1"), Read::Value(true));
         assert_eq!(flag("\"0\""), Read::Value(false));
         assert_eq!(flag("false"), Read::Value(false));
+        assert_eq!(flag("true"), Read::Value(true));
         assert_eq!(flag("2"), Read::Unreadable);
+        assert_eq!(switch("1"), Read::Value(true));
+        assert_eq!(switch("\"0\""), Read::Value(false));
+        assert_eq!(
+            switch("true"),
+            Read::Unreadable,
+            "a status is a documented number"
+        );
+        assert_eq!(switch("2"), Read::Unreadable);
         assert_eq!(flag("{\"on\":true}"), Read::Unreadable);
     }
 
