@@ -1,27 +1,37 @@
-//! The listener edge (SPEC §8 and the listener half of §11): the exporter-toolkit web
-//! configuration (`--web.config.file`) and the server loop both listeners run.
+//! The listener edge: the exporter-toolkit web configuration (`--web.config.file`) and the
+//! server loop both listeners run.
 //!
-//! - [`mod@file`]: the YAML file as written, read strictly and checked.
-//! - `tls`: the rustls server configuration built from it (client-auth policy, versions);
-//!   `certs`: the certificate pair, reloaded when its files change.
-//! - `basic_auth`: bcrypt users, successful checks cached under a keyed digest.
-//! - [`guard`]: the request layer: basic auth (every path but `/admin/...`) and the headers.
-//! - [`mod@serve`]: the accept loop: TLS handshake, HTTP/1.1 with a header-read timeout, graceful
-//!   shutdown bounded in time.
-//! - this file: [`WebHandle`], the configuration in force, swapped as a whole on reload
-//!   (SIGHUP), so a request or a handshake always sees one consistent version.
+//! - [`mod@file`], `tls_file`: the YAML file as written, read strictly and checked; `names`: Go's
+//!   cipher-suite and curve names.
+//! - `tls`: the rustls server configuration built from it; `client_verify`: the client
+//!   certificate check of each `client_auth_type`; `certs`: the certificate pair, reloaded when
+//!   its files change.
+//! - `basic_auth`: bcrypt users, checks (passed and failed) cached under a keyed digest;
+//!   `rate_limit`: the top-level `rate_limit`.
+//! - [`guard`]: the request layer: rate limit, basic auth (every path but `/admin/...`), headers.
+//! - [`mod@serve`]: the accept loop: TLS handshake, HTTP/1.1 or HTTP/2 (ALPN), header-read
+//!   timeout, graceful shutdown bounded in time.
+//! - this file: [`WebHandle`], the configuration in force, swapped as a whole when the file
+//!   changes or on SIGHUP, so a request or a handshake always sees one consistent version.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::SystemTime;
+
+use ring::digest::{digest, SHA256};
 
 use axum::http::{HeaderName, HeaderValue};
 
 mod basic_auth;
 mod certs;
+mod client_verify;
 pub mod file;
 pub mod guard;
+mod names;
+pub mod rate_limit;
 pub mod serve;
 mod tls;
+mod tls_file;
 
 pub use basic_auth::BasicAuth;
 pub use file::{ClientAuthType, TlsVersion, WebFile};
@@ -57,32 +67,46 @@ fn key_prefix(key: &str) -> String {
 }
 
 /// One loaded version of the web configuration: immutable; a reload builds a new one.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Web {
     tls: Option<tls::Tls>,
     basic_auth: Option<BasicAuth>,
     headers: Vec<(HeaderName, HeaderValue)>,
+    limiter: Option<rate_limit::Limiter>,
+}
+
+impl Default for Web {
+    fn default() -> Self {
+        Web {
+            tls: None,
+            basic_auth: None,
+            headers: Vec::new(),
+            limiter: None,
+        }
+    }
 }
 
 impl Web {
     /// Builds the configuration of `path` (certificates loaded, hashes checked).
     pub fn load(path: &Path) -> Result<Web, WebConfigError> {
-        let file = WebFile::read(path)?;
-        for key in &file.ignored {
-            tracing::warn!(
-                file = %path.display(),
-                key,
-                "web configuration: {key} is accepted for exporter-toolkit compatibility and ignored (see the README)"
-            );
+        Web::build(path, WebFile::read(path)?)
+    }
+
+    fn build(path: &Path, file: WebFile) -> Result<Web, WebConfigError> {
+        for warning in &file.warnings {
+            tracing::warn!(file = %path.display(), "web configuration: {warning}");
         }
         let tls = match &file.tls {
-            Some(files) => Some(tls::Tls::new(files).map_err(|e| e.in_file(path))?),
+            Some(settings) => {
+                Some(tls::Tls::new(settings, file.http2).map_err(|e| e.in_file(path))?)
+            }
             None => None,
         };
         Ok(Web {
             tls,
             basic_auth: BasicAuth::new(file.users),
             headers: file.headers,
+            limiter: file.rate_limit.and_then(rate_limit::Limiter::new),
         })
     }
 
@@ -103,6 +127,11 @@ impl Web {
     pub fn headers(&self) -> &[(HeaderName, HeaderValue)] {
         &self.headers
     }
+
+    /// Whether `rate_limit` lets one more request through now (always, without one).
+    pub fn rate_allows(&self) -> bool {
+        self.limiter.as_ref().is_none_or(rate_limit::Limiter::allow)
+    }
 }
 
 /// The web configuration in force, shared by both listeners and their request layers; a cheap
@@ -117,6 +146,20 @@ struct Shared {
     path: Option<PathBuf>,
     // A std lock: held only to clone or replace an `Arc`, never across an `.await`.
     current: RwLock<Arc<Web>>,
+    // A std lock: held while a changed file is read and built, off the async workers
+    // (`refresh` runs it under `spawn_blocking`); it also serialises reloads.
+    seen: Mutex<Seen>,
+}
+
+/// What the file looked like when last read, to tell a change cheaply.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Seen {
+    /// Size and modification time: compared on every connection and request (one `stat`).
+    stamp: Option<(u64, Option<SystemTime>)>,
+    /// SHA-256 of the contents in force: a touched file that did not change is not reloaded.
+    loaded: Option<[u8; 32]>,
+    /// SHA-256 of contents that failed (logged once; not retried until they change).
+    failed: Option<[u8; 32]>,
 }
 
 /// What a reload did.
@@ -128,17 +171,33 @@ pub enum Reloaded {
     NoFile,
 }
 
+fn stamp(path: &Path) -> Option<(u64, Option<SystemTime>)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.len(), meta.modified().ok()))
+}
+
+fn sha256(bytes: &[u8]) -> Option<[u8; 32]> {
+    digest(&SHA256, bytes).as_ref().try_into().ok()
+}
+
 impl WebHandle {
     /// Loads `path` if given; without one the listeners serve plain HTTP without auth.
     pub fn load(path: Option<&Path>) -> Result<WebHandle, WebConfigError> {
+        let mut seen = Seen::default();
         let web = match path {
-            Some(path) => Web::load(path)?,
+            Some(path) => {
+                seen.stamp = stamp(path);
+                let text = read(path)?;
+                seen.loaded = sha256(text.as_bytes());
+                Web::build(path, WebFile::from_text(path, &text)?)?
+            }
             None => Web::default(),
         };
         Ok(WebHandle {
             shared: Arc::new(Shared {
                 path: path.map(Path::to_path_buf),
                 current: RwLock::new(Arc::new(web)),
+                seen: Mutex::new(seen),
             }),
         })
     }
@@ -161,20 +220,114 @@ impl WebHandle {
         self.shared.path.as_deref()
     }
 
-    /// Reads the file again. On success the new configuration serves every later handshake and
-    /// request; on error the one in force stays. Blocking (it reads files): call it off the
-    /// async workers.
-    pub fn reload(&self) -> Result<Reloaded, WebConfigError> {
-        let Some(path) = &self.shared.path else {
-            return Ok(Reloaded::NoFile);
-        };
-        let web = Arc::new(Web::load(path)?);
+    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
+        match self.shared.seen.lock() {
+            Ok(seen) => seen,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn install(&self, web: Web) {
+        let web = Arc::new(web);
         match self.shared.current.write() {
             Ok(mut current) => *current = web,
             Err(poisoned) => *poisoned.into_inner() = web,
         }
+    }
+
+    /// The configuration in force, after reading the file again if it changed since it was last
+    /// read (exporter-toolkit reads it for every connection and request; here one `stat` tells
+    /// whether anything changed). A file that changed and cannot be loaded keeps the
+    /// configuration in force and is logged once, at ERROR.
+    pub async fn refresh(&self) -> Arc<Web> {
+        let Some(path) = &self.shared.path else {
+            return self.current();
+        };
+        // A reload in progress holds the lock: then wait for it off the async workers.
+        let unchanged = match self.shared.seen.try_lock() {
+            Ok(seen) => seen.stamp == stamp(path),
+            Err(_) => false,
+        };
+        if unchanged {
+            return self.current();
+        }
+        let handle = self.clone();
+        let _ = tokio::task::spawn_blocking(move || handle.reload_if_changed()).await;
+        self.current()
+    }
+
+    /// Blocking: reads and, if its contents changed, builds the file.
+    fn reload_if_changed(&self) {
+        let Some(path) = &self.shared.path else {
+            return;
+        };
+        let mut seen = self.seen();
+        let now = stamp(path);
+        if seen.stamp == now {
+            return; // Another caller reloaded it meanwhile.
+        }
+        seen.stamp = now;
+        let text = match read(path) {
+            Ok(text) => text,
+            Err(error) => {
+                // Mid-rename, say: tried again at the next change of the stamp.
+                tracing::error!(error = %error, "web configuration changed on disk but cannot be read; the previous one stays in force");
+                return;
+            }
+        };
+        let hash = sha256(text.as_bytes());
+        if hash == seen.loaded || hash == seen.failed {
+            return;
+        }
+        match WebFile::from_text(path, &text).and_then(|file| Web::build(path, file)) {
+            Ok(web) => {
+                self.install(web);
+                seen.loaded = hash;
+                seen.failed = None;
+                tracing::info!(file = %path.display(), "web configuration changed on disk: reloaded");
+            }
+            Err(error) => {
+                seen.failed = hash;
+                tracing::error!(error = %error, "web configuration changed on disk but cannot be loaded; the previous one stays in force");
+            }
+        }
+    }
+
+    /// Reads the file again (SIGHUP). On success the new configuration serves every later
+    /// handshake and request; on error the one in force stays. Blocking (it reads files): call
+    /// it off the async workers.
+    pub fn reload(&self) -> Result<Reloaded, WebConfigError> {
+        let Some(path) = &self.shared.path else {
+            return Ok(Reloaded::NoFile);
+        };
+        let mut seen = self.seen();
+        let now = stamp(path);
+        let text = read(path)?;
+        let built = WebFile::from_text(path, &text).and_then(|file| Web::build(path, file));
+        let web = match built {
+            Ok(web) => web,
+            Err(error) => {
+                // Reported by the caller; not again when the next connection notices the change.
+                seen.stamp = now;
+                seen.failed = sha256(text.as_bytes());
+                return Err(error);
+            }
+        };
+        self.install(web);
+        *seen = Seen {
+            stamp: now,
+            loaded: sha256(text.as_bytes()),
+            failed: None,
+        };
         Ok(Reloaded::Reloaded)
     }
+}
+
+fn read(path: &Path) -> Result<String, WebConfigError> {
+    std::fs::read_to_string(path).map_err(|e| WebConfigError::Read {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
 }
 
 #[cfg(test)]

@@ -1,26 +1,34 @@
-//! The server loop of both listeners (SPEC §11, listener side), in place of `axum::serve`, which
-//! has neither a header-read timeout nor a bound on graceful shutdown:
+//! The server loop of both listeners, in place of `axum::serve`, which has neither a header-read
+//! timeout nor a bound on graceful shutdown:
 //!
-//! - accept, then in a task per connection: the TLS handshake when the configuration in force
-//!   asks for TLS (10 s to finish it; plain HTTP on a TLS port is answered 400 in clear and
-//!   closed, never served), then HTTP/1.1 with hyper, whose header-read timeout closes a
-//!   connection that has not sent its request headers within 10 s;
+//! - accept, then in a task per connection: the web configuration read again if its file
+//!   changed; the TLS handshake when it asks for TLS (10 s to finish it; plain HTTP on a TLS port
+//!   is answered 400 in clear and closed, never served); then HTTP/2 when the client chose it by
+//!   ALPN (offered unless `http2: false`, as Go's server does), else HTTP/1.1 with a header-read
+//!   timeout that closes a connection that has not sent its request headers within 10 s;
 //! - each request gets the peer address as axum's `ConnectInfo<SocketAddr>` (the admin audit);
 //! - on stop: the listener is closed, every connection is asked to finish gracefully (the
 //!   request in progress completes, then the connection closes), and whatever is still open
 //!   after [`DRAIN_TIMEOUT`] is dropped, so the process exits within SPEC's 10 s whatever the
 //!   clients do;
-//! - a failed handshake or connection is logged at debug and never stops the loop; an accept
-//!   error other than a vanished peer (EMFILE, ENFILE) backs off briefly instead of spinning.
+//! - a handshake that TLS refused (no common version, suite or curve, a client certificate
+//!   missing or not trusted) is logged at WARN once per client address and cause, then at debug;
+//!   other failed handshakes and connections are logged at debug; none stops the loop; an
+//!   accept error other than a vanished peer (EMFILE, ENFILE) backs off briefly instead of
+//!   spinning.
 
+use std::collections::HashSet;
+use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -55,6 +63,7 @@ pub async fn serve(
 ) {
     let mut connections = JoinSet::new();
     let mut accept_errors = AcceptErrors::default();
+    let refusals = Arc::new(Refusals::default());
     // A second receiver to wait on, as the branch's borrow lasts through the handlers, which
     // hand `stop` to each connection.
     let mut stopped = stop.clone();
@@ -64,8 +73,8 @@ pub async fn serve(
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    let tls = web.current().tls_acceptor();
-                    connections.spawn(connection(stream, peer, tls, router.clone(), stop.clone()));
+                    let accepted = Accepted { stream, peer, web: web.clone(), refusals: refusals.clone() };
+                    connections.spawn(connection(accepted, router.clone(), stop.clone()));
                 }
                 Err(e) => accept_errors.failed(e).await,
             },
@@ -128,21 +137,75 @@ impl AcceptErrors {
     }
 }
 
-async fn connection(
+/// Handshakes refused by TLS already logged at WARN: (client address, cause). Bounded: when
+/// full it starts again, so a client that keeps failing is reported again after a while.
+#[derive(Default)]
+struct Refusals {
+    // A std lock: held for one insert, never across an `.await`.
+    logged: Mutex<HashSet<(IpAddr, String)>>,
+}
+
+const REFUSALS_REMEMBERED: usize = 1024;
+
+impl Refusals {
+    fn failed(&self, peer: SocketAddr, error: &io::Error) {
+        let refused_by_tls = error
+            .get_ref()
+            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
+        if !refused_by_tls {
+            tracing::debug!(client = %peer, error = %error, "TLS handshake failed");
+            return;
+        }
+        let cause = error.to_string();
+        let first = {
+            let mut logged = match self.logged.lock() {
+                Ok(logged) => logged,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            if logged.len() >= REFUSALS_REMEMBERED {
+                logged.clear();
+            }
+            logged.insert((peer.ip(), cause.clone()))
+        };
+        if first {
+            tracing::warn!(client = %peer.ip(), cause, "TLS handshake refused (logged once per client and cause)");
+        } else {
+            tracing::debug!(client = %peer, cause, "TLS handshake refused");
+        }
+    }
+}
+
+/// One accepted connection and what serving it needs.
+struct Accepted {
     stream: TcpStream,
     peer: SocketAddr,
-    tls: Option<TlsAcceptor>,
-    router: Router,
-    stop: watch::Receiver<bool>,
-) {
+    web: WebHandle,
+    refusals: Arc<Refusals>,
+}
+
+async fn connection(accepted: Accepted, router: Router, stop: watch::Receiver<bool>) {
+    let Accepted {
+        stream,
+        peer,
+        web,
+        refusals,
+    } = accepted;
     let _ = stream.set_nodelay(true);
+    let tls = web.refresh().await.tls_acceptor();
     let served = match tls {
-        None => serve_http(stream, peer, router, stop).await,
+        None => serve_http1(stream, peer, router, stop).await,
         Some(acceptor) => match handshake(acceptor, stream, stop.clone()).await {
-            Ok(Some(stream)) => serve_http(stream, peer, router, stop).await,
+            Ok(Some(stream)) => {
+                let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                if h2 {
+                    serve_http2(stream, peer, router, stop).await
+                } else {
+                    serve_http1(stream, peer, router, stop).await
+                }
+            }
             Ok(None) => return,
             Err(e) => {
-                tracing::debug!(client = %peer, error = %e, "TLS handshake failed");
+                refusals.failed(peer, &e);
                 return;
             }
         },
@@ -183,24 +246,36 @@ async fn handshake(
     }
 }
 
-/// HTTP/1.1 on one connection until the client closes it, the header timeout fires, or stop
-/// (then gracefully: the request in progress completes first).
-async fn serve_http<I>(
-    io: I,
-    peer: SocketAddr,
+/// The router as a hyper service, with the peer address as axum's `ConnectInfo`.
+fn service(
     router: Router,
-    mut stop: watch::Receiver<bool>,
-) -> Result<(), hyper::Error>
-where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+    peer: SocketAddr,
+) -> impl hyper::service::Service<
+    hyper::Request<Incoming>,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl Future<Output = Result<axum::response::Response, std::convert::Infallible>> + Send,
+> + Clone {
+    hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let mut request = request.map(axum::body::Body::new);
         request.extensions_mut().insert(ConnectInfo(peer));
         // A `Router` is always ready (its `poll_ready` returns `Ready` at once), so it is
         // called without polling readiness first, as `axum::serve` does.
         tower_service::Service::call(&mut router.clone(), request)
-    });
+    })
+}
+
+/// HTTP/1.1 on one connection until the client closes it, the header timeout fires, or stop
+/// (then gracefully: the request in progress completes first).
+async fn serve_http1<I>(
+    io: I,
+    peer: SocketAddr,
+    router: Router,
+    stop: watch::Receiver<bool>,
+) -> Result<(), hyper::Error>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     const MAX_CONNECTION_BUFFER: usize = 64 * 1024;
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -210,12 +285,42 @@ where
         // default): for a plain answer inflated as it is sent, that is memory per connection.
         // 64 KiB holds one inflated chunk; request headers beyond it are refused (431).
         .max_buf_size(MAX_CONNECTION_BUFFER);
-    let connection = builder.serve_connection(TokioIo::new(io), service);
+    let connection = builder.serve_connection(TokioIo::new(io), service(router, peer));
+    drive(connection, stop, |c| c.graceful_shutdown()).await
+}
+
+/// HTTP/2 on one connection (the client chose it by ALPN), until either side closes it or stop
+/// (then gracefully: GOAWAY, the streams in progress complete).
+async fn serve_http2<I>(
+    io: I,
+    peer: SocketAddr,
+    router: Router,
+    stop: watch::Receiver<bool>,
+) -> Result<(), hyper::Error>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    builder.timer(TokioTimer::new());
+    let connection = builder.serve_connection(TokioIo::new(io), service(router, peer));
+    drive(connection, stop, |c| c.graceful_shutdown()).await
+}
+
+/// Runs `connection` until it ends, or until stop, then shuts it down gracefully and lets it
+/// finish.
+async fn drive<C>(
+    connection: C,
+    mut stop: watch::Receiver<bool>,
+    graceful_shutdown: fn(Pin<&mut C>),
+) -> Result<(), hyper::Error>
+where
+    C: Future<Output = Result<(), hyper::Error>>,
+{
     tokio::pin!(connection);
     tokio::select! {
         result = connection.as_mut() => return result,
         _ = until_stopped(&mut stop) => {}
     }
-    connection.as_mut().graceful_shutdown();
+    graceful_shutdown(connection.as_mut());
     connection.await
 }

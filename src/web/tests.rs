@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::file::{ClientAuthType, TlsFiles, TlsVersion, WebFile};
+use super::file::{ClientAuthType, PemSource, TlsVersion, WebFile};
 use super::{WebConfigError, WebHandle};
 
 fn parse(text: &str) -> Result<WebFile, (String, String)> {
@@ -38,20 +38,27 @@ fn a_full_file_is_read_with_paths_relative_to_its_directory() {
          Strict-Transport-Security: max-age=31536000\n"
     ))
     .unwrap();
+    let tls = file.tls.unwrap();
+    let path = |source: &PemSource| match source {
+        PemSource::File(path) => path.display().to_string(),
+        PemSource::Inline(_) => "inline".into(),
+    };
+    assert_eq!(path(&tls.cert), "/etc/proxy911/tls/server.crt");
+    assert_eq!(path(&tls.key), "/abs/server.key");
     assert_eq!(
-        file.tls,
-        Some(TlsFiles {
-            cert_file: "/etc/proxy911/tls/server.crt".into(),
-            key_file: "/abs/server.key".into(),
-            client_auth: ClientAuthType::RequireAndVerifyClientCert,
-            client_ca_file: Some("/etc/proxy911/ca.pem".into()),
-            min_version: TlsVersion::Tls13,
-            max_version: TlsVersion::Tls13,
-        })
+        tls.client_ca.as_ref().map(path).as_deref(),
+        Some("/etc/proxy911/ca.pem")
     );
+    assert_eq!(tls.client_auth, ClientAuthType::RequireAndVerifyClientCert);
+    assert_eq!(
+        (tls.min_version, tls.max_version),
+        (TlsVersion::Tls13, TlsVersion::Tls13)
+    );
+    assert!(tls.prefer_server_cipher_suites && tls.cipher_suites.is_none() && tls.curves.is_none());
     assert_eq!(file.users["prometheus"], HASH);
     assert_eq!(file.headers.len(), 2);
-    assert!(file.ignored.is_empty());
+    assert!(file.http2 && file.rate_limit.is_none());
+    assert!(file.warnings.is_empty());
 }
 
 #[test]
@@ -95,8 +102,12 @@ fn unknown_keys_and_bad_values_are_refused_naming_the_key() {
             "tls_server_config.client_auth_type",
         ),
         (
-            "tls_server_config:\n  cert_file: c\n  key_file: k\n  min_version: TLS11\n",
-            "tls_server_config.min_version: TLS11 is not supported",
+            "tls_server_config:\n  cert_file: c\n  key_file: k\n  max_version: TLS11\n",
+            "tls_server_config.max_version: rustls implements TLS12 and TLS13 only",
+        ),
+        (
+            "tls_server_config:\n  cert_file: c\n  key_file: k\n  min_version: TLS111\n",
+            "tls_server_config.min_version: unknown TLS version",
         ),
         (
             "tls_server_config:\n  cert_file: c\n  key_file: k\n  max_version: SSL3\n",
@@ -106,22 +117,49 @@ fn unknown_keys_and_bad_values_are_refused_naming_the_key() {
             "tls_server_config:\n  cert_file: c\n  key_file: k\n  min_version: TLS13\n  max_version: TLS12\n",
             "tls_server_config.min_version: is above max_version",
         ),
-        ("tls_server_config:\n  key_file: k\n", "tls_server_config.cert_file"),
-        ("tls_server_config:\n  cert_file: c\n", "tls_server_config.key_file"),
         (
-            "tls_server_config:\n  cert_file: c\n  key_file: k\n  client_ca_file: ca\n",
-            "tls_server_config.client_ca_file: is set but client_auth_type is NoClientCert",
+            "tls_server_config:\n  key_file: k\n",
+            "tls_server_config.cert_file: missing one of cert or cert_file",
         ),
         (
-            "tls_server_config:\n  cert_file: c\n  key_file: k\n  client_auth_type: RequireAndVerifyClientCert\n",
-            "tls_server_config.client_ca_file: is required",
+            "tls_server_config:\n  cert_file: c\n",
+            "tls_server_config.key_file: missing one of key or key_file",
         ),
-        ("tls_server_config:\n  cert: PEM\n", "tls_server_config.cert: inline PEM"),
         (
-            "tls_server_config:\n  cert_file: c\n  key_file: k\n  client_allowed_sans: [a]\n",
-            "tls_server_config.client_allowed_sans",
+            "tls_server_config:\n  cert: ''\n  key: PEM\n",
+            "tls_server_config.cert_file: missing one of cert or cert_file",
         ),
-        ("rate_limit:\n  burst: 1\n", "rate_limit"),
+        (
+            "tls_server_config:\n  cert_file: c\n  key_file: k\n  client_ca_file: /dev/null\n",
+            "tls_server_config.client_ca_file: client CA's have been configured without a Client Auth Policy",
+        ),
+        (
+            "tls_server_config:\n  cert_file: c\n  key_file: k\n  client_auth_type: VerifyClientCertIfGiven\n  client_allowed_sans: [a]\n",
+            "tls_server_config.client_allowed_sans: requires client_auth_type",
+        ),
+        (
+            "tls_server_config:\n  cert_file: c\n  key_file: k\n  cipher_suites: [TLS_FOO, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_BAR]\n",
+            "tls_server_config.cipher_suites: unknown cipher: TLS_FOO, TLS_BAR",
+        ),
+        (
+            "tls_server_config:\n  cert_file: c\n  key_file: k\n  curve_preferences: [CurveP256, Curve25519]\n",
+            "tls_server_config.curve_preferences: unknown curve: Curve25519",
+        ),
+        (
+            "tls_server_config:\n  cert_file: c\n  key_file: k\n  curve_preferences: [CurveP521]\n",
+            "tls_server_config.curve_preferences: CurveP521: the TLS provider (rustls with ring) cannot serve this curve",
+        ),
+        (
+            "tls_server_config:\n  cert_file: c\n  key_file: k\n  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384]\n",
+            "tls_server_config.cipher_suites: TLSConfig.CipherSuites is missing an HTTP/2-required",
+        ),
+        (
+            "tls_server_config:\n  cert_file: c\n  key_file: k\n  max_version: TLS12\n  cipher_suites: [TLS_RSA_WITH_AES_128_CBC_SHA]\nhttp_server_config:\n  http2: false\n",
+            "tls_server_config.cipher_suites: TLS_RSA_WITH_AES_128_CBC_SHA: the TLS provider (rustls with ring) cannot serve",
+        ),
+        ("rate_limit:\n  interval: 1x\n", "rate_limit.interval"),
+        ("rate_limit:\n  burst: -1\n", "rate_limit.burst"),
+        ("rate_limit:\n  bursts: 1\n", "bursts"),
         ("basic_auth_users:\n  alice: plaintext\n", "basic_auth_users.alice: not a bcrypt hash"),
         (
             &format!("basic_auth_users:\n  'a:b': '{HASH}'\n"),
@@ -149,23 +187,93 @@ fn unknown_keys_and_bad_values_are_refused_naming_the_key() {
 }
 
 #[test]
-fn keys_rustls_cannot_honour_are_accepted_and_reported_as_ignored() {
+fn every_key_of_exporter_toolkit_is_accepted_and_kept() {
     let file = parse(
-        "tls_server_config:\n  cert_file: c\n  key_file: k\n  \
-         cipher_suites: [TLS_AES_128_GCM_SHA256]\n  curve_preferences: [X25519]\n  \
-         prefer_server_cipher_suites: true\n\
-         http_server_config:\n  http2: false\n",
+        "tls_server_config:\n  cert: CERT\n  key: KEY\n  client_ca: CA\n  \
+         client_auth_type: RequireAndVerifyClientCert\n  client_allowed_sans: [a, b]\n  \
+         cipher_suites: [TLS_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\n  \
+         curve_preferences: [X25519, CurveP256]\n  prefer_server_cipher_suites: false\n\
+         http_server_config:\n  http2: false\n\
+         rate_limit:\n  interval: 1m30s\n  burst: 5\n",
     )
     .unwrap();
+    let tls = file.tls.unwrap();
+    assert!(matches!(tls.cert, PemSource::Inline(_)));
+    assert!(matches!(tls.key, PemSource::Inline(_)));
+    assert!(matches!(tls.client_ca, Some(PemSource::Inline(_))));
+    assert_eq!(tls.client_allowed_sans, Some(vec!["a".into(), "b".into()]));
+    let suites: Vec<_> = tls.cipher_suites.unwrap().iter().map(|c| c.name).collect();
     assert_eq!(
-        file.ignored,
-        [
-            "http_server_config.http2",
-            "tls_server_config.cipher_suites",
-            "tls_server_config.curve_preferences",
-            "tls_server_config.prefer_server_cipher_suites",
-        ]
+        suites,
+        ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"],
+        "TLS 1.3 names are Go's no-ops"
     );
+    let curves: Vec<_> = tls.curves.unwrap().iter().map(|c| c.name).collect();
+    assert_eq!(curves, ["X25519", "CurveP256"]);
+    assert!(!tls.prefer_server_cipher_suites);
+    assert!(!file.http2);
+    let limit = file.rate_limit.unwrap();
+    assert_eq!((limit.interval.as_secs(), limit.burst), (90, 5));
+    assert!(file.warnings.is_empty(), "{:?}", file.warnings);
+}
+
+#[test]
+fn an_inline_key_is_never_shown() {
+    let file = parse("tls_server_config:\n  cert: CERT\n  key: SECRET-KEY-TEXT\n").unwrap();
+    let shown = format!("{file:?}");
+    assert!(!shown.contains("SECRET-KEY-TEXT"), "{shown}");
+}
+
+#[test]
+fn what_ring_cannot_serve_is_left_out_with_a_warning_naming_it() {
+    let file = parse(
+        "tls_server_config:\n  cert_file: c\n  key_file: k\n  \
+         curve_preferences: [CurveP256, CurveP521, X25519MLKEM768]\n  \
+         cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_RSA_WITH_AES_128_CBC_SHA]\n  \
+         min_version: TLS10\n",
+    )
+    .unwrap();
+    let tls = file.tls.unwrap();
+    assert_eq!(tls.curves.unwrap().len(), 1);
+    assert_eq!(tls.cipher_suites.unwrap().len(), 1);
+    assert_eq!(tls.min_version, TlsVersion::Tls12);
+    let warnings = file.warnings.join("\n");
+    for named in [
+        "CurveP521, X25519MLKEM768",
+        "TLS_RSA_WITH_AES_128_CBC_SHA",
+        "TLS10",
+    ] {
+        assert!(warnings.contains(named), "{warnings}");
+    }
+}
+
+#[test]
+fn a_zero_interval_is_no_rate_limit_and_go_durations_are_read() {
+    for text in [
+        "rate_limit:\n  interval: 0\n  burst: 0\n",
+        "rate_limit:\n  interval: 0s\n",
+        "rate_limit: {}\n",
+    ] {
+        assert!(parse(text).unwrap().rate_limit.is_none(), "{text}");
+    }
+    let limit = parse("rate_limit:\n  interval: 1s\n  burst: 0\n")
+        .unwrap()
+        .rate_limit
+        .unwrap();
+    assert_eq!((limit.interval.as_millis(), limit.burst), (1000, 0));
+}
+
+#[test]
+fn the_verify_modes_need_no_ca_file() {
+    for mode in ["VerifyClientCertIfGiven", "RequireAndVerifyClientCert"] {
+        let text = format!(
+            "tls_server_config:\n  cert_file: c\n  key_file: k\n  client_auth_type: {mode}\n"
+        );
+        assert!(
+            parse(&text).unwrap().tls.unwrap().client_ca.is_none(),
+            "{mode}"
+        );
+    }
 }
 
 #[test]
