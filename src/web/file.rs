@@ -68,7 +68,7 @@ impl<'de> Deserialize<'de> for GoDuration {
 }
 
 /// `tls_server_config.client_auth_type`: Go's `tls.ClientAuthType` names.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ClientAuthType {
     /// No client certificate is asked for.
     #[default]
@@ -77,13 +77,26 @@ pub enum ClientAuthType {
     RequestClientCert,
     /// A certificate is required, but not verified against a CA. exporter-toolkit also takes
     /// the older name `RequireClientCert`.
-    #[serde(alias = "RequireClientCert")]
     RequireAnyClientCert,
     /// A certificate is optional; one given must verify against `client_ca_file` (or
     /// `client_ca`, or without either the system roots).
     VerifyClientCertIfGiven,
     /// A certificate is required and must verify as in `VerifyClientCertIfGiven`.
     RequireAndVerifyClientCert,
+}
+
+impl ClientAuthType {
+    /// The mode Go's name (or exporter-toolkit's older `RequireClientCert`) stands for.
+    pub fn from_go_name(name: &str) -> Option<ClientAuthType> {
+        Some(match name {
+            "NoClientCert" => ClientAuthType::NoClientCert,
+            "RequestClientCert" => ClientAuthType::RequestClientCert,
+            "RequireAnyClientCert" | "RequireClientCert" => ClientAuthType::RequireAnyClientCert,
+            "VerifyClientCertIfGiven" => ClientAuthType::VerifyClientCertIfGiven,
+            "RequireAndVerifyClientCert" => ClientAuthType::RequireAndVerifyClientCert,
+            _ => return None,
+        })
+    }
 }
 
 /// `min_version` / `max_version`: Go's names. rustls implements TLS 1.2 and 1.3 only: a

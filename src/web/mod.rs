@@ -67,23 +67,12 @@ fn key_prefix(key: &str) -> String {
 }
 
 /// One loaded version of the web configuration: immutable; a reload builds a new one.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Web {
     tls: Option<tls::Tls>,
     basic_auth: Option<BasicAuth>,
     headers: Vec<(HeaderName, HeaderValue)>,
     limiter: Option<rate_limit::Limiter>,
-}
-
-impl Default for Web {
-    fn default() -> Self {
-        Web {
-            tls: None,
-            basic_auth: None,
-            headers: Vec::new(),
-            limiter: None,
-        }
-    }
 }
 
 impl Web {
@@ -176,6 +165,20 @@ fn stamp(path: &Path) -> Option<(u64, Option<SystemTime>)> {
     Some((meta.len(), meta.modified().ok()))
 }
 
+/// How recent a modification time must be for an unchanged stamp to prove nothing: file times
+/// are coarse (a few milliseconds), so two writes of the same length within one tick look alike
+/// (git's "racily clean" entries). Within this window the contents are compared instead.
+const RACY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Whether the file may differ from what `seen` recorded.
+fn may_have_changed(seen: &Seen, now: &Option<(u64, Option<SystemTime>)>) -> bool {
+    if seen.stamp != *now {
+        return true;
+    }
+    let modified = now.as_ref().and_then(|(_, modified)| *modified);
+    modified.is_some_and(|m| m.elapsed().map_or(true, |age| age < RACY))
+}
+
 fn sha256(bytes: &[u8]) -> Option<[u8; 32]> {
     digest(&SHA256, bytes).as_ref().try_into().ok()
 }
@@ -245,7 +248,7 @@ impl WebHandle {
         };
         // A reload in progress holds the lock: then wait for it off the async workers.
         let unchanged = match self.shared.seen.try_lock() {
-            Ok(seen) => seen.stamp == stamp(path),
+            Ok(seen) => !may_have_changed(&seen, &stamp(path)),
             Err(_) => false,
         };
         if unchanged {
@@ -263,7 +266,7 @@ impl WebHandle {
         };
         let mut seen = self.seen();
         let now = stamp(path);
-        if seen.stamp == now {
+        if !may_have_changed(&seen, &now) {
             return; // Another caller reloaded it meanwhile.
         }
         seen.stamp = now;

@@ -18,7 +18,8 @@ pub(super) struct RawTls {
     key_file: Option<String>,
     cert: Option<String>,
     key: Option<SecretString>,
-    client_auth_type: Option<ClientAuthType>,
+    /// Go's `tls.ClientAuthType` names, read after the certificate keys (as Go reads them).
+    client_auth_type: Option<String>,
     client_ca_file: Option<String>,
     client_ca: Option<String>,
     min_version: Option<TlsVersion>,
@@ -98,8 +99,8 @@ impl RawTls {
         let cert = file(self.cert_file).or(inline(self.cert));
         let key = file(self.key_file).or(key_inline.map(PemSource::Inline));
         let client_ca = file(self.client_ca_file).or(inline(self.client_ca));
-        if cert.is_none() && key.is_none() && client_ca.is_none() && self.client_auth_type.is_none()
-        {
+        let client_auth_type = text(self.client_auth_type);
+        if cert.is_none() && key.is_none() && client_ca.is_none() && client_auth_type.is_none() {
             return Ok(None);
         }
         let Some(cert) = cert else {
@@ -114,7 +115,17 @@ impl RawTls {
                 "missing one of key or key_file: TLS needs a private key",
             );
         };
-        let client_auth = self.client_auth_type.unwrap_or_default();
+        let client_auth = match client_auth_type.as_deref() {
+            None => ClientAuthType::NoClientCert,
+            Some(name) => ClientAuthType::from_go_name(name).ok_or_else(|| {
+                (
+                    "tls_server_config.client_auth_type".to_string(),
+                    format!(
+                        "invalid ClientAuth: {name:?}, expected NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven or RequireAndVerifyClientCert"
+                    ),
+                )
+            })?,
+        };
         if client_ca.is_some() && client_auth == ClientAuthType::NoClientCert {
             // Go reads the CA file before it looks at the policy: a missing file is named first.
             if let Some(PemSource::File(path)) = &client_ca {
