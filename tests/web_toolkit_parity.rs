@@ -927,3 +927,60 @@ async fn unknown_cipher_and_curve_names_and_p521_alone_stop_the_binary_with_exit
         assert!(stderr.contains(named), "{stderr}");
     }
 }
+
+/// The Verify modes without `client_ca_file` verify against the system roots, as Go does; here
+/// the system roots are `SSL_CERT_FILE`, which names the test CA.
+#[tokio::test]
+async fn without_a_client_ca_file_client_certificates_verify_against_ssl_cert_file() {
+    let fixtures = Fixtures::new("parity-roots");
+    let signed = fixtures.pki.client("scraper");
+    fixtures.pki.write("signed.pem", &signed.cert_pem);
+    fixtures.pki.write("signed.key", &signed.key_pem);
+    let path = fixtures
+        .web_config(File::Yaml(NO_AUTH_GOOD_BLOCKING))
+        .unwrap();
+    let (_simulator, url) = common::simulator(None).await;
+    let port = common::free_port();
+    let roots = fixtures.dir().join("tls-ca-chain.pem");
+    let empty_dir = fixtures.dir().join("no-certs");
+    std::fs::create_dir_all(&empty_dir).unwrap();
+    let mut child = common::spawn_exporter(
+        port,
+        &url,
+        &["--web.config.file", path.to_str().unwrap()],
+        &[
+            ("SSL_CERT_FILE", roots.to_str().unwrap()),
+            ("SSL_CERT_DIR", empty_dir.to_str().unwrap()),
+        ],
+    );
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut listening = false;
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            listening = true;
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the exporter exited at start-up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(listening);
+
+    let with_signed = Client {
+        cert: Some("signed"),
+        ..tls()
+    };
+    let served = request(addr, &with_signed, fixtures.dir(), "/-/healthy").await;
+    assert_eq!(served.status, 200, "{served:?}");
+    let with_self_signed = Client {
+        cert: Some("client_selfsigned"),
+        ..tls()
+    };
+    let refused = request(addr, &with_self_signed, fixtures.dir(), "/-/healthy").await;
+    assert_eq!(refused.status, 0, "{refused:?}");
+    let without = request(addr, &tls(), fixtures.dir(), "/-/healthy").await;
+    assert_eq!(without.status, 0, "{without:?}");
+    common::stop_and_read_logs(child).await;
+}

@@ -282,6 +282,18 @@ mod tests {
         assert_eq!(ip_string(&[1, 2, 3]), None);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_as_a_certificate_are_read_or_refused_without_a_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)
+        ) {
+            let cert = CertificateDer::from(bytes);
+            let _ = subject_alt_names(&cert);
+            let _ = allows_client_auth(&cert);
+            let _ = is_self_signed(&cert);
+        }
+    }
+
     #[test]
     fn a_certificate_that_is_not_der_has_no_sans_and_is_refused() {
         let garbage = CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01]);

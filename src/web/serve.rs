@@ -9,7 +9,7 @@
 //! - each request gets the peer address as axum's `ConnectInfo<SocketAddr>` (the admin audit);
 //! - on stop: the listener is closed, every connection is asked to finish gracefully (the
 //!   request in progress completes, then the connection closes), and whatever is still open
-//!   after [`DRAIN_TIMEOUT`] is dropped, so the process exits within SPEC's 10 s whatever the
+//!   after [`DRAIN_TIMEOUT`] is dropped, so the process exits within its 10 s bound whatever the
 //!   clients do;
 //! - a handshake that TLS refused (no common version, suite or curve, a client certificate
 //!   missing or not trusted) is logged at WARN once per client address and cause, then at debug;
@@ -37,12 +37,12 @@ use tokio_rustls::TlsAcceptor;
 
 use super::WebHandle;
 
-/// How long a client has to send its request headers (SPEC §11).
+/// How long a client has to send its request headers.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client has to complete the TLS handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long requests in progress may take after stop; then their connections are dropped.
-/// Below SPEC's 10 s, leaving room for the rest of the exit.
+/// Below the 10 s stop bound, leaving room for the rest of the exit.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(9);
 /// The pause after an accept error that is not about one vanished peer.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);

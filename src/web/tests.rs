@@ -308,3 +308,70 @@ fn without_a_file_there_is_no_tls_no_auth_and_nothing_to_reload() {
     assert!(web.current().basic_auth().is_none());
     assert_eq!(web.reload().unwrap(), super::Reloaded::NoFile);
 }
+
+proptest::proptest! {
+    #[test]
+    fn any_cipher_or_curve_names_are_accepted_or_refused_naming_the_key_without_a_panic(
+        ciphers in proptest::collection::vec("[A-Z0-9_]{0,44}|TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256|TLS_RSA_WITH_AES_128_CBC_SHA", 0..4),
+        curves in proptest::collection::vec("[A-Za-z0-9]{0,14}|CurveP521|X25519", 0..4),
+    ) {
+        let text = format!(
+            "tls_server_config:\n  cert_file: c\n  key_file: k\n  cipher_suites: {ciphers:?}\n  curve_preferences: {curves:?}\n"
+        );
+        if let Err((key, _)) = parse(&text) {
+            proptest::prop_assert!(key.starts_with("tls_server_config"), "{key}");
+        }
+    }
+}
+
+#[test]
+fn an_inline_key_that_does_not_load_is_refused_without_showing_it() {
+    let dir = std::env::temp_dir().join(format!("proxy911-web-inline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("web.yml");
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap()
+        .pem();
+    let indented: String = cert.lines().map(|l| format!("    {l}\n")).collect();
+    // A key of the right shape whose body is not a key: the parser refuses it.
+    std::fs::write(
+        &path,
+        format!(
+            "tls_server_config:\n  cert: |\n{indented}  key: |\n    -----BEGIN PRIVATE KEY-----\n    U0VDUkVUS0VZTUFURVJJQUw=\n    -----END PRIVATE KEY-----\n"
+        ),
+    )
+    .unwrap();
+    let error = WebHandle::load(Some(&path)).unwrap_err().to_string();
+    assert!(
+        error.contains("tls_server_config.key: the inline key"),
+        "{error}"
+    );
+    assert!(!error.contains("U0VDUkVUS0VZTUFURVJJQUw"), "{error}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_changed_file_is_in_force_at_the_next_refresh_and_a_broken_one_keeps_it() {
+    let dir = std::env::temp_dir().join(format!("proxy911-web-refresh-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("web.yml");
+    std::fs::write(&path, "").unwrap();
+    let web = WebHandle::load(Some(&path)).unwrap();
+    assert!(web.refresh().await.basic_auth().is_none());
+
+    std::fs::write(&path, format!("basic_auth_users:\n  alice: '{HASH}'\n")).unwrap();
+    assert!(web.refresh().await.basic_auth().is_some());
+
+    std::fs::write(&path, "basic_auth_users: [broken\n").unwrap();
+    assert!(
+        web.refresh().await.basic_auth().is_some(),
+        "the previous one stays"
+    );
+
+    std::fs::write(&path, "").unwrap();
+    assert!(web.refresh().await.basic_auth().is_none());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
