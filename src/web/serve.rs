@@ -4,8 +4,9 @@
 //! - accept, then in a task per connection: the web configuration read again if its file
 //!   changed; the TLS handshake when it asks for TLS (10 s to finish it; plain HTTP on a TLS port
 //!   is answered 400 in clear and closed, never served); then HTTP/2 when the client chose it by
-//!   ALPN (offered unless `http2: false`, as Go's server does), else HTTP/1.1 with a header-read
-//!   timeout that closes a connection that has not sent its request headers within 10 s;
+//!   ALPN (offered unless `http2: false`, as Go's server does), closed gracefully after 10 s
+//!   without a request in progress, else HTTP/1.1 with a header-read timeout that closes a
+//!   connection that has not sent its request headers within 10 s;
 //! - each request gets the peer address as axum's `ConnectInfo<SocketAddr>` (the admin audit);
 //! - on stop: the listener is closed, every connection is asked to finish gracefully (the
 //!   request in progress completes, then the connection closes), and whatever is still open
@@ -286,11 +287,13 @@ where
         // 64 KiB holds one inflated chunk; request headers beyond it are refused (431).
         .max_buf_size(MAX_CONNECTION_BUFFER);
     let connection = builder.serve_connection(TokioIo::new(io), service(router, peer));
-    drive(connection, stop, |c| c.graceful_shutdown()).await
+    drive(connection, stop, None, |c| c.graceful_shutdown()).await
 }
 
-/// HTTP/2 on one connection (the client chose it by ALPN), until either side closes it or stop
-/// (then gracefully: GOAWAY, the streams in progress complete).
+/// HTTP/2 on one connection (the client chose it by ALPN), until either side closes it, stop,
+/// or [`HEADER_READ_TIMEOUT`] without a request in progress (HTTP/2 has no header-read timeout:
+/// this bounds what an idle client holds, as the HTTP/1.1 timeout does); the last two end it
+/// gracefully: GOAWAY, the streams in progress complete.
 async fn serve_http2<I>(
     io: I,
     peer: SocketAddr,
@@ -300,27 +303,109 @@ async fn serve_http2<I>(
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let idle = Arc::new(Idle::default());
+    let inner = service(router, peer);
+    let tracked = idle.clone();
+    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+        let busy = tracked.begin();
+        let answer = hyper::service::Service::call(&inner, request);
+        async move {
+            let answer = answer.await;
+            drop(busy);
+            answer
+        }
+    });
     let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
     builder.timer(TokioTimer::new());
-    let connection = builder.serve_connection(TokioIo::new(io), service(router, peer));
-    drive(connection, stop, |c| c.graceful_shutdown()).await
+    let connection = builder.serve_connection(TokioIo::new(io), service);
+    drive(connection, stop, Some(idle), |c| c.graceful_shutdown()).await
 }
 
-/// Runs `connection` until it ends, or until stop, then shuts it down gracefully and lets it
-/// finish.
+/// Requests in progress on one HTTP/2 connection, and when the last one ended.
+struct Idle {
+    // A std lock: held for a counter update, never across an `.await`.
+    state: Mutex<(usize, tokio::time::Instant)>,
+}
+
+impl Default for Idle {
+    fn default() -> Self {
+        Idle {
+            state: Mutex::new((0, tokio::time::Instant::now())),
+        }
+    }
+}
+
+impl Idle {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (usize, tokio::time::Instant)> {
+        match self.state.lock() {
+            Ok(state) => state,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn begin(self: &Arc<Self>) -> Busy {
+        self.lock().0 += 1;
+        Busy(self.clone())
+    }
+
+    /// How long no request has been in progress (zero while one is).
+    fn idle_for(&self) -> Duration {
+        let (in_flight, since) = *self.lock();
+        if in_flight > 0 {
+            Duration::ZERO
+        } else {
+            since.elapsed()
+        }
+    }
+}
+
+/// One request in progress; its end is recorded when dropped (also when cancelled).
+struct Busy(Arc<Idle>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.0 = state.0.saturating_sub(1);
+        state.1 = tokio::time::Instant::now();
+    }
+}
+
+/// Runs `connection` until it ends, or until stop (or `idle` for [`HEADER_READ_TIMEOUT`]), then
+/// shuts it down gracefully and lets it finish.
 async fn drive<C>(
     connection: C,
     mut stop: watch::Receiver<bool>,
+    idle: Option<Arc<Idle>>,
     graceful_shutdown: fn(Pin<&mut C>),
 ) -> Result<(), hyper::Error>
 where
     C: Future<Output = Result<(), hyper::Error>>,
 {
     tokio::pin!(connection);
-    tokio::select! {
-        result = connection.as_mut() => return result,
-        _ = until_stopped(&mut stop) => {}
-    }
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    let idled = loop {
+        tokio::select! {
+            result = connection.as_mut() => return result,
+            _ = until_stopped(&mut stop) => break false,
+            _ = ticks.tick(), if idle.is_some() => {
+                if idle.as_ref().is_some_and(|i| i.idle_for() >= HEADER_READ_TIMEOUT) {
+                    break true;
+                }
+            }
+        }
+    };
     graceful_shutdown(connection.as_mut());
-    connection.await
+    if !idled {
+        // Bounded by the serve loop's drain timeout.
+        return connection.await;
+    }
+    // hyper defers an HTTP/2 graceful shutdown until the client's preface: a client that never
+    // sent one would keep the connection; a second of grace, then it is dropped.
+    match tokio::time::timeout(IDLE_CLOSE_GRACE, connection).await {
+        Ok(result) => result,
+        Err(_) => Ok(()),
+    }
 }
+
+/// How long an idle HTTP/2 connection has to close gracefully before it is dropped.
+const IDLE_CLOSE_GRACE: Duration = Duration::from_secs(1);
