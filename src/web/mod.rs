@@ -9,8 +9,9 @@
 //! - `basic_auth`: bcrypt users, checks (passed and failed) cached under a keyed digest;
 //!   `rate_limit`: the top-level `rate_limit`.
 //! - [`guard`]: the request layer: rate limit, basic auth (every path but `/admin/...`), headers.
-//! - [`mod@serve`]: the accept loop: TLS handshake, HTTP/1.1 or HTTP/2 (ALPN), header-read
-//!   timeout, graceful shutdown bounded in time.
+//! - [`mod@serve`]: the accept loop: TLS handshake, graceful shutdown bounded in time;
+//!   `http_conn`: HTTP/1.1 or HTTP/2 (ALPN) on one connection, with its timeouts; `refusals`:
+//!   refused handshakes logged once per client and cause.
 //! - this file: [`WebHandle`], the configuration in force, swapped as a whole when the file
 //!   changes or on SIGHUP, so a request or a handshake always sees one consistent version.
 
@@ -27,8 +28,10 @@ mod certs;
 mod client_verify;
 pub mod file;
 pub mod guard;
+mod http_conn;
 mod names;
 pub mod rate_limit;
+mod refusals;
 pub mod serve;
 mod tls;
 mod tls_file;

@@ -18,24 +18,20 @@
 //!   accept error other than a vanished peer (EMFILE, ENFILE) backs off briefly instead of
 //!   spinning.
 
-use std::collections::HashSet;
-use std::future::Future;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::ConnectInfo;
 use axum::Router;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+use super::http_conn::{serve_http1, serve_http2};
+use super::refusals::Refusals;
 use super::WebHandle;
 
 /// How long a client has to send its request headers.
@@ -101,7 +97,7 @@ pub async fn serve(
 
 /// Completes when `stop` turns true or its sender is gone (the watch guard is not kept: it is
 /// not `Send`).
-async fn until_stopped(stop: &mut watch::Receiver<bool>) {
+pub(super) async fn until_stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|stop| *stop).await;
 }
 
@@ -135,44 +131,6 @@ impl AcceptErrors {
         }
         // Out of descriptors, say: accepting again at once would fail again and spin a core.
         tokio::time::sleep(ACCEPT_BACKOFF).await;
-    }
-}
-
-/// Handshakes refused by TLS already logged at WARN: (client address, cause). Bounded: when
-/// full it starts again, so a client that keeps failing is reported again after a while.
-#[derive(Default)]
-struct Refusals {
-    // A std lock: held for one insert, never across an `.await`.
-    logged: Mutex<HashSet<(IpAddr, String)>>,
-}
-
-const REFUSALS_REMEMBERED: usize = 1024;
-
-impl Refusals {
-    fn failed(&self, peer: SocketAddr, error: &io::Error) {
-        let refused_by_tls = error
-            .get_ref()
-            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
-        if !refused_by_tls {
-            tracing::debug!(client = %peer, error = %error, "TLS handshake failed");
-            return;
-        }
-        let cause = error.to_string();
-        let first = {
-            let mut logged = match self.logged.lock() {
-                Ok(logged) => logged,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            if logged.len() >= REFUSALS_REMEMBERED {
-                logged.clear();
-            }
-            logged.insert((peer.ip(), cause.clone()))
-        };
-        if first {
-            tracing::warn!(client = %peer.ip(), cause, "TLS handshake refused (logged once per client and cause)");
-        } else {
-            tracing::debug!(client = %peer, cause, "TLS handshake refused");
-        }
     }
 }
 
@@ -246,166 +204,3 @@ async fn handshake(
         _ = until_stopped(&mut stop) => Ok(None),
     }
 }
-
-/// The router as a hyper service, with the peer address as axum's `ConnectInfo`.
-fn service(
-    router: Router,
-    peer: SocketAddr,
-) -> impl hyper::service::Service<
-    hyper::Request<Incoming>,
-    Response = axum::response::Response,
-    Error = std::convert::Infallible,
-    Future = impl Future<Output = Result<axum::response::Response, std::convert::Infallible>> + Send,
-> + Clone {
-    hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-        let mut request = request.map(axum::body::Body::new);
-        request.extensions_mut().insert(ConnectInfo(peer));
-        // A `Router` is always ready (its `poll_ready` returns `Ready` at once), so it is
-        // called without polling readiness first, as `axum::serve` does.
-        tower_service::Service::call(&mut router.clone(), request)
-    })
-}
-
-/// HTTP/1.1 on one connection until the client closes it, the header timeout fires, or stop
-/// (then gracefully: the request in progress completes first).
-async fn serve_http1<I>(
-    io: I,
-    peer: SocketAddr,
-    router: Router,
-    stop: watch::Receiver<bool>,
-) -> Result<(), hyper::Error>
-where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    const MAX_CONNECTION_BUFFER: usize = 64 * 1024;
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        // hyper queues an answer's chunks until this many bytes wait for the socket (400 KB by
-        // default): for a plain answer inflated as it is sent, that is memory per connection.
-        // 64 KiB holds one inflated chunk; request headers beyond it are refused (431).
-        .max_buf_size(MAX_CONNECTION_BUFFER);
-    let connection = builder.serve_connection(TokioIo::new(io), service(router, peer));
-    drive(connection, stop, None, |c| c.graceful_shutdown()).await
-}
-
-/// HTTP/2 on one connection (the client chose it by ALPN), until either side closes it, stop,
-/// or [`HEADER_READ_TIMEOUT`] without a request in progress (HTTP/2 has no header-read timeout:
-/// this bounds what an idle client holds, as the HTTP/1.1 timeout does); the last two end it
-/// gracefully: GOAWAY, the streams in progress complete.
-async fn serve_http2<I>(
-    io: I,
-    peer: SocketAddr,
-    router: Router,
-    stop: watch::Receiver<bool>,
-) -> Result<(), hyper::Error>
-where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let idle = Arc::new(Idle::default());
-    let inner = service(router, peer);
-    let tracked = idle.clone();
-    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-        let busy = tracked.begin();
-        let answer = hyper::service::Service::call(&inner, request);
-        async move {
-            let answer = answer.await;
-            drop(busy);
-            answer
-        }
-    });
-    let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
-    builder.timer(TokioTimer::new());
-    let connection = builder.serve_connection(TokioIo::new(io), service);
-    drive(connection, stop, Some(idle), |c| c.graceful_shutdown()).await
-}
-
-/// Requests in progress on one HTTP/2 connection, and when the last one ended.
-struct Idle {
-    // A std lock: held for a counter update, never across an `.await`.
-    state: Mutex<(usize, tokio::time::Instant)>,
-}
-
-impl Default for Idle {
-    fn default() -> Self {
-        Idle {
-            state: Mutex::new((0, tokio::time::Instant::now())),
-        }
-    }
-}
-
-impl Idle {
-    fn lock(&self) -> std::sync::MutexGuard<'_, (usize, tokio::time::Instant)> {
-        match self.state.lock() {
-            Ok(state) => state,
-            Err(poisoned) => poisoned.into_inner(),
-        }
-    }
-
-    fn begin(self: &Arc<Self>) -> Busy {
-        self.lock().0 += 1;
-        Busy(self.clone())
-    }
-
-    /// How long no request has been in progress (zero while one is).
-    fn idle_for(&self) -> Duration {
-        let (in_flight, since) = *self.lock();
-        if in_flight > 0 {
-            Duration::ZERO
-        } else {
-            since.elapsed()
-        }
-    }
-}
-
-/// One request in progress; its end is recorded when dropped (also when cancelled).
-struct Busy(Arc<Idle>);
-
-impl Drop for Busy {
-    fn drop(&mut self) {
-        let mut state = self.0.lock();
-        state.0 = state.0.saturating_sub(1);
-        state.1 = tokio::time::Instant::now();
-    }
-}
-
-/// Runs `connection` until it ends, or until stop (or `idle` for [`HEADER_READ_TIMEOUT`]), then
-/// shuts it down gracefully and lets it finish.
-async fn drive<C>(
-    connection: C,
-    mut stop: watch::Receiver<bool>,
-    idle: Option<Arc<Idle>>,
-    graceful_shutdown: fn(Pin<&mut C>),
-) -> Result<(), hyper::Error>
-where
-    C: Future<Output = Result<(), hyper::Error>>,
-{
-    tokio::pin!(connection);
-    let mut ticks = tokio::time::interval(Duration::from_secs(1));
-    let idled = loop {
-        tokio::select! {
-            result = connection.as_mut() => return result,
-            _ = until_stopped(&mut stop) => break false,
-            _ = ticks.tick(), if idle.is_some() => {
-                if idle.as_ref().is_some_and(|i| i.idle_for() >= HEADER_READ_TIMEOUT) {
-                    break true;
-                }
-            }
-        }
-    };
-    graceful_shutdown(connection.as_mut());
-    if !idled {
-        // Bounded by the serve loop's drain timeout.
-        return connection.await;
-    }
-    // hyper defers an HTTP/2 graceful shutdown until the client's preface: a client that never
-    // sent one would keep the connection; a second of grace, then it is dropped.
-    match tokio::time::timeout(IDLE_CLOSE_GRACE, connection).await {
-        Ok(result) => result,
-        Err(_) => Ok(()),
-    }
-}
-
-/// How long an idle HTTP/2 connection has to close gracefully before it is dropped.
-const IDLE_CLOSE_GRACE: Duration = Duration::from_secs(1);

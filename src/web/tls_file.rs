@@ -115,29 +115,7 @@ impl RawTls {
                 "missing one of key or key_file: TLS needs a private key",
             );
         };
-        let client_auth = match client_auth_type.as_deref() {
-            None => ClientAuthType::NoClientCert,
-            Some(name) => ClientAuthType::from_go_name(name).ok_or_else(|| {
-                (
-                    "tls_server_config.client_auth_type".to_string(),
-                    format!(
-                        "invalid ClientAuth: {name:?}, expected NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven or RequireAndVerifyClientCert"
-                    ),
-                )
-            })?,
-        };
-        if client_ca.is_some() && client_auth == ClientAuthType::NoClientCert {
-            // Go reads the CA file before it looks at the policy: a missing file is named first.
-            if let Some(PemSource::File(path)) = &client_ca {
-                if let Err(e) = std::fs::metadata(path) {
-                    return refuse("client_ca_file", format!("{}: {e}", path.display()));
-                }
-            }
-            return refuse(
-                "client_ca_file",
-                "client CA's have been configured without a Client Auth Policy: set client_auth_type",
-            );
-        }
+        let client_auth = client_auth(client_auth_type.as_deref(), client_ca.as_ref())?;
         let sans = self.client_allowed_sans;
         if sans.is_some()
             && !matches!(
@@ -150,30 +128,14 @@ impl RawTls {
                 "requires client_auth_type to be one of RequireAnyClientCert or RequireAndVerifyClientCert",
             );
         }
-        let min_version = self.min_version.unwrap_or(TlsVersion::Tls12);
-        let max_version = self.max_version.unwrap_or(TlsVersion::Tls13);
-        if max_version < TlsVersion::Tls12 {
-            return refuse(
-                "max_version",
-                "rustls implements TLS12 and TLS13 only: max_version must be one of them",
-            );
-        }
-        if min_version > max_version {
-            return refuse("min_version", "is above max_version");
-        }
-        if min_version < TlsVersion::Tls12 {
-            warnings.push(format!(
-                "tls_server_config.min_version {}: rustls implements TLS12 and TLS13; serving from TLS12",
-                min_version.name()
-            ));
-        }
+        let (min_version, max_version) = versions(self.min_version, self.max_version, warnings)?;
         let mut settings = TlsSettings {
             cert,
             key,
             client_auth,
             client_ca,
             client_allowed_sans: sans,
-            min_version: min_version.max(TlsVersion::Tls12),
+            min_version,
             max_version,
             cipher_suites: None,
             curves: None,
@@ -187,6 +149,63 @@ impl RawTls {
         }
         Ok(Some(settings))
     }
+}
+
+/// `client_auth_type` (Go's names), checked against the CA given.
+fn client_auth(
+    name: Option<&str>,
+    client_ca: Option<&PemSource>,
+) -> Result<ClientAuthType, Refusal> {
+    let client_auth = match name {
+        None => ClientAuthType::NoClientCert,
+        Some(name) => ClientAuthType::from_go_name(name).ok_or_else(|| {
+            (
+                "tls_server_config.client_auth_type".to_string(),
+                format!(
+                    "invalid ClientAuth: {name:?}, expected NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven or RequireAndVerifyClientCert"
+                ),
+            )
+        })?,
+    };
+    if client_ca.is_some() && client_auth == ClientAuthType::NoClientCert {
+        // Go reads the CA file before it looks at the policy: a missing file is named first.
+        if let Some(PemSource::File(path)) = client_ca {
+            if let Err(e) = std::fs::metadata(path) {
+                return refuse("client_ca_file", format!("{}: {e}", path.display()));
+            }
+        }
+        return refuse(
+            "client_ca_file",
+            "client CA's have been configured without a Client Auth Policy: set client_auth_type",
+        );
+    }
+    Ok(client_auth)
+}
+
+/// The versions to serve: Go's defaults (TLS12 to TLS13), and what rustls implements.
+fn versions(
+    min: Option<TlsVersion>,
+    max: Option<TlsVersion>,
+    warnings: &mut Vec<String>,
+) -> Result<(TlsVersion, TlsVersion), Refusal> {
+    let min = min.unwrap_or(TlsVersion::Tls12);
+    let max = max.unwrap_or(TlsVersion::Tls13);
+    if max < TlsVersion::Tls12 {
+        return refuse(
+            "max_version",
+            "rustls implements TLS12 and TLS13 only: max_version must be one of them",
+        );
+    }
+    if min > max {
+        return refuse("min_version", "is above max_version");
+    }
+    if min < TlsVersion::Tls12 {
+        warnings.push(format!(
+            "tls_server_config.min_version {}: rustls implements TLS12 and TLS13; serving from TLS12",
+            min.name()
+        ));
+    }
+    Ok((min.max(TlsVersion::Tls12), max))
 }
 
 /// The TLS 1.2 suites of `written` that ring serves, in order.
