@@ -984,3 +984,36 @@ async fn without_a_client_ca_file_client_certificates_verify_against_ssl_cert_fi
     assert_eq!(without.status, 0, "{without:?}");
     common::stop_and_read_logs(child).await;
 }
+
+/// exporter-toolkit reads `client_ca_file` again for every connection: a CA file replaced on
+/// disk (cert-manager renews `ca.crt` in place too) applies to the next connection, without a
+/// signal.
+#[tokio::test]
+async fn a_client_ca_file_changed_on_disk_applies_to_the_next_connection() {
+    const CA_BUNDLE: &str = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca-bundle.pem\n";
+    let fixtures = Fixtures::new("parity-ca-reload");
+    let dir = fixtures.dir().to_path_buf();
+    let pem = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    fixtures
+        .pki
+        .write("ca-bundle.pem", &pem("client_selfsigned.pem"));
+    let started = start(fixtures.web_config(File::Yaml(CA_BUNDLE)))
+        .await
+        .unwrap();
+    let status = |cert: &'static str| {
+        let client = Client {
+            cert: Some(cert),
+            ..tls()
+        };
+        let (addr, dir) = (started.addr, dir.clone());
+        async move { request(addr, &client, &dir, "/-/healthy").await.status }
+    };
+    assert_eq!(status("client_selfsigned").await, 200);
+    assert_eq!(status("client2_selfsigned").await, 0);
+
+    fixtures
+        .pki
+        .write("ca-bundle.pem", &pem("client2_selfsigned.pem"));
+    assert_eq!(status("client2_selfsigned").await, 200);
+    assert_eq!(status("client_selfsigned").await, 0);
+}

@@ -17,14 +17,12 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::SystemTime;
-
-use ring::digest::{digest, SHA256};
 
 use axum::http::{HeaderName, HeaderValue};
 
 mod basic_auth;
 mod certs;
+mod changes;
 mod client_verify;
 pub mod file;
 pub mod guard;
@@ -76,6 +74,8 @@ pub struct Web {
     basic_auth: Option<BasicAuth>,
     headers: Vec<(HeaderName, HeaderValue)>,
     limiter: Option<rate_limit::Limiter>,
+    /// The files this version read at load that may change on disk (the client CA).
+    watched: Vec<PathBuf>,
 }
 
 impl Web {
@@ -88,6 +88,10 @@ impl Web {
         for warning in &file.warnings {
             tracing::warn!(file = %path.display(), "web configuration: {warning}");
         }
+        let watched = match file.tls.as_ref().and_then(|t| t.client_ca.as_ref()) {
+            Some(file::PemSource::File(ca)) => vec![ca.clone()],
+            _ => Vec::new(),
+        };
         let tls = match &file.tls {
             Some(settings) => {
                 Some(tls::Tls::new(settings, file.http2).map_err(|e| e.in_file(path))?)
@@ -99,6 +103,7 @@ impl Web {
             basic_auth: BasicAuth::new(file.users),
             headers: file.headers,
             limiter: file.rate_limit.and_then(rate_limit::Limiter::new),
+            watched,
         })
     }
 
@@ -140,18 +145,7 @@ struct Shared {
     current: RwLock<Arc<Web>>,
     // A std lock: held while a changed file is read and built, off the async workers
     // (`refresh` runs it under `spawn_blocking`); it also serialises reloads.
-    seen: Mutex<Seen>,
-}
-
-/// What the file looked like when last read, to tell a change cheaply.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-struct Seen {
-    /// Size and modification time: compared on every connection and request (one `stat`).
-    stamp: Option<(u64, Option<SystemTime>)>,
-    /// SHA-256 of the contents in force: a touched file that did not change is not reloaded.
-    loaded: Option<[u8; 32]>,
-    /// SHA-256 of contents that failed (logged once; not retried until they change).
-    failed: Option<[u8; 32]>,
+    seen: Mutex<changes::Seen>,
 }
 
 /// What a reload did.
@@ -163,39 +157,16 @@ pub enum Reloaded {
     NoFile,
 }
 
-fn stamp(path: &Path) -> Option<(u64, Option<SystemTime>)> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.len(), meta.modified().ok()))
-}
-
-/// How recent a modification time must be for an unchanged stamp to prove nothing: file times
-/// are coarse (a few milliseconds), so two writes of the same length within one tick look alike
-/// (git's "racily clean" entries). Within this window the contents are compared instead.
-const RACY: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// Whether the file may differ from what `seen` recorded.
-fn may_have_changed(seen: &Seen, now: &Option<(u64, Option<SystemTime>)>) -> bool {
-    if seen.stamp != *now {
-        return true;
-    }
-    let modified = now.as_ref().and_then(|(_, modified)| *modified);
-    modified.is_some_and(|m| m.elapsed().map_or(true, |age| age < RACY))
-}
-
-fn sha256(bytes: &[u8]) -> Option<[u8; 32]> {
-    digest(&SHA256, bytes).as_ref().try_into().ok()
-}
-
 impl WebHandle {
     /// Loads `path` if given; without one the listeners serve plain HTTP without auth.
     pub fn load(path: Option<&Path>) -> Result<WebHandle, WebConfigError> {
-        let mut seen = Seen::default();
+        let mut seen = changes::Seen::default();
         let web = match path {
             Some(path) => {
-                seen.stamp = stamp(path);
                 let text = read(path)?;
-                seen.loaded = sha256(text.as_bytes());
-                Web::build(path, WebFile::from_text(path, &text)?)?
+                let web = Web::build(path, WebFile::from_text(path, &text)?)?;
+                seen.loaded(path, &text, web.watched.clone());
+                web
             }
             None => Web::default(),
         };
@@ -226,7 +197,7 @@ impl WebHandle {
         self.shared.path.as_deref()
     }
 
-    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
+    fn seen(&self) -> std::sync::MutexGuard<'_, changes::Seen> {
         match self.shared.seen.lock() {
             Ok(seen) => seen,
             Err(poisoned) => poisoned.into_inner(),
@@ -241,17 +212,17 @@ impl WebHandle {
         }
     }
 
-    /// The configuration in force, after reading the file again if it changed since it was last
-    /// read (exporter-toolkit reads it for every connection and request; here one `stat` tells
-    /// whether anything changed). A file that changed and cannot be loaded keeps the
+    /// The configuration in force, after reading the file again if it (or the client CA file it
+    /// names) changed since it was last read (exporter-toolkit reads them for every connection
+    /// and request; here one `stat` each tells whether anything changed). A file that changed and cannot be loaded keeps the
     /// configuration in force and is logged once, at ERROR.
     pub async fn refresh(&self) -> Arc<Web> {
-        let Some(path) = &self.shared.path else {
+        if self.shared.path.is_none() {
             return self.current();
-        };
+        }
         // A reload in progress holds the lock: then wait for it off the async workers.
         let unchanged = match self.shared.seen.try_lock() {
-            Ok(seen) => !may_have_changed(&seen, &stamp(path)),
+            Ok(seen) => !seen.may_have_changed(),
             Err(_) => false,
         };
         if unchanged {
@@ -268,11 +239,10 @@ impl WebHandle {
             return;
         };
         let mut seen = self.seen();
-        let now = stamp(path);
-        if !may_have_changed(&seen, &now) {
+        if !seen.may_have_changed() {
             return; // Another caller reloaded it meanwhile.
         }
-        seen.stamp = now;
+        seen.restamp();
         let text = match read(path) {
             Ok(text) => text,
             Err(error) => {
@@ -281,19 +251,18 @@ impl WebHandle {
                 return;
             }
         };
-        let hash = sha256(text.as_bytes());
-        if hash == seen.loaded || hash == seen.failed {
+        let digest = seen.digest(&text);
+        if seen.known(digest) {
             return;
         }
         match WebFile::from_text(path, &text).and_then(|file| Web::build(path, file)) {
             Ok(web) => {
+                seen.loaded(path, &text, web.watched.clone());
                 self.install(web);
-                seen.loaded = hash;
-                seen.failed = None;
                 tracing::info!(file = %path.display(), "web configuration changed on disk: reloaded");
             }
             Err(error) => {
-                seen.failed = hash;
+                seen.failed(digest);
                 tracing::error!(error = %error, "web configuration changed on disk but cannot be loaded; the previous one stays in force");
             }
         }
@@ -307,24 +276,20 @@ impl WebHandle {
             return Ok(Reloaded::NoFile);
         };
         let mut seen = self.seen();
-        let now = stamp(path);
+        seen.restamp();
         let text = read(path)?;
+        let digest = seen.digest(&text);
         let built = WebFile::from_text(path, &text).and_then(|file| Web::build(path, file));
         let web = match built {
             Ok(web) => web,
             Err(error) => {
                 // Reported by the caller; not again when the next connection notices the change.
-                seen.stamp = now;
-                seen.failed = sha256(text.as_bytes());
+                seen.failed(digest);
                 return Err(error);
             }
         };
+        seen.loaded(path, &text, web.watched.clone());
         self.install(web);
-        *seen = Seen {
-            stamp: now,
-            loaded: sha256(text.as_bytes()),
-            failed: None,
-        };
         Ok(Reloaded::Reloaded)
     }
 }
