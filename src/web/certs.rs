@@ -18,7 +18,7 @@ use rustls::sign::CertifiedKey;
 use secrecy::ExposeSecret;
 
 use super::file::PemSource;
-use super::tls::TlsError;
+use super::WebConfigError;
 
 /// The two files as read now.
 struct Files {
@@ -175,5 +175,33 @@ fn key_name(source: &PemSource, inline: &'static str) -> &'static str {
         (PemSource::Inline(_), _) => inline,
         (PemSource::File(_), "cert") => "cert_file",
         (PemSource::File(_), _) => "key_file",
+    }
+}
+
+/// A TLS setting that cannot be used: which key, which file (or inline value), why.
+#[derive(Debug, thiserror::Error)]
+#[error("tls_server_config.{key}: {file}: {reason}")]
+pub(super) struct TlsError {
+    pub key: &'static str,
+    pub file: String,
+    pub reason: String,
+}
+
+impl TlsError {
+    pub fn new(key: &'static str, file: String, reason: impl ToString) -> Self {
+        TlsError {
+            key,
+            file,
+            reason: reason.to_string(),
+        }
+    }
+
+    pub fn in_file(self, config: &std::path::Path) -> WebConfigError {
+        WebConfigError::Tls {
+            path: config.display().to_string(),
+            key: self.key,
+            file: self.file,
+            reason: self.reason,
+        }
     }
 }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::rate_limit::{parse_go_duration, RateLimit};
 use super::tls_file::RawTls;
-pub use super::tls_file::{PemSource, TlsSettings};
+pub use super::tls_file::{ClientAuthType, PemSource, TlsSettings, TlsVersion};
 use super::WebConfigError;
 
 /// The whole file. Every key exporter-toolkit knows is listed, so that `deny_unknown_fields`
@@ -63,76 +63,6 @@ impl<'de> Deserialize<'de> for GoDuration {
             Written::Text(text) => parse_go_duration(&text)
                 .map(GoDuration)
                 .map_err(serde::de::Error::custom),
-        }
-    }
-}
-
-/// `tls_server_config.client_auth_type`: Go's `tls.ClientAuthType` names.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum ClientAuthType {
-    /// No client certificate is asked for.
-    #[default]
-    NoClientCert,
-    /// A certificate is asked for; none is required and one given is not verified.
-    RequestClientCert,
-    /// A certificate is required, but not verified against a CA. exporter-toolkit also takes
-    /// the older name `RequireClientCert`.
-    RequireAnyClientCert,
-    /// A certificate is optional; one given must verify against `client_ca_file` (or
-    /// `client_ca`, or without either the system roots).
-    VerifyClientCertIfGiven,
-    /// A certificate is required and must verify as in `VerifyClientCertIfGiven`.
-    RequireAndVerifyClientCert,
-}
-
-impl ClientAuthType {
-    /// The mode Go's name (or exporter-toolkit's older `RequireClientCert`) stands for.
-    pub fn from_go_name(name: &str) -> Option<ClientAuthType> {
-        Some(match name {
-            "NoClientCert" => ClientAuthType::NoClientCert,
-            "RequestClientCert" => ClientAuthType::RequestClientCert,
-            "RequireAnyClientCert" | "RequireClientCert" => ClientAuthType::RequireAnyClientCert,
-            "VerifyClientCertIfGiven" => ClientAuthType::VerifyClientCertIfGiven,
-            "RequireAndVerifyClientCert" => ClientAuthType::RequireAndVerifyClientCert,
-            _ => return None,
-        })
-    }
-}
-
-/// `min_version` / `max_version`: Go's names. rustls implements TLS 1.2 and 1.3 only: a
-/// `min_version` below serves from TLS 1.2 (what any client of those versions gets from Go's
-/// default configuration too, since Go 1.22), a `max_version` below is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum TlsVersion {
-    Tls10,
-    Tls11,
-    Tls12,
-    Tls13,
-}
-
-impl TlsVersion {
-    /// Go's name, as the file writes it.
-    pub fn name(self) -> &'static str {
-        match self {
-            TlsVersion::Tls10 => "TLS10",
-            TlsVersion::Tls11 => "TLS11",
-            TlsVersion::Tls12 => "TLS12",
-            TlsVersion::Tls13 => "TLS13",
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for TlsVersion {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let name = String::deserialize(deserializer)?;
-        match name.as_str() {
-            "TLS10" => Ok(TlsVersion::Tls10),
-            "TLS11" => Ok(TlsVersion::Tls11),
-            "TLS12" => Ok(TlsVersion::Tls12),
-            "TLS13" => Ok(TlsVersion::Tls13),
-            _ => Err(serde::de::Error::custom(format!(
-                "unknown TLS version: {name:?}, expected TLS10, TLS11, TLS12 or TLS13"
-            ))),
         }
     }
 }

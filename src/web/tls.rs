@@ -15,38 +15,9 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::{ServerConfig, SupportedCipherSuite, SupportedProtocolVersion};
 use secrecy::ExposeSecret;
 
-use super::certs::CertFiles;
+use super::certs::{CertFiles, TlsError};
 use super::client_verify::GoClientVerifier;
 use super::file::{ClientAuthType, PemSource, TlsSettings, TlsVersion};
-use super::WebConfigError;
-
-/// A TLS setting that cannot be used: which key, which file (or inline value), why.
-#[derive(Debug, thiserror::Error)]
-#[error("tls_server_config.{key}: {file}: {reason}")]
-pub(super) struct TlsError {
-    pub key: &'static str,
-    pub file: String,
-    pub reason: String,
-}
-
-impl TlsError {
-    pub fn new(key: &'static str, file: String, reason: impl ToString) -> Self {
-        TlsError {
-            key,
-            file,
-            reason: reason.to_string(),
-        }
-    }
-
-    pub fn in_file(self, config: &std::path::Path) -> WebConfigError {
-        WebConfigError::Tls {
-            path: config.display().to_string(),
-            key: self.key,
-            file: self.file,
-            reason: self.reason,
-        }
-    }
-}
 
 /// The server side of TLS for one version of the web configuration.
 #[derive(Debug)]
