@@ -375,3 +375,38 @@ async fn a_changed_file_is_in_force_at_the_next_refresh_and_a_broken_one_keeps_i
     assert!(web.refresh().await.basic_auth().is_none());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_client_ca_file_that_cannot_be_read_is_an_error_in_every_mode_as_in_go() {
+    let dir = std::env::temp_dir().join(format!("proxy911-web-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    std::fs::write(dir.join("server.crt"), cert.pem()).unwrap();
+    std::fs::write(dir.join("server.key"), key.serialize_pem()).unwrap();
+    let path = dir.join("web.yml");
+    for mode in [
+        "RequestClientCert",
+        "RequireAnyClientCert",
+        "VerifyClientCertIfGiven",
+        "RequireAndVerifyClientCert",
+    ] {
+        std::fs::write(
+            &path,
+            format!(
+                "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  \
+                 client_auth_type: {mode}\n  client_ca_file: absent.pem\n"
+            ),
+        )
+        .unwrap();
+        let error = WebHandle::load(Some(&path)).unwrap_err().to_string();
+        assert!(
+            error.contains("tls_server_config.client_ca_file") && error.contains("absent.pem"),
+            "{mode}: {error}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

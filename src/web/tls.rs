@@ -89,19 +89,17 @@ fn client_verifier(
     provider: &Arc<CryptoProvider>,
 ) -> Result<Arc<dyn ClientCertVerifier>, TlsError> {
     let sans = settings.client_allowed_sans.clone();
-    let verified = |mandatory: bool| -> Result<GoClientVerifier, TlsError> {
-        Ok(match &settings.client_ca {
-            Some(source) => GoClientVerifier::verified(
-                provider,
-                client_cas(source)?,
-                true,
-                mandatory,
-                sans.clone(),
-            ),
-            None => {
-                GoClientVerifier::verified(provider, system_roots(), false, mandatory, sans.clone())
-            }
-        })
+    // Read in every mode, as Go reads it: a CA file that cannot be read is an error even where
+    // it only names the CAs to the client.
+    let client_cas = match &settings.client_ca {
+        Some(source) => Some(client_cas(source)?),
+        None => None,
+    };
+    let verified = |mandatory: bool| match client_cas {
+        Some(cas) => GoClientVerifier::verified(provider, cas, true, mandatory, sans.clone()),
+        None => {
+            GoClientVerifier::verified(provider, system_roots(), false, mandatory, sans.clone())
+        }
     };
     Ok(match settings.client_auth {
         ClientAuthType::NoClientCert => WebPkiClientVerifier::no_client_auth(),
@@ -111,8 +109,8 @@ fn client_verifier(
         ClientAuthType::RequireAnyClientCert => {
             Arc::new(GoClientVerifier::unverified(provider, true, sans))
         }
-        ClientAuthType::VerifyClientCertIfGiven => Arc::new(verified(false)?),
-        ClientAuthType::RequireAndVerifyClientCert => Arc::new(verified(true)?),
+        ClientAuthType::VerifyClientCertIfGiven => Arc::new(verified(false)),
+        ClientAuthType::RequireAndVerifyClientCert => Arc::new(verified(true)),
     })
 }
 
