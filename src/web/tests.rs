@@ -410,3 +410,15 @@ fn a_client_ca_file_that_cannot_be_read_is_an_error_in_every_mode_as_in_go() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+proptest::proptest! {
+    #[test]
+    fn any_text_as_a_web_config_is_read_or_refused_on_one_line_without_a_panic(
+        text in "(tls_server_config|http_server_config|rate_limit|basic_auth_users|cert|key|client_ca|interval|burst|http2|headers|[a-z_]{1,8}|:|\n|  |- |\\[|\\]|\\{|\\}|'|\"|[0-9]{1,3}|[a-zA-Z0-9 .$/]{0,6}){0,30}"
+    ) {
+        if let Err(error) = WebFile::from_text(Path::new("/etc/proxy911/web.yml"), &text) {
+            let message = error.to_string();
+            proptest::prop_assert!(!message.contains('\n'), "{message:?}");
+        }
+    }
+}
