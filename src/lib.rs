@@ -28,9 +28,10 @@
 //!   parsers, secrets, and the validated [`config::Config`] grouped by concern (web, api, cache,
 //!   admin as an `Option`, log).
 //! - [`web`]: the listener edge: the exporter-toolkit web configuration (`--web.config.file`:
-//!   TLS with certificates reloaded from disk, client certificates, basic auth, headers),
-//!   reloaded as a whole on SIGHUP; the request layer that enforces it; and the server loop of
-//!   both listeners (TLS handshake, header-read timeout, shutdown bounded at 10 s).
+//!   TLS with certificates reloaded from disk, client certificates, basic auth, headers, rate
+//!   limit), reloaded as a whole when the file changes and on SIGHUP; the request layer that
+//!   enforces it; and the server loop of both listeners (TLS handshake, HTTP/1.1 or HTTP/2,
+//!   header-read timeout, shutdown bounded at 10 s).
 //! - [`http`]: the router: landing page, `/metrics` (negotiation, deadline, chunked body),
 //!   health; [`http::admin`]: the account-management API from types (validated newtypes,
 //!   typed answers, the OpenAPI document generated from them, bearer auth, audit, its metrics;

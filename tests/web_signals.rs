@@ -1,5 +1,6 @@
-//! The listener under signals and hostile clients (SPEC §11), against the real binary where the
-//! process matters: SIGHUP reloads the web configuration and never stops the exporter; SIGTERM
+//! The listener under signals and hostile clients, against the real binary where the process
+//! matters: the web configuration is reloaded when its file changes and on SIGHUP, which never
+//! stops the exporter; SIGTERM
 //! with clients that never finish exits 0 within the bound; a client that trickles its headers
 //! is disconnected; a broken web config is exit 2 naming the key; an admin listener beyond
 //! loopback without TLS starts with a WARN.
@@ -49,7 +50,7 @@ fn users(password: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sighup_reloads_the_basic_auth_users_keeps_the_old_file_when_the_new_one_is_broken_and_never_stops(
+async fn a_changed_file_applies_to_the_next_request_a_broken_one_keeps_the_old_with_one_error_and_sighup_reloads_too(
 ) {
     let pki = Pki::new("sighup");
     let web_config = pki.web_config(&users("old password"));
@@ -60,40 +61,46 @@ async fn sighup_reloads_the_basic_auth_users_keeps_the_old_file_when_the_new_one
     wait_until_listening(port, &mut child).await;
     assert_eq!(status(port, Some(("alice", "old password"))).await, 200);
 
+    // Read again when it changes, as exporter-toolkit reads it per request: no signal needed.
     pki.web_config(&users("new password"));
-    assert_eq!(
-        status(port, Some(("alice", "new password"))).await,
-        401,
-        "a changed file alone changes nothing"
-    );
+    assert_eq!(status(port, Some(("alice", "new password"))).await, 200);
+    assert_eq!(status(port, Some(("alice", "old password"))).await, 401);
+
+    pki.web_config("basic_auth_users: [unclosed\n");
+    for _ in 0..3 {
+        assert_eq!(status(port, Some(("alice", "new password"))).await, 200);
+    }
+    signal(&child, libc::SIGHUP);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(status(port, Some(("alice", "new password"))).await, 200);
+
+    pki.web_config(&users("third password"));
     signal(&child, libc::SIGHUP);
     let started = Instant::now();
-    while status(port, Some(("alice", "new password"))).await != 200 {
+    while status(port, Some(("alice", "third password"))).await != 200 {
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "never reloaded"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(status(port, Some(("alice", "old password"))).await, 401);
-
-    pki.web_config("basic_auth_users: [unclosed\n");
-    signal(&child, libc::SIGHUP);
-    signal(&child, libc::SIGHUP);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(status(port, Some(("alice", "new password"))).await, 200);
     assert!(
         child.try_wait().unwrap().is_none(),
         "SIGHUP stopped the exporter"
     );
 
     let logs = common::stop_and_read_logs(child).await;
+    let broken = logs
+        .lines()
+        .filter(|l| l.contains("web configuration changed on disk but cannot be loaded"))
+        .count();
+    assert_eq!(broken, 1, "one ERROR for the broken file: {logs}");
     assert!(
-        logs.contains("SIGHUP: web configuration reloaded"),
+        logs.contains("SIGHUP: web configuration not reloaded; the previous one stays in force"),
         "{logs}"
     );
     assert!(
-        logs.contains("SIGHUP: web configuration not reloaded; the previous one stays in force"),
+        logs.contains("SIGHUP: web configuration reloaded"),
         "{logs}"
     );
 }
@@ -243,8 +250,8 @@ async fn an_invalid_web_config_stops_the_binary_with_exit_2_and_one_line_naming_
     let cases = [
         ("tls_server_config:\n  cert_fil: server.crt\n", "cert_fil"),
         (
-            "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  min_version: TLS11\n",
-            "tls_server_config.min_version",
+            "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  max_version: TLS11\n",
+            "tls_server_config.max_version",
         ),
         (
             "tls_server_config:\n  cert_file: missing.crt\n  key_file: missing.key\n",

@@ -1,4 +1,4 @@
-//! TLS on the listeners (SPEC §8), with real clients: the exporter built by `App::build` with a
+//! TLS on the listeners, with real clients: the exporter built by `App::build` with a
 //! `--web.config.file`, certificates made by rcgen in each test, reqwest and the curl CLI as
 //! clients. Every `client_auth_type`, TLS version bounds, plain HTTP to the TLS port, and
 //! certificates rotated on disk while the exporter runs.
@@ -258,4 +258,47 @@ async fn a_new_pair_that_fails_to_load_keeps_the_previous_one_in_use() {
 
     pki.install_server(&next);
     assert_eq!(served_certificate(&pki, addr).await, next.cert_der());
+}
+
+/// HTTP/2 has no header-read timeout: an HTTP/2 connection without a request in progress is
+/// closed (gracefully) after the same 10 s as an idle HTTP/1.1 one, so an idle client cannot
+/// hold connections forever.
+#[tokio::test]
+async fn an_idle_http2_connection_is_closed_after_ten_seconds() {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    use tokio::io::AsyncReadExt;
+
+    let pki = Pki::new("h2-idle");
+    let (addr, _sim) = tls_exporter(&pki, &[]).await;
+    proxy911_exporter::upstream::client::install_crypto_provider();
+    let mut roots = rustls::RootCertStore::empty();
+    let ca = rustls::pki_types::CertificateDer::from(
+        Pair {
+            cert_pem: pki.ca_pem(),
+            key_pem: String::new(),
+        }
+        .cert_der(),
+    );
+    roots.add(ca).unwrap();
+    let mut config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut tls = connector.connect(name, tcp).await.unwrap();
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+
+    let opened = Instant::now();
+    let mut received = Vec::new();
+    let closed =
+        tokio::time::timeout(Duration::from_secs(15), tls.read_to_end(&mut received)).await;
+    assert!(closed.is_ok(), "still open after 15 s");
+    let after = opened.elapsed();
+    assert!(
+        after >= Duration::from_secs(9),
+        "closed after {after:?}, before the 10 s"
+    );
 }

@@ -158,7 +158,7 @@ pub struct ExporterArgs {
     pub scrape_timeout_offset: Duration,
 
     /// exporter-toolkit web configuration (TLS, client certificates, basic auth, headers) for
-    /// both listeners; reloaded on SIGHUP.
+    /// both listeners; reloaded when it changes and on SIGHUP.
     #[arg(
         long = "web.config.file",
         env = "PROXY911_WEB_CONFIG_FILE",

@@ -1,8 +1,11 @@
-//! HTTP basic auth against the bcrypt hashes of `basic_auth_users` (SPEC §8).
+//! HTTP basic auth against the bcrypt hashes of `basic_auth_users`.
 //!
 //! A bcrypt check costs tens of milliseconds by design, and Prometheus sends the same password
 //! with every scrape, so a successful check is remembered: per user, an HMAC-SHA256 of the user
-//! and password under a key drawn at random for this configuration. The password itself is never
+//! and password under a key drawn at random for this configuration. A failed check is
+//! remembered too, for [`FAILED_FOR`] (exporter-toolkit caches both): a client repeating a
+//! wrong password costs one bcrypt a minute, not one per request. At most [`FAILED_MAX`] failed
+//! digests are kept, so a flood of different passwords cannot grow memory. The password itself is never
 //! stored, and the digest is useless outside this process (unlike a plain SHA-256, it cannot be
 //! brute-forced from a memory dump). A remembered digest is compared in constant time.
 //!
@@ -14,11 +17,18 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use axum::http::HeaderValue;
 use base64::Engine;
 use ring::hmac;
 use subtle::ConstantTimeEq;
+use tokio::time::Instant;
+
+/// How long a failed check is remembered.
+pub const FAILED_FOR: Duration = Duration::from_secs(60);
+/// How many failed checks are remembered at most.
+pub const FAILED_MAX: usize = 1024;
 
 /// The users of one version of the web configuration, and the checks that succeeded.
 pub struct BasicAuth {
@@ -30,6 +40,10 @@ pub struct BasicAuth {
     /// User to the digest of the password that last passed. At most one entry per user.
     // A std lock: held for one lookup or insert, never across an `.await`.
     verified: Mutex<HashMap<String, hmac::Tag>>,
+    /// Digests of (user, password) pairs that failed, with when. Keyed by the digest's bytes:
+    /// an HMAC under a secret key, so a lookup tells an attacker nothing.
+    // A std lock: held for one lookup or insert, never across an `.await`.
+    failed: Mutex<HashMap<Vec<u8>, Instant>>,
     bcrypt_slot: tokio::sync::Semaphore,
     bcrypt_runs: AtomicU64,
 }
@@ -52,6 +66,7 @@ impl BasicAuth {
             decoy,
             key: hmac::Key::generate(hmac::HMAC_SHA256, &rng).ok(),
             verified: Mutex::default(),
+            failed: Mutex::default(),
             bcrypt_slot: tokio::sync::Semaphore::new(1),
             bcrypt_runs: AtomicU64::new(0),
         })
@@ -64,28 +79,55 @@ impl BasicAuth {
             return false;
         };
         let digest = self.key.as_ref().map(|key| digest(key, &user, &password));
-        if let Some(digest) = &digest {
-            if self.remembered(&user, digest) {
-                return true;
-            }
+        if let Some(answer) = digest.as_ref().and_then(|d| self.cached(&user, d)) {
+            return answer;
         }
         let known = self.users.get(&user);
         let hash = known.unwrap_or(&self.decoy).clone();
-        let matched = {
-            // Never closed, so `acquire` cannot fail; a refusal is the safe answer if it did.
-            let Ok(_permit) = self.bcrypt_slot.acquire().await else {
-                return false;
-            };
-            self.bcrypt_runs.fetch_add(1, Ordering::Relaxed);
+        // Never closed, so `acquire` cannot fail; a refusal is the safe answer if it did.
+        let Ok(_permit) = self.bcrypt_slot.acquire().await else {
+            return false;
+        };
+        // Requests with the same credentials that waited for the slot find the answer of the
+        // first: one bcrypt for all of them.
+        if let Some(answer) = digest.as_ref().and_then(|d| self.cached(&user, d)) {
+            return answer;
+        }
+        self.bcrypt_runs.fetch_add(1, Ordering::Relaxed);
+        let matched =
             tokio::task::spawn_blocking(move || bcrypt::verify(&password, &hash).unwrap_or(false))
                 .await
-                .unwrap_or(false)
-        };
+                .unwrap_or(false);
         let allowed = matched && known.is_some();
-        if let (true, Some(digest)) = (allowed, digest) {
-            self.lock().insert(user, digest);
+        match (allowed, digest) {
+            (true, Some(digest)) => {
+                self.lock().insert(user, digest);
+            }
+            (false, Some(digest)) => self.remember_failure(digest),
+            (_, None) => {}
         }
         allowed
+    }
+
+    /// The remembered answer for these credentials, if any.
+    fn cached(&self, user: &str, digest: &hmac::Tag) -> Option<bool> {
+        if self.remembered(user, digest) {
+            return Some(true);
+        }
+        let failed = lock(&self.failed);
+        let at = failed.get(digest.as_ref())?;
+        (at.elapsed() < FAILED_FOR).then_some(false)
+    }
+
+    fn remember_failure(&self, digest: hmac::Tag) {
+        let mut failed = lock(&self.failed);
+        if failed.len() >= FAILED_MAX {
+            failed.retain(|_, at| at.elapsed() < FAILED_FOR);
+            if failed.len() >= FAILED_MAX {
+                failed.clear();
+            }
+        }
+        failed.insert(digest.as_ref().to_vec(), Instant::now());
     }
 
     /// How many bcrypt checks ran (what the cache saves).
@@ -100,10 +142,14 @@ impl BasicAuth {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, hmac::Tag>> {
-        match self.verified.lock() {
-            Ok(map) => map,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        lock(&self.verified)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
     }
 }
 
@@ -169,6 +215,36 @@ mod tests {
             assert!(!auth.check(Some(&value)).await, "{malformed}");
         }
         assert_eq!(auth.bcrypt_runs(), 3, "the unknown user costs a bcrypt too");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wrong_password_repeated_costs_one_bcrypt_a_minute() {
+        let auth = auth();
+        for _ in 0..5 {
+            assert!(!auth.check(Some(&header("prometheus", "wrong"))).await);
+            assert!(!auth.check(Some(&header("nobody", "wrong"))).await);
+        }
+        assert_eq!(auth.bcrypt_runs(), 2);
+        tokio::time::advance(FAILED_FOR).await;
+        assert!(!auth.check(Some(&header("prometheus", "wrong"))).await);
+        assert_eq!(auth.bcrypt_runs(), 3);
+        assert!(auth.check(Some(&header("prometheus", "s3cret"))).await);
+        assert_eq!(auth.bcrypt_runs(), 4);
+    }
+
+    #[tokio::test]
+    async fn concurrent_requests_with_one_wrong_password_share_one_bcrypt() {
+        let auth = std::sync::Arc::new(auth());
+        let checks: Vec<_> = (0..20)
+            .map(|_| {
+                let auth = auth.clone();
+                tokio::spawn(async move { auth.check(Some(&header("prometheus", "nope"))).await })
+            })
+            .collect();
+        for check in checks {
+            assert!(!check.await.unwrap());
+        }
+        assert_eq!(auth.bcrypt_runs(), 1);
     }
 
     #[tokio::test]

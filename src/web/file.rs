@@ -1,52 +1,34 @@
-//! The web configuration file as written (SPEC §8): exporter-toolkit's `web-config.yml`, read
-//! strictly (an unknown key anywhere is an error naming it), its relative paths resolved against
-//! the file's directory, and every value checked before anything is built from it.
+//! The web configuration file as written: exporter-toolkit's `web-config.yml`, read strictly (an
+//! unknown key anywhere is an error naming it), its relative paths resolved against the file's
+//! directory, and every value checked before anything is built from it.
 //!
-//! What exporter-toolkit accepts and rustls cannot honour is decided key by key:
-//! - accepted and ignored, with a WARN at load: `cipher_suites`, `curve_preferences`,
-//!   `prefer_server_cipher_suites` (rustls offers only AEAD suites with forward secrecy and picks
-//!   its own order and groups; ignoring a narrower list cannot weaken the connection) and
-//!   `http_server_config.http2` (this server speaks HTTP/1.1);
-//! - refused: `client_allowed_sans` and `rate_limit` (ignoring them would let in clients the file
-//!   means to keep out), the inline `cert`, `key` and `client_ca` (certificates come from files,
-//!   which are watched for rotation), and `TLS10`/`TLS11` (rustls implements TLS 1.2 and 1.3).
+//! Every key exporter-toolkit knows is honoured, with its meaning there: certificates from files
+//! or inline PEM, `client_allowed_sans`, Go's cipher-suite and curve names, the server's cipher
+//! order, HTTP/2, the rate limit. What the TLS provider (rustls with ring) cannot serve is decided
+//! here: a Go name ring does not implement (P-521, X25519MLKEM768, the CBC and RSA key-exchange
+//! suites) is left out with a warning when the list names others it can serve, and refused when
+//! it names none.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use axum::http::{HeaderName, HeaderValue};
-use serde::de::IgnoredAny;
 use serde::Deserialize;
 
+use super::rate_limit::{parse_go_duration, RateLimit};
+use super::tls_file::RawTls;
+pub use super::tls_file::{ClientAuthType, PemSource, TlsSettings, TlsVersion};
 use super::WebConfigError;
 
 /// The whole file. Every key exporter-toolkit knows is listed, so that `deny_unknown_fields`
-/// refuses only keys neither knows; refused and ignored ones are handled in [`WebFile::check`].
+/// refuses only keys neither knows.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
     tls_server_config: Option<RawTls>,
     http_server_config: Option<RawHttp>,
     basic_auth_users: Option<BTreeMap<String, String>>,
-    rate_limit: Option<IgnoredAny>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTls {
-    cert_file: Option<String>,
-    key_file: Option<String>,
-    client_auth_type: Option<ClientAuthType>,
-    client_ca_file: Option<String>,
-    min_version: Option<TlsVersion>,
-    max_version: Option<TlsVersion>,
-    cipher_suites: Option<Vec<String>>,
-    curve_preferences: Option<Vec<String>>,
-    prefer_server_cipher_suites: Option<bool>,
-    client_allowed_sans: Option<IgnoredAny>,
-    cert: Option<IgnoredAny>,
-    key: Option<IgnoredAny>,
-    client_ca: Option<IgnoredAny>,
+    rate_limit: Option<RawRateLimit>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -56,76 +38,48 @@ struct RawHttp {
     http2: Option<bool>,
 }
 
-/// `tls_server_config.client_auth_type`: Go's `tls.ClientAuthType` names.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-pub enum ClientAuthType {
-    /// No client certificate is asked for.
-    #[default]
-    NoClientCert,
-    /// A certificate is asked for; none is required and one given is not verified.
-    RequestClientCert,
-    /// A certificate is required, but not verified against a CA. exporter-toolkit also takes
-    /// the older name `RequireClientCert`.
-    #[serde(alias = "RequireClientCert")]
-    RequireAnyClientCert,
-    /// A certificate is optional; one given must verify against `client_ca_file`.
-    VerifyClientCertIfGiven,
-    /// A certificate is required and must verify against `client_ca_file`.
-    RequireAndVerifyClientCert,
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRateLimit {
+    interval: Option<GoDuration>,
+    burst: Option<u32>,
 }
 
-impl ClientAuthType {
-    fn verifies(self) -> bool {
-        matches!(
-            self,
-            ClientAuthType::VerifyClientCertIfGiven | ClientAuthType::RequireAndVerifyClientCert
-        )
-    }
-}
+/// A Go `time.Duration` in YAML: a string in Go's syntax, or an integer of nanoseconds (what
+/// Go's YAML decoder makes of `interval: 0`).
+#[derive(Debug, Clone, Copy)]
+struct GoDuration(std::time::Duration);
 
-/// `min_version` / `max_version`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum TlsVersion {
-    Tls12,
-    Tls13,
-}
-
-impl<'de> Deserialize<'de> for TlsVersion {
+impl<'de> Deserialize<'de> for GoDuration {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let name = String::deserialize(deserializer)?;
-        match name.as_str() {
-            "TLS12" => Ok(TlsVersion::Tls12),
-            "TLS13" => Ok(TlsVersion::Tls13),
-            "TLS10" | "TLS11" => Err(serde::de::Error::custom(format!(
-                "{name} is not supported: rustls implements TLS12 and TLS13"
-            ))),
-            _ => Err(serde::de::Error::custom(format!(
-                "unknown TLS version {name:?}, expected TLS12 or TLS13"
-            ))),
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Nanos(u64),
+            Text(String),
+        }
+        match Written::deserialize(deserializer)? {
+            Written::Nanos(nanos) => Ok(GoDuration(std::time::Duration::from_nanos(nanos))),
+            Written::Text(text) => parse_go_duration(&text)
+                .map(GoDuration)
+                .map_err(serde::de::Error::custom),
         }
     }
 }
 
-/// The checked `tls_server_config`: absolute paths, a coherent client-auth policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsFiles {
-    pub cert_file: PathBuf,
-    pub key_file: PathBuf,
-    pub client_auth: ClientAuthType,
-    pub client_ca_file: Option<PathBuf>,
-    pub min_version: TlsVersion,
-    pub max_version: TlsVersion,
-}
-
 /// The checked file: what the listeners are built from.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WebFile {
-    pub tls: Option<TlsFiles>,
+    pub tls: Option<TlsSettings>,
     /// User name to bcrypt hash.
     pub users: BTreeMap<String, String>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
-    /// Keys that were accepted and are ignored (see the module doc), to be logged.
-    pub ignored: Vec<&'static str>,
+    /// `http_server_config.http2`: HTTP/2 offered by ALPN on TLS (on unless `false`, as in Go).
+    pub http2: bool,
+    /// `rate_limit`; `None` when absent or with a zero interval.
+    pub rate_limit: Option<RateLimit>,
+    /// What was left out, each a line to log at WARN when the file is loaded.
+    pub warnings: Vec<String>,
 }
 
 /// The headers exporter-toolkit lets a web config set, with the values it allows (`None`: any).
@@ -140,13 +94,18 @@ const ALLOWED_HEADERS: [(&str, Option<&[&str]>); 5] = [
 impl WebFile {
     /// Reads and checks the file at `path`.
     pub fn read(path: &Path) -> Result<WebFile, WebConfigError> {
-        let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| WebConfigError::Read {
-            path: shown.clone(),
+            path: path.display().to_string(),
             reason: e.to_string(),
         })?;
+        WebFile::from_text(path, &text)
+    }
+
+    /// Checks `text`, the contents of the file at `path`.
+    pub fn from_text(path: &Path, text: &str) -> Result<WebFile, WebConfigError> {
+        let shown = path.display().to_string();
         let dir = path.parent().unwrap_or(Path::new("."));
-        WebFile::parse(&text, dir).map_err(|(key, message)| WebConfigError::Invalid {
+        WebFile::parse(text, dir).map_err(|(key, message)| WebConfigError::Invalid {
             path: shown,
             key,
             message: one_line(&message),
@@ -168,17 +127,34 @@ impl WebFile {
     }
 }
 
+impl Default for WebFile {
+    fn default() -> Self {
+        WebFile {
+            tls: None,
+            users: BTreeMap::new(),
+            headers: Vec::new(),
+            http2: true,
+            rate_limit: None,
+            warnings: Vec::new(),
+        }
+    }
+}
+
 impl RawFile {
     fn check(self, dir: &Path) -> Result<WebFile, (String, String)> {
         let refuse = |key: &str, why: &str| Err((key.to_string(), why.to_string()));
-        if self.rate_limit.is_some() {
-            return refuse("rate_limit", "is not supported by this exporter; remove it");
-        }
         let mut file = WebFile::default();
-        if let Some(http) = self.http_server_config {
-            if http.http2.is_some() {
-                file.ignored.push("http_server_config.http2");
+        if let Some(limit) = self.rate_limit {
+            let interval = limit.interval.map(|d| d.0).unwrap_or_default();
+            if !interval.is_zero() {
+                file.rate_limit = Some(RateLimit {
+                    interval,
+                    burst: limit.burst.unwrap_or(0),
+                });
             }
+        }
+        if let Some(http) = self.http_server_config {
+            file.http2 = http.http2.unwrap_or(true);
             for (name, value) in http.headers.unwrap_or_default() {
                 file.headers.push(header(&name, &value)?);
             }
@@ -197,87 +173,9 @@ impl RawFile {
             };
         }
         if let Some(tls) = self.tls_server_config {
-            file.tls = tls.check(dir, &mut file.ignored)?;
+            file.tls = tls.check(dir, file.http2, &mut file.warnings)?;
         }
         Ok(file)
-    }
-}
-
-impl RawTls {
-    fn check(
-        self,
-        dir: &Path,
-        ignored: &mut Vec<&'static str>,
-    ) -> Result<Option<TlsFiles>, (String, String)> {
-        let refuse = |key: &str, why: &str| Err((format!("tls_server_config.{key}"), why.into()));
-        for (key, given) in [
-            ("cert", self.cert.is_some()),
-            ("key", self.key.is_some()),
-            ("client_ca", self.client_ca.is_some()),
-        ] {
-            if given {
-                return refuse(key, &format!("inline PEM is not supported: use {key}_file"));
-            }
-        }
-        if self.client_allowed_sans.is_some() {
-            return refuse("client_allowed_sans", "is not supported by this exporter");
-        }
-        for (key, given) in [
-            (
-                "tls_server_config.cipher_suites",
-                self.cipher_suites.is_some(),
-            ),
-            (
-                "tls_server_config.curve_preferences",
-                self.curve_preferences.is_some(),
-            ),
-            (
-                "tls_server_config.prefer_server_cipher_suites",
-                self.prefer_server_cipher_suites.is_some(),
-            ),
-        ] {
-            if given {
-                ignored.push(key);
-            }
-        }
-        // exporter-toolkit treats an empty string as not given.
-        let path = |p: Option<String>| p.filter(|p| !p.is_empty()).map(|p| dir.join(p));
-        let (cert_file, key_file) = (path(self.cert_file), path(self.key_file));
-        let client_ca_file = path(self.client_ca_file);
-        let client_auth = self.client_auth_type.unwrap_or_default();
-        let min_version = self.min_version.unwrap_or(TlsVersion::Tls12);
-        let max_version = self.max_version.unwrap_or(TlsVersion::Tls13);
-        let (cert_file, key_file) = match (cert_file, key_file) {
-            (Some(cert), Some(key)) => (cert, key),
-            (None, None) if client_ca_file.is_none() && self.client_auth_type.is_none() => {
-                return Ok(None)
-            }
-            (None, _) => return refuse("cert_file", "is required for TLS"),
-            (_, None) => return refuse("key_file", "is required for TLS"),
-        };
-        if client_ca_file.is_some() && client_auth == ClientAuthType::NoClientCert {
-            return refuse(
-                "client_ca_file",
-                "is set but client_auth_type is NoClientCert: set a client_auth_type",
-            );
-        }
-        if client_auth.verifies() && client_ca_file.is_none() {
-            return refuse(
-                "client_ca_file",
-                "is required to verify client certificates (client_auth_type)",
-            );
-        }
-        if min_version > max_version {
-            return refuse("min_version", "is above max_version");
-        }
-        Ok(Some(TlsFiles {
-            cert_file,
-            key_file,
-            client_auth,
-            client_ca_file,
-            min_version,
-            max_version,
-        }))
     }
 }
 

@@ -1,8 +1,9 @@
-//! The request layer of the web configuration, on both listeners: basic auth on every path
-//! except the admin API's (which keeps its bearer token: one `Authorization` header cannot
-//! carry both), then the configured response headers on every answer, refusals included.
-//! It reads the configuration in force per request, so a reload applies to open keep-alive
-//! connections too.
+//! The request layer of the web configuration, on both listeners, in exporter-toolkit's order:
+//! the rate limit (429 beyond it, on every path), then the configured response headers on every
+//! answer that follows, refusals included, then basic auth on every path except the admin API's
+//! (which keeps its bearer token: one `Authorization` header cannot carry both). It reads the
+//! configuration in force per request (after checking whether the file changed), so a change
+//! applies to open keep-alive connections too.
 
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
@@ -24,7 +25,10 @@ pub struct GuardState {
 const ADMIN_PREFIX: &str = "/admin";
 
 pub async fn guard(State(state): State<GuardState>, request: Request, next: Next) -> Response {
-    let web = state.web.current();
+    let web = state.web.refresh().await;
+    if !web.rate_allows() {
+        return too_many_requests();
+    }
     let exempt = state.admin_mounted && is_admin_path(request.uri().path());
     let mut response = match web.basic_auth() {
         Some(auth) if !exempt => {
@@ -46,6 +50,18 @@ pub async fn guard(State(state): State<GuardState>, request: Request, next: Next
 fn is_admin_path(path: &str) -> bool {
     path.strip_prefix(ADMIN_PREFIX)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+fn too_many_requests() -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
+        "Too Many Requests\n",
+    )
+        .into_response()
 }
 
 fn unauthorized() -> Response {

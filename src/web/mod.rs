@@ -1,27 +1,38 @@
-//! The listener edge (SPEC §8 and the listener half of §11): the exporter-toolkit web
-//! configuration (`--web.config.file`) and the server loop both listeners run.
+//! The listener edge: the exporter-toolkit web configuration (`--web.config.file`) and the
+//! server loop both listeners run.
 //!
-//! - [`mod@file`]: the YAML file as written, read strictly and checked.
-//! - `tls`: the rustls server configuration built from it (client-auth policy, versions);
-//!   `certs`: the certificate pair, reloaded when its files change.
-//! - `basic_auth`: bcrypt users, successful checks cached under a keyed digest.
-//! - [`guard`]: the request layer: basic auth (every path but `/admin/...`) and the headers.
-//! - [`mod@serve`]: the accept loop: TLS handshake, HTTP/1.1 with a header-read timeout, graceful
-//!   shutdown bounded in time.
-//! - this file: [`WebHandle`], the configuration in force, swapped as a whole on reload
-//!   (SIGHUP), so a request or a handshake always sees one consistent version.
+//! - [`mod@file`], `tls_file`: the YAML file as written, read strictly and checked; `names`: Go's
+//!   cipher-suite and curve names.
+//! - `tls`: the rustls server configuration built from it; `client_verify`: the client
+//!   certificate check of each `client_auth_type`; `certs`: the certificate pair, reloaded when
+//!   its files change.
+//! - `basic_auth`: bcrypt users, checks (passed and failed) cached under a keyed digest;
+//!   `rate_limit`: the top-level `rate_limit`.
+//! - [`guard`]: the request layer: rate limit, basic auth (every path but `/admin/...`), headers.
+//! - [`mod@serve`]: the accept loop: TLS handshake, graceful shutdown bounded in time;
+//!   `http_conn`: HTTP/1.1 or HTTP/2 (ALPN) on one connection, with its timeouts; `refusals`:
+//!   refused handshakes logged once per client and cause.
+//! - this file: [`WebHandle`], the configuration in force, swapped as a whole when the file
+//!   changes or on SIGHUP, so a request or a handshake always sees one consistent version.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::http::{HeaderName, HeaderValue};
 
 mod basic_auth;
 mod certs;
+mod changes;
+mod client_verify;
 pub mod file;
 pub mod guard;
+mod http_conn;
+mod names;
+pub mod rate_limit;
+mod refusals;
 pub mod serve;
 mod tls;
+mod tls_file;
 
 pub use basic_auth::BasicAuth;
 pub use file::{ClientAuthType, TlsVersion, WebFile};
@@ -62,27 +73,37 @@ pub struct Web {
     tls: Option<tls::Tls>,
     basic_auth: Option<BasicAuth>,
     headers: Vec<(HeaderName, HeaderValue)>,
+    limiter: Option<rate_limit::Limiter>,
+    /// The files this version read at load that may change on disk (the client CA).
+    watched: Vec<PathBuf>,
 }
 
 impl Web {
     /// Builds the configuration of `path` (certificates loaded, hashes checked).
     pub fn load(path: &Path) -> Result<Web, WebConfigError> {
-        let file = WebFile::read(path)?;
-        for key in &file.ignored {
-            tracing::warn!(
-                file = %path.display(),
-                key,
-                "web configuration: {key} is accepted for exporter-toolkit compatibility and ignored (see the README)"
-            );
+        Web::build(path, WebFile::read(path)?)
+    }
+
+    fn build(path: &Path, file: WebFile) -> Result<Web, WebConfigError> {
+        for warning in &file.warnings {
+            tracing::warn!(file = %path.display(), "web configuration: {warning}");
         }
+        let watched = match file.tls.as_ref().and_then(|t| t.client_ca.as_ref()) {
+            Some(file::PemSource::File(ca)) => vec![ca.clone()],
+            _ => Vec::new(),
+        };
         let tls = match &file.tls {
-            Some(files) => Some(tls::Tls::new(files).map_err(|e| e.in_file(path))?),
+            Some(settings) => {
+                Some(tls::Tls::new(settings, file.http2).map_err(|e| e.in_file(path))?)
+            }
             None => None,
         };
         Ok(Web {
             tls,
             basic_auth: BasicAuth::new(file.users),
             headers: file.headers,
+            limiter: file.rate_limit.and_then(rate_limit::Limiter::new),
+            watched,
         })
     }
 
@@ -103,6 +124,11 @@ impl Web {
     pub fn headers(&self) -> &[(HeaderName, HeaderValue)] {
         &self.headers
     }
+
+    /// Whether `rate_limit` lets one more request through now (always, without one).
+    pub fn rate_allows(&self) -> bool {
+        self.limiter.as_ref().is_none_or(rate_limit::Limiter::allow)
+    }
 }
 
 /// The web configuration in force, shared by both listeners and their request layers; a cheap
@@ -117,6 +143,9 @@ struct Shared {
     path: Option<PathBuf>,
     // A std lock: held only to clone or replace an `Arc`, never across an `.await`.
     current: RwLock<Arc<Web>>,
+    // A std lock: held while a changed file is read and built, off the async workers
+    // (`refresh` runs it under `spawn_blocking`); it also serialises reloads.
+    seen: Mutex<changes::Seen>,
 }
 
 /// What a reload did.
@@ -131,14 +160,21 @@ pub enum Reloaded {
 impl WebHandle {
     /// Loads `path` if given; without one the listeners serve plain HTTP without auth.
     pub fn load(path: Option<&Path>) -> Result<WebHandle, WebConfigError> {
+        let mut seen = changes::Seen::default();
         let web = match path {
-            Some(path) => Web::load(path)?,
+            Some(path) => {
+                let text = read(path)?;
+                let web = Web::build(path, WebFile::from_text(path, &text)?)?;
+                seen.loaded(path, &text, web.watched.clone());
+                web
+            }
             None => Web::default(),
         };
         Ok(WebHandle {
             shared: Arc::new(Shared {
                 path: path.map(Path::to_path_buf),
                 current: RwLock::new(Arc::new(web)),
+                seen: Mutex::new(seen),
             }),
         })
     }
@@ -161,20 +197,108 @@ impl WebHandle {
         self.shared.path.as_deref()
     }
 
-    /// Reads the file again. On success the new configuration serves every later handshake and
-    /// request; on error the one in force stays. Blocking (it reads files): call it off the
-    /// async workers.
-    pub fn reload(&self) -> Result<Reloaded, WebConfigError> {
-        let Some(path) = &self.shared.path else {
-            return Ok(Reloaded::NoFile);
-        };
-        let web = Arc::new(Web::load(path)?);
+    fn seen(&self) -> std::sync::MutexGuard<'_, changes::Seen> {
+        match self.shared.seen.lock() {
+            Ok(seen) => seen,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn install(&self, web: Web) {
+        let web = Arc::new(web);
         match self.shared.current.write() {
             Ok(mut current) => *current = web,
             Err(poisoned) => *poisoned.into_inner() = web,
         }
+    }
+
+    /// The configuration in force, after reading the file again if it (or the client CA file it
+    /// names) changed since it was last read (exporter-toolkit reads them for every connection
+    /// and request; here one `stat` each tells whether anything changed). A file that changed and cannot be loaded keeps the
+    /// configuration in force and is logged once, at ERROR.
+    pub async fn refresh(&self) -> Arc<Web> {
+        if self.shared.path.is_none() {
+            return self.current();
+        }
+        // A reload in progress holds the lock: then wait for it off the async workers.
+        let unchanged = match self.shared.seen.try_lock() {
+            Ok(seen) => !seen.may_have_changed(),
+            Err(_) => false,
+        };
+        if unchanged {
+            return self.current();
+        }
+        let handle = self.clone();
+        let _ = tokio::task::spawn_blocking(move || handle.reload_if_changed()).await;
+        self.current()
+    }
+
+    /// Blocking: reads and, if its contents changed, builds the file.
+    fn reload_if_changed(&self) {
+        let Some(path) = &self.shared.path else {
+            return;
+        };
+        let mut seen = self.seen();
+        if !seen.may_have_changed() {
+            return; // Another caller reloaded it meanwhile.
+        }
+        seen.restamp();
+        let text = match read(path) {
+            Ok(text) => text,
+            Err(error) => {
+                // Mid-rename, say: tried again at the next change of the stamp.
+                tracing::error!(error = %error, "web configuration changed on disk but cannot be read; the previous one stays in force");
+                return;
+            }
+        };
+        let digest = seen.digest(&text);
+        if seen.known(digest) {
+            return;
+        }
+        match WebFile::from_text(path, &text).and_then(|file| Web::build(path, file)) {
+            Ok(web) => {
+                seen.loaded(path, &text, web.watched.clone());
+                self.install(web);
+                tracing::info!(file = %path.display(), "web configuration changed on disk: reloaded");
+            }
+            Err(error) => {
+                seen.failed(digest);
+                tracing::error!(error = %error, "web configuration changed on disk but cannot be loaded; the previous one stays in force");
+            }
+        }
+    }
+
+    /// Reads the file again (SIGHUP). On success the new configuration serves every later
+    /// handshake and request; on error the one in force stays. Blocking (it reads files): call
+    /// it off the async workers.
+    pub fn reload(&self) -> Result<Reloaded, WebConfigError> {
+        let Some(path) = &self.shared.path else {
+            return Ok(Reloaded::NoFile);
+        };
+        let mut seen = self.seen();
+        seen.restamp();
+        let text = read(path)?;
+        let digest = seen.digest(&text);
+        let built = WebFile::from_text(path, &text).and_then(|file| Web::build(path, file));
+        let web = match built {
+            Ok(web) => web,
+            Err(error) => {
+                // Reported by the caller; not again when the next connection notices the change.
+                seen.failed(digest);
+                return Err(error);
+            }
+        };
+        seen.loaded(path, &text, web.watched.clone());
+        self.install(web);
         Ok(Reloaded::Reloaded)
     }
+}
+
+fn read(path: &Path) -> Result<String, WebConfigError> {
+    std::fs::read_to_string(path).map_err(|e| WebConfigError::Read {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
 }
 
 #[cfg(test)]

@@ -1,40 +1,45 @@
-//! The server loop of both listeners (SPEC §11, listener side), in place of `axum::serve`, which
-//! has neither a header-read timeout nor a bound on graceful shutdown:
+//! The server loop of both listeners, in place of `axum::serve`, which has neither a header-read
+//! timeout nor a bound on graceful shutdown:
 //!
-//! - accept, then in a task per connection: the TLS handshake when the configuration in force
-//!   asks for TLS (10 s to finish it; plain HTTP on a TLS port is answered 400 in clear and
-//!   closed, never served), then HTTP/1.1 with hyper, whose header-read timeout closes a
+//! - accept, then in a task per connection: the web configuration read again if its file
+//!   changed; the TLS handshake when it asks for TLS (10 s to finish it; plain HTTP on a TLS port
+//!   is answered 400 in clear and closed, never served); then HTTP/2 when the client chose it by
+//!   ALPN (offered unless `http2: false`, as Go's server does), closed gracefully after 10 s
+//!   without a request in progress, else HTTP/1.1 with a header-read timeout that closes a
 //!   connection that has not sent its request headers within 10 s;
 //! - each request gets the peer address as axum's `ConnectInfo<SocketAddr>` (the admin audit);
 //! - on stop: the listener is closed, every connection is asked to finish gracefully (the
 //!   request in progress completes, then the connection closes), and whatever is still open
-//!   after [`DRAIN_TIMEOUT`] is dropped, so the process exits within SPEC's 10 s whatever the
+//!   after [`DRAIN_TIMEOUT`] is dropped, so the process exits within its 10 s bound whatever the
 //!   clients do;
-//! - a failed handshake or connection is logged at debug and never stops the loop; an accept
-//!   error other than a vanished peer (EMFILE, ENFILE) backs off briefly instead of spinning.
+//! - a handshake that TLS refused (no common version, suite or curve, a client certificate
+//!   missing or not trusted) is logged at WARN once per client address and cause, then at debug;
+//!   other failed handshakes and connections are logged at debug; none stops the loop; an
+//!   accept error other than a vanished peer (EMFILE, ENFILE) backs off briefly instead of
+//!   spinning.
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::ConnectInfo;
 use axum::Router;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+use super::http_conn::{serve_http1, serve_http2};
+use super::refusals::Refusals;
 use super::WebHandle;
 
-/// How long a client has to send its request headers (SPEC §11).
+/// How long a client has to send its request headers.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client has to complete the TLS handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long requests in progress may take after stop; then their connections are dropped.
-/// Below SPEC's 10 s, leaving room for the rest of the exit.
+/// Below the 10 s stop bound, leaving room for the rest of the exit.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(9);
 /// The pause after an accept error that is not about one vanished peer.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -55,6 +60,7 @@ pub async fn serve(
 ) {
     let mut connections = JoinSet::new();
     let mut accept_errors = AcceptErrors::default();
+    let refusals = Arc::new(Refusals::default());
     // A second receiver to wait on, as the branch's borrow lasts through the handlers, which
     // hand `stop` to each connection.
     let mut stopped = stop.clone();
@@ -64,8 +70,8 @@ pub async fn serve(
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    let tls = web.current().tls_acceptor();
-                    connections.spawn(connection(stream, peer, tls, router.clone(), stop.clone()));
+                    let accepted = Accepted { stream, peer, web: web.clone(), refusals: refusals.clone() };
+                    connections.spawn(connection(accepted, router.clone(), stop.clone()));
                 }
                 Err(e) => accept_errors.failed(e).await,
             },
@@ -91,7 +97,7 @@ pub async fn serve(
 
 /// Completes when `stop` turns true or its sender is gone (the watch guard is not kept: it is
 /// not `Send`).
-async fn until_stopped(stop: &mut watch::Receiver<bool>) {
+pub(super) async fn until_stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|stop| *stop).await;
 }
 
@@ -128,21 +134,37 @@ impl AcceptErrors {
     }
 }
 
-async fn connection(
+/// One accepted connection and what serving it needs.
+struct Accepted {
     stream: TcpStream,
     peer: SocketAddr,
-    tls: Option<TlsAcceptor>,
-    router: Router,
-    stop: watch::Receiver<bool>,
-) {
+    web: WebHandle,
+    refusals: Arc<Refusals>,
+}
+
+async fn connection(accepted: Accepted, router: Router, stop: watch::Receiver<bool>) {
+    let Accepted {
+        stream,
+        peer,
+        web,
+        refusals,
+    } = accepted;
     let _ = stream.set_nodelay(true);
+    let tls = web.refresh().await.tls_acceptor();
     let served = match tls {
-        None => serve_http(stream, peer, router, stop).await,
+        None => serve_http1(stream, peer, router, stop).await,
         Some(acceptor) => match handshake(acceptor, stream, stop.clone()).await {
-            Ok(Some(stream)) => serve_http(stream, peer, router, stop).await,
+            Ok(Some(stream)) => {
+                let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                if h2 {
+                    serve_http2(stream, peer, router, stop).await
+                } else {
+                    serve_http1(stream, peer, router, stop).await
+                }
+            }
             Ok(None) => return,
             Err(e) => {
-                tracing::debug!(client = %peer, error = %e, "TLS handshake failed");
+                refusals.failed(peer, &e);
                 return;
             }
         },
@@ -181,41 +203,4 @@ async fn handshake(
         },
         _ = until_stopped(&mut stop) => Ok(None),
     }
-}
-
-/// HTTP/1.1 on one connection until the client closes it, the header timeout fires, or stop
-/// (then gracefully: the request in progress completes first).
-async fn serve_http<I>(
-    io: I,
-    peer: SocketAddr,
-    router: Router,
-    mut stop: watch::Receiver<bool>,
-) -> Result<(), hyper::Error>
-where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-        let mut request = request.map(axum::body::Body::new);
-        request.extensions_mut().insert(ConnectInfo(peer));
-        // A `Router` is always ready (its `poll_ready` returns `Ready` at once), so it is
-        // called without polling readiness first, as `axum::serve` does.
-        tower_service::Service::call(&mut router.clone(), request)
-    });
-    const MAX_CONNECTION_BUFFER: usize = 64 * 1024;
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        // hyper queues an answer's chunks until this many bytes wait for the socket (400 KB by
-        // default): for a plain answer inflated as it is sent, that is memory per connection.
-        // 64 KiB holds one inflated chunk; request headers beyond it are refused (431).
-        .max_buf_size(MAX_CONNECTION_BUFFER);
-    let connection = builder.serve_connection(TokioIo::new(io), service);
-    tokio::pin!(connection);
-    tokio::select! {
-        result = connection.as_mut() => return result,
-        _ = until_stopped(&mut stop) => {}
-    }
-    connection.as_mut().graceful_shutdown();
-    connection.await
 }

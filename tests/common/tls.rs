@@ -88,6 +88,22 @@ impl Pki {
         )
     }
 
+    /// A server certificate for `localhost` and `127.0.0.1` with an RSA key (made by the
+    /// openssl CLI: ring cannot generate RSA keys), for the `ECDHE_RSA` cipher suites.
+    pub fn server_rsa(&self, name: &str) -> Pair {
+        let key_pem = rsa_key_pem();
+        let key = KeyPair::from_pem(&key_pem).unwrap();
+        let mut params =
+            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let cert = params.signed_by(&key, &self.ca).unwrap();
+        Pair {
+            cert_pem: cert.pem(),
+            key_pem,
+        }
+    }
+
     /// A client certificate.
     pub fn client(&self, name: &str) -> Pair {
         self.sign(name, Vec::new(), ExtendedKeyUsagePurpose::ClientAuth)
@@ -148,6 +164,41 @@ pub fn self_signed_client(name: &str) -> Pair {
         cert_pem: params.self_signed(&key).unwrap().pem(),
         key_pem: key.serialize_pem(),
     }
+}
+
+/// A self-signed client certificate that is its own CA (`CA:TRUE`, no extended key usage), as
+/// `openssl req -x509` makes them, with DNS `sans`.
+pub fn self_signed_ca_client(name: &str, sans: &[&str]) -> Pair {
+    let key = KeyPair::generate().unwrap();
+    let sans: Vec<String> = sans.iter().map(|s| s.to_string()).collect();
+    let mut params = CertificateParams::new(sans).unwrap();
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    Pair {
+        cert_pem: params.self_signed(&key).unwrap().pem(),
+        key_pem: key.serialize_pem(),
+    }
+}
+
+/// A 2048-bit RSA private key, PKCS#8 PEM, made by the openssl CLI once per test binary.
+pub fn rsa_key_pem() -> String {
+    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KEY.get_or_init(new_rsa_key_pem).clone()
+}
+
+fn new_rsa_key_pem() -> String {
+    let output = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("the openssl CLI is required (apt-get install openssl): {e}"));
+    assert!(output.status.success(), "openssl genpkey failed");
+    String::from_utf8(output.stdout).unwrap()
 }
 
 /// A bcrypt hash of `password` (cost 4: fast in tests, and any cost is read the same way).
