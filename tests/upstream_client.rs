@@ -133,12 +133,43 @@ async fn purchased_static_ips_follow_the_pagination_object_and_keep_odd_items_ap
 
     let ips = client.list_static_ips().await.unwrap();
 
-    assert_eq!(ips.items.len(), 3);
-    assert_eq!(ips.drift.skipped, 1);
+    // "not an object" and `{}` (no `ip`: nothing identifies it) are skipped and counted.
+    assert_eq!(ips.items.len(), 2);
+    assert_eq!(ips.drift.skipped, 2);
     assert_eq!(ips.items[1].country_code.as_deref(), Some("de"));
     assert_eq!(ips.items[1].product_type, Some(ProductType::from_code(14)));
     assert_eq!(ips.items[1].status, Some(3));
-    assert_eq!(ips.items[2].status, None);
+}
+
+#[tokio::test]
+async fn a_page_repeated_while_the_list_shifts_is_skipped_and_counted_for_every_list() {
+    let server = MockServer::start().await;
+    let pages = [
+        json!([{"ip": "1.2.3.4", "product_type": 25}, {"ip": "5.6.7.8", "product_type": 25}]),
+        json!([{"ip": "5.6.7.8", "product_type": 25}, {"ip": "9.9.9.9", "product_type": 25}]),
+    ];
+    for (i, list) in pages.into_iter().enumerate() {
+        let page = i + 1;
+        Mock::given(method("GET"))
+            .and(path(Endpoint::StaticIpList.path()))
+            .and(query_param("page", page.to_string()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"code": 0, "message": "ok",
+                "data": {"list": list, "pagination": {"total": 4, "page_no": page, "page_size": 2, "total_pages": 2}}})))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let (client, _) = client(&server.uri());
+
+    let ips = client.list_static_ips().await.unwrap();
+
+    let addresses: Vec<_> = ips
+        .items
+        .iter()
+        .map(|ip| ip.ip.as_deref().unwrap())
+        .collect();
+    assert_eq!(addresses, ["1.2.3.4", "5.6.7.8", "9.9.9.9"]);
+    assert_eq!(ips.drift.skipped, 1);
 }
 
 #[tokio::test]

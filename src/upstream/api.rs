@@ -6,7 +6,7 @@ use futures::StreamExt;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Map, Value};
 
-use super::decode::{self, Decode, Drift};
+use super::decode::{self, Decode, Drift, ListBuilder};
 use super::model::{
     Account, DailyFlow, DynamicCountry, DynamicPlace, Order, Package, PackageSummary, StaticIp,
     StaticIpRegion, UserInfo,
@@ -148,9 +148,10 @@ impl Client {
     /// Real days only, each once, within [`decode::days::MAX_DAYS`] of the newest.
     pub async fn daily_traffic(&self) -> Result<Listed<DailyFlow>, UpstreamError> {
         let endpoint = Endpoint::TrafficDaily;
-        let (mut items, mut drift) = self
+        let (items, mut drift) = self
             .get(endpoint, &[], decode::data_list::<DailyFlow>)
             .await?;
+        let mut items = one_rule(items, &mut drift)?;
         decode::days::settle(&mut items, &mut drift);
         self.record_drift(endpoint, &[], &drift);
         Ok(Listed { items, drift })
@@ -264,7 +265,8 @@ impl Client {
         endpoint: Endpoint,
         query: &[(&str, String)],
     ) -> Result<Listed<T>, UpstreamError> {
-        let (items, drift) = self.get(endpoint, query, decode::data_list::<T>).await?;
+        let (items, mut drift) = self.get(endpoint, query, decode::data_list::<T>).await?;
+        let items = one_rule(items, &mut drift)?;
         self.record_drift(endpoint, query, &drift);
         Ok(Listed { items, drift })
     }
@@ -283,31 +285,33 @@ impl Client {
         Ok(listed)
     }
 
+    /// Every page of a list, read as one list: the rule for every list ([`ListBuilder`]: repeats
+    /// skipped, the item cap) holds across its pages.
     async fn fetch_pages<T: Decode>(&self, endpoint: Endpoint) -> Result<Listed<T>, UpstreamError> {
         let first: Paged<T> = self.get_page(endpoint, 1).await?;
-        let mut listed = Listed::default();
+        let mut listed = Pages::default();
         match first.page.total_pages() {
             Some(total) if total > i64::from(MAX_PAGES) => {
                 Err(UpstreamError::TooManyPages(MAX_PAGES))
             }
             Some(total) => {
-                listed.absorb(first);
+                listed.absorb(first)?;
                 let mut rest = futures::stream::iter(2..=total)
                     .map(|page| self.get_page::<T>(endpoint, page))
                     .buffered(PAGE_CONCURRENCY);
                 while let Some(page) = rest.next().await {
-                    listed.absorb(page?);
+                    listed.absorb(page?)?;
                 }
-                Ok(listed)
+                Ok(listed.finish())
             }
             None => {
                 let mut page = first;
                 for number in 2..=i64::from(MAX_PAGES) + 1 {
                     // Items skipped count as received: a page of 100 with junk in it is full.
                     let received = page.page.list.len() as u64 + page.drift.skipped;
-                    listed.absorb(page);
+                    listed.absorb(page)?;
                     if received < PAGE_SIZE as u64 {
-                        return Ok(listed);
+                        return Ok(listed.finish());
                     }
                     if number > i64::from(MAX_PAGES) {
                         break;
@@ -346,10 +350,42 @@ struct Paged<T> {
     drift: Drift,
 }
 
-impl<T> Listed<T> {
-    fn absorb(&mut self, paged: Paged<T>) {
+/// The rule for every list ([`ListBuilder`]) applied to one answer's items.
+fn one_rule<T: Decode>(items: Vec<T>, drift: &mut Drift) -> Result<Vec<T>, UpstreamError> {
+    let mut list = ListBuilder::default();
+    list.extend(items, drift)
+        .map_err(|e| UpstreamError::Decode(e.to_string()))?;
+    Ok(list.finish())
+}
+
+/// The pages of one list read so far.
+struct Pages<T> {
+    items: ListBuilder<T>,
+    drift: Drift,
+}
+
+impl<T: Decode> Default for Pages<T> {
+    fn default() -> Self {
+        Pages {
+            items: ListBuilder::default(),
+            drift: Drift::default(),
+        }
+    }
+}
+
+impl<T: Decode> Pages<T> {
+    fn absorb(&mut self, paged: Paged<T>) -> Result<(), UpstreamError> {
         self.drift.merge(paged.drift);
-        self.items.extend(paged.page.list);
+        self.items
+            .extend(paged.page.list, &mut self.drift)
+            .map_err(|e| UpstreamError::Decode(e.to_string()))
+    }
+
+    fn finish(self) -> Listed<T> {
+        Listed {
+            items: self.items.finish(),
+            drift: self.drift,
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 //! Account passwords, and the user's e-mail address and phone number, are deliberately absent:
 //! they are never read.
 
-use super::decode::{ApiTime, Decode, Fields};
+use super::decode::{ApiTime, Decode, Fields, Identity};
 use super::ProductType;
 
 /// One proxy sub-account (`GET /api-gate-way/whitelist-account/list`).
@@ -46,6 +46,17 @@ impl Decode for Account {
             usage_flow: f.amount(&["usage_flow"]),
             limit_flow: f.amount(&["limit_flow"]),
             enabled: f.switch(&["status"]),
+        }
+    }
+
+    fn identity(&self) -> Identity {
+        match (self.id, &self.username) {
+            (None, None) => Identity::Unidentified,
+            (id, username) => Identity::Key(
+                id,
+                self.product_type.map(ProductType::code),
+                username.clone(),
+            ),
         }
     }
 }
@@ -135,6 +146,13 @@ impl Decode for Package {
             trade_no: f.text(&["trade_no"]),
         }
     }
+
+    fn identity(&self) -> Identity {
+        match (self.id, &self.trade_no) {
+            (None, None) => Identity::Unidentified,
+            (id, trade_no) => Identity::Key(id, None, trade_no.clone()),
+        }
+    }
 }
 
 /// Static IPs on sale in one country or region (`GET /api-gate-way/static-ip-region`).
@@ -152,6 +170,13 @@ impl Decode for StaticIpRegion {
         StaticIpRegion {
             code: f.text(&["code"]),
             number: f.count(&["number"]),
+        }
+    }
+
+    fn identity(&self) -> Identity {
+        match &self.code {
+            None => Identity::Unidentified,
+            code => Identity::Key(None, None, code.clone()),
         }
     }
 }
@@ -209,6 +234,13 @@ impl Decode for StaticIp {
             expired_at: f.time(IP_EXPIRY),
         }
     }
+
+    fn identity(&self) -> Identity {
+        match &self.ip {
+            None => Identity::Unidentified,
+            ip => Identity::Key(None, self.product_type.map(ProductType::code), ip.clone()),
+        }
+    }
 }
 
 /// Traffic of one day (`GET /api-gate-way/user-usage-flow/total`), in KB.
@@ -227,6 +259,15 @@ impl Decode for DailyFlow {
         DailyFlow {
             day: f.day(&["day", "date"]),
             flow: f.amount(&["flow"]),
+        }
+    }
+
+    /// A day without a readable date is kept (its date is counted as defaulted, and it has no
+    /// series); a day given twice is one.
+    fn identity(&self) -> Identity {
+        match &self.day {
+            None => Identity::Unkeyed,
+            day => Identity::Key(None, None, day.clone()),
         }
     }
 }
@@ -259,6 +300,13 @@ impl Decode for Order {
             status: f.int(&["status"]),
             pay_fee: f.amount(&["pay_fee"]),
             created_at: f.time(&["created_at"]),
+        }
+    }
+
+    fn identity(&self) -> Identity {
+        match self.id {
+            None => Identity::Unidentified,
+            id => Identity::Key(id, None, None),
         }
     }
 }
@@ -316,6 +364,13 @@ impl Decode for DynamicCountry {
             places,
         }
     }
+
+    fn identity(&self) -> Identity {
+        match &self.country_code {
+            None => Identity::Unidentified,
+            code => Identity::Key(None, None, code.clone()),
+        }
+    }
 }
 
 /// A state (or a city, with its state) the dynamic pool offers in a country.
@@ -333,6 +388,21 @@ impl Decode for DynamicPlace {
         DynamicPlace {
             state: f.text(&["state"]),
             city: f.text(&["city"]),
+        }
+    }
+
+    fn identity(&self) -> Identity {
+        match (&self.state, &self.city) {
+            (None, None) => Identity::Unidentified,
+            (state, city) => Identity::Key(
+                None,
+                None,
+                Some(format!(
+                    "{}\u{0}{}",
+                    state.as_deref().unwrap_or_default(),
+                    city.as_deref().unwrap_or_default()
+                )),
+            ),
         }
     }
 }

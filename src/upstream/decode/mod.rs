@@ -10,7 +10,13 @@
 //! - a field with several spellings takes the first spelling, in the model's documented order,
 //!   whose value can be read; only when none can is it defaulted (under the first present one);
 //! - a key that appears twice in one object: the last one wins, as in JavaScript's `JSON.parse`;
-//! - a list item that is not an object is *skipped* and counted; the rest of the list is kept.
+//! - a list item that is not an object is *skipped* and counted; the rest of the list is kept;
+//! - a list longer than [`MAX_LIST_ITEMS`] fails the answer, naming the cap; items are read one
+//!   at a time as the text is read, never indexed all at once;
+//! - one rule for every list of an endpoint, all pages together ([`ListBuilder`], applied by the
+//!   client): an item with none of the fields that identify it ([`Identity`]) is skipped and
+//!   counted, and an item whose identity an earlier item had (a page repeated while the list
+//!   shifted, a label value equal after the cut) is skipped and counted, the first one kept.
 //!
 //! Invalid UTF-8 never reaches this module: the client replaces it (U+FFFD) first.
 //!
@@ -31,6 +37,28 @@ pub use scalar::ApiTime;
 
 use serde_json::value::RawValue;
 
+/// The most items one list may have, all pages together: far above any real account (the
+/// benchmarks go to 100,000 sub-accounts), low enough that a hostile answer cannot make the
+/// exporter hold millions of items.
+pub const MAX_LIST_ITEMS: usize = 200_000;
+
+fn past_the_cap() -> ShapeError {
+    ShapeError(format!(
+        "the list has more than {MAX_LIST_ITEMS} items, the most the exporter reads"
+    ))
+}
+
+/// How an item is known within its list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Identity {
+    /// None of the fields that identify it: skipped and counted.
+    Unidentified,
+    /// Kept without a check for repeats (an item that has no identity of its own).
+    Unkeyed,
+    /// Two items with the same key are one: the first is kept, the others skipped and counted.
+    Key(Option<i64>, Option<i64>, Option<String>),
+}
+
 /// A model type read from one JSON object of the upstream.
 pub trait Decode: Sized {
     /// Every spelling of every field the type reads: the fixed set of `field` label values.
@@ -40,6 +68,68 @@ pub trait Decode: Sized {
 
     /// Reads the fields; what cannot be read is recorded by `fields` and left `None`.
     fn decode(fields: &mut Fields<'_, '_>) -> Self;
+
+    /// How the item is known in a list; objects read on their own are never asked.
+    fn identity(&self) -> Identity {
+        Identity::Unkeyed
+    }
+}
+
+/// The items of one list kept so far, and the identities seen: one list across its pages.
+pub struct ListBuilder<T> {
+    items: Vec<T>,
+    seen: std::collections::HashSet<Identity>,
+    received: usize,
+}
+
+impl<T: Decode> Default for ListBuilder<T> {
+    fn default() -> Self {
+        ListBuilder {
+            items: Vec::new(),
+            seen: std::collections::HashSet::new(),
+            received: 0,
+        }
+    }
+}
+
+impl<T: Decode> ListBuilder<T> {
+    /// Counts one item received (kept or not), failing past [`MAX_LIST_ITEMS`].
+    fn receive(&mut self) -> Result<(), ShapeError> {
+        self.received += 1;
+        if self.received > MAX_LIST_ITEMS {
+            return Err(past_the_cap());
+        }
+        Ok(())
+    }
+
+    /// Keeps `item` unless it is unidentified or a repeat (both counted as skipped).
+    pub fn push(&mut self, item: T, drift: &mut Drift) -> Result<(), ShapeError> {
+        self.receive()?;
+        match item.identity() {
+            Identity::Unidentified => drift.skipped += 1,
+            Identity::Unkeyed => self.items.push(item),
+            key => {
+                if self.seen.insert(key) {
+                    self.items.push(item);
+                } else {
+                    drift.skipped += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the items of the next page of the same list.
+    pub fn extend(&mut self, items: Vec<T>, drift: &mut Drift) -> Result<(), ShapeError> {
+        for item in items {
+            self.push(item, drift)?;
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> Vec<T> {
+        self.items
+    }
 }
 
 /// Why an answer as a whole could not be read (a list that is not a list, a `data` that is not
@@ -134,18 +224,57 @@ pub fn no_data(expected: &str) -> ShapeError {
     ShapeError(format!("`data` is absent or null, expected {expected}"))
 }
 
-/// Reads a JSON array of items: objects are decoded, anything else is skipped and counted.
+/// Reads a JSON array of items, one at a time as the text is read (never an index of them all):
+/// objects are decoded, anything else is skipped and counted, and [`ListBuilder`]'s rule for
+/// every list applies.
 pub fn list<T: Decode>(raw: &str, drift: &mut Drift) -> Result<Vec<T>, ShapeError> {
-    let raw_items: Vec<&RawValue> = serde_json::from_str(raw)
-        .map_err(|_| ShapeError(format!("expected a list, got {}", kind_of(raw))))?;
-    let mut items = Vec::with_capacity(raw_items.len());
-    for item in raw_items {
-        match fields::entries(item.get()) {
-            Some(entries) => items.push(decode_entries(entries, drift)),
-            None => drift.skipped += 1,
+    use serde::de::{Deserializer, SeqAccess, Visitor};
+
+    struct Items<'d, T> {
+        drift: &'d mut Drift,
+        items: Vec<T>,
+        cap: Option<ShapeError>,
+    }
+
+    impl<'de, T: Decode> Visitor<'de> for &mut Items<'_, T> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(item) = seq.next_element::<&'de RawValue>()? {
+                if self.items.len() + self.drift.skipped as usize >= MAX_LIST_ITEMS {
+                    self.cap = Some(past_the_cap());
+                    return Err(serde::de::Error::custom("past the cap"));
+                }
+                match fields::entries(item.get()) {
+                    Some(entries) => self.items.push(decode_entries(entries, self.drift)),
+                    None => self.drift.skipped += 1,
+                }
+            }
+            Ok(())
         }
     }
-    Ok(items)
+
+    let skipped_before = drift.skipped;
+    drift.skipped = 0;
+    let mut items = Items {
+        drift,
+        items: Vec::new(),
+        cap: None,
+    };
+    let mut deserializer = serde_json::Deserializer::from_str(raw);
+    let read = deserializer
+        .deserialize_seq(&mut items)
+        .and_then(|()| deserializer.end());
+    items.drift.skipped += skipped_before;
+    if let Some(cap) = items.cap {
+        return Err(cap);
+    }
+    read.map_err(|_| ShapeError(format!("expected a list, got {}", kind_of(raw))))?;
+    Ok(items.items)
 }
 
 /// Reads the `data` of a list answer: `{"list": [...]}` or a bare array; an empty list is `[]`

@@ -173,3 +173,63 @@ fn unknown_field_names_are_escaped_and_bounded() {
     assert!(drift.unknown_fields.len() <= 32);
     assert!(drift.unknown_fields.iter().all(|n| !n.contains('\n')));
 }
+
+fn by_the_rule(items: Vec<Account>) -> (Vec<Account>, Drift) {
+    let mut drift = Drift::default();
+    let mut list = ListBuilder::default();
+    list.extend(items, &mut drift).unwrap();
+    (list.finish(), drift)
+}
+
+#[test]
+fn an_item_with_none_of_its_identifying_fields_is_skipped_and_counted() {
+    let (items, _) = accounts(r#"[{},{"remark":"x"},{"id":1},{"username":"u"}]"#);
+
+    let (items, drift) = by_the_rule(items);
+
+    assert_eq!(items.len(), 2);
+    assert_eq!(drift.skipped, 2);
+}
+
+#[test]
+fn a_repeated_item_is_skipped_and_counted_the_first_kept() {
+    let (items, _) = accounts(
+        r#"[{"id":1,"username":"a","remark":"first"},{"id":2,"username":"b"},{"id":1,"username":"a","remark":"again"}]"#,
+    );
+
+    let (items, drift) = by_the_rule(items);
+
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0].remark.as_deref(), Some("first"));
+    assert_eq!(drift.skipped, 1);
+}
+
+#[test]
+fn a_list_past_the_item_cap_fails_naming_the_cap() {
+    let mut text = String::from("[");
+    for i in 0..=super::MAX_LIST_ITEMS {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&format!(r#"{{"id":{i}}}"#));
+    }
+    text.push(']');
+    let mut drift = Drift::default();
+
+    let error = list::<Account>(&text, &mut drift).unwrap_err();
+
+    assert!(
+        error.0.contains(&super::MAX_LIST_ITEMS.to_string()),
+        "{error}"
+    );
+}
+
+#[test]
+fn three_million_empty_items_fail_at_the_cap_before_they_are_all_read() {
+    let text = format!("[{}{{}}]", "{},".repeat(3_000_000));
+    let mut drift = Drift::default();
+
+    let error = list::<Account>(&text, &mut drift).unwrap_err();
+
+    assert!(error.0.contains("more than"), "{error}");
+}
