@@ -614,11 +614,11 @@ async fn an_https_upstream_that_fails_the_handshake_is_a_transport_error_without
 }
 
 #[tokio::test]
-async fn an_answer_larger_than_64_mib_is_refused_not_held() {
+async fn an_answer_larger_than_32_mib_is_refused_not_held() {
     let server = MockServer::start().await;
     let huge = format!(
         r#"{{"code":200,"msg":"ok","data":{{"list":[],"pad":"{}"}}}}"#,
-        "x".repeat(65 * 1024 * 1024)
+        "x".repeat(33 * 1024 * 1024)
     );
     get_mock(
         &server,
@@ -632,8 +632,53 @@ async fn an_answer_larger_than_64_mib_is_refused_not_held() {
     let error = client.list_accounts().await.unwrap_err();
 
     assert!(
-        matches!(&error, UpstreamError::Decode(m) if m.contains("larger than 64 MiB")),
+        matches!(&error, UpstreamError::Decode(m) if m.contains("larger than 32 MiB")),
         "{error:?}"
+    );
+}
+
+/// An endless chunked answer, as a raw HTTP/1.1 server writes it: no `Content-Length`.
+async fn endless_chunked_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = format!("{:x}\r\n{}\r\n", 1 << 20, "x".repeat(1 << 20));
+                while stream.write_all(chunk.as_bytes()).await.is_ok() {}
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_streaming_without_end_share_one_budget_and_each_fails_within_it() {
+    let url = endless_chunked_server().await;
+    let (client, _) = client(&url);
+
+    // Four at once: together they could hold 4 x 32 MiB; the budget lets them hold 48 MiB.
+    let results = futures::future::join_all((0..4).map(|_| client.list_accounts())).await;
+
+    for result in results {
+        let error = result.unwrap_err();
+        assert!(
+            matches!(&error, UpstreamError::Decode(m)
+                if m.contains("larger than 32 MiB") || m.contains("48 MiB budget")),
+            "{error:?}"
+        );
+    }
+    assert_eq!(
+        proxy911_exporter::upstream::budget::available(),
+        proxy911_exporter::upstream::budget::BUDGET_BYTES,
+        "every reservation is given back"
     );
 }
 

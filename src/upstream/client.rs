@@ -11,6 +11,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
+use super::budget::{OverBudget, Reservation};
 use super::decode::{self, Drift, ShapeError};
 use super::drift_log::DriftLog;
 use super::rate_limit::TokenBucket;
@@ -23,8 +24,6 @@ pub(crate) type Decoder<T> = fn(Option<&str>, &mut Drift) -> Result<T, ShapeErro
 
 /// Longest `Retry-After` the client waits for; a longer one fails the request instead.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
-/// Largest answer read from the upstream (an account list of 100,000 accounts is ~25 MiB).
-const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
 /// Longest upstream message kept in an error text.
 const MAX_MESSAGE_CHARS: usize = 200;
 
@@ -263,7 +262,8 @@ impl Client {
                 retry_after,
             });
         }
-        let body = self.read_body(response).await?;
+        // The reservation is held until the answer is decoded.
+        let (body, _reservation) = self.read_body(response).await?;
         // Invalid UTF-8 becomes U+FFFD rather than failing the answer (SPEC §11); a valid
         // answer is borrowed, not copied.
         let text = String::from_utf8_lossy(&body);
@@ -296,32 +296,36 @@ impl Client {
         Ok((value, drift))
     }
 
-    /// Reads the answer, refusing one larger than [`MAX_ANSWER_BYTES`] rather than holding it.
-    async fn read_body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, Failure> {
-        let too_large = || {
-            Failure::from(UpstreamError::Decode(format!(
-                "the answer is larger than {} MiB",
-                MAX_ANSWER_BYTES / (1024 * 1024)
-            )))
+    /// Reads the answer within the memory budget ([`super::budget`]): one larger than a single
+    /// answer may be, or one for which the budget has no room, is refused rather than held.
+    async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+    ) -> Result<(Vec<u8>, Reservation), Failure> {
+        let over = |e: OverBudget| Failure::from(UpstreamError::Decode(e.to_string()));
+        let declared = response.content_length();
+        let mut reservation = match declared {
+            Some(bytes) => Reservation::declared(usize::try_from(bytes).unwrap_or(usize::MAX))
+                .await
+                .map_err(over)?,
+            None => Reservation::default(),
         };
-        if response.content_length().unwrap_or(0) > MAX_ANSWER_BYTES as u64 {
-            return Err(too_large());
-        }
         // Sized once from the declared length: a vector grown by doubling would hold up to twice
         // the answer, and copy it at each step (25 MB at 100,000 accounts).
-        let declared = response.content_length().unwrap_or(0) as usize;
-        let mut body = Vec::with_capacity(declared.min(MAX_ANSWER_BYTES));
+        let mut body = Vec::with_capacity(reservation.bytes());
         while let Some(chunk) = response
             .chunk()
             .await
             .map_err(|e| self.transport_error(e))?
         {
-            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-                return Err(too_large());
+            let room = reservation.bytes().saturating_sub(body.len());
+            if chunk.len() > room {
+                // More than declared (or nothing was): room for the rest, or refused.
+                reservation.grow(chunk.len() - room).map_err(over)?;
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(body)
+        Ok((body, reservation))
     }
 
     fn transport_error(&self, error: reqwest::Error) -> Failure {

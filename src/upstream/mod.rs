@@ -9,12 +9,14 @@
 //!   unreadable ones defaulted, odd items skipped, all of it counted as [`decode::Drift`].
 //! - [`sanitize`]: upstream text made safe for a log line.
 //! - [`metrics`]: what the client counts (requests, refusals, latency, drift), registered by it.
+//! - [`budget`]: one memory budget for every answer in flight, process-wide.
 //! - [`rate_limit`]: the token bucket every request passes.
 //! - [`trust`]: the CA certificates an `https` upstream is verified against (system store,
 //!   `SSL_CERT_FILE`), and none for an `http` one.
 //! - [`error`]: [`UpstreamError`], which never contains the app_key.
 
 pub mod api;
+pub mod budget;
 pub mod client;
 pub mod decode;
 mod drift_log;
