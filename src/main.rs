@@ -22,8 +22,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
             // One line, naming the flag: clap's first line. Its usage hint is left out.
-            let message = e.render().to_string();
-            eprintln!("{}", message.lines().next().unwrap_or("invalid arguments"));
+            eprintln!("{}", proxy911_exporter::config::flag_error_line(&e));
             return ExitCode::from(2);
         }
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayVersion => {

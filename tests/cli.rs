@@ -422,3 +422,26 @@ fn check_with_demo_asks_the_built_in_simulator_and_exits_0() {
         "{report}"
     );
 }
+
+#[test]
+fn an_api_url_with_credentials_is_refused_without_printing_them() {
+    for (args, env) in [
+        (vec!["--api.url", "http://user:S3cretPw@host/"], vec![]),
+        (
+            vec![],
+            vec![("PROXY911_API_URL", "https://user:S3cretPw@host/")],
+        ),
+    ] {
+        let out = run(&args, &env);
+
+        let message = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{message}");
+        assert_eq!(error_lines(&message).len(), 1, "{message}");
+        assert!(message.contains("--api.url"), "{message}");
+        assert!(message.contains("credentials"), "{message}");
+        assert!(
+            !message.contains("S3cretPw") && !message.contains("user:"),
+            "{message}"
+        );
+    }
+}

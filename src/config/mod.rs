@@ -267,3 +267,20 @@ fn random_token() -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// The one line printed for a command-line error: clap's first line, without the value of
+/// `--api.url` (a URL can carry credentials, `https://user:password@host/`, which must not reach
+/// a terminal or a log collector even when the URL is refused for carrying them).
+pub fn flag_error_line(error: &clap::Error) -> String {
+    let rendered = error.render().to_string();
+    let line = rendered.lines().next().unwrap_or("invalid arguments");
+    let marker = "invalid value '";
+    match (line.find(marker), line.find("' for '--api.url")) {
+        (Some(start), Some(end)) if start + marker.len() <= end => format!(
+            "{}invalid value (not shown){}",
+            &line[..start],
+            &line[end + 1..]
+        ),
+        _ => line.to_string(),
+    }
+}

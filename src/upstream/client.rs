@@ -275,8 +275,8 @@ impl Client {
             None if !status.is_success() => return Err(http_error().into()),
             None => {
                 return Err(UpstreamError::Decode(format!(
-                    "the answer is not a JSON object (it starts as {})",
-                    decode::kind_of(&text)
+                    "the answer is not a JSON object: {}",
+                    decode::describe_answer(&body)
                 ))
                 .into())
             }
@@ -336,16 +336,12 @@ impl Client {
         }
     }
 
-    /// Replaces any echo of the app_key, escapes control characters (upstream text must not
+    /// Replaces any echo of the app_key (as written, URL-encoded or JSON-escaped), escapes control
+    /// characters (upstream text must not
     /// forge a log line) and bounds the length of an upstream-provided text.
     fn redact(&self, text: &str) -> String {
         let key = self.inner.options.app_key.expose_secret();
-        let text = if key.is_empty() {
-            text.to_owned()
-        } else {
-            text.replace(key, "[REDACTED]")
-        };
-        sanitize::for_log(&text, MAX_MESSAGE_CHARS)
+        sanitize::for_log(&sanitize::redact(text, &[key]), MAX_MESSAGE_CHARS)
     }
 
     /// Counts one endpoint's drift (all pages of one list together) and logs it when it appears,

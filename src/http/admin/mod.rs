@@ -154,12 +154,8 @@ impl<'a> Audit<'a> {
 
 /// Replaces any password the request carried in an upstream message sent back to the caller.
 fn scrub(error: AdminError, passwords: &[&SecretString]) -> AdminError {
-    let clean = |mut text: String| {
-        for password in passwords {
-            text = text.replace(password.expose_secret(), "[REDACTED]");
-        }
-        text
-    };
+    let secrets: Vec<&str> = passwords.iter().map(|p| p.expose_secret()).collect();
+    let clean = |text: String| crate::upstream::sanitize::redact(&text, &secrets);
     match error {
         AdminError::Upstream(text) => AdminError::Upstream(clean(text)),
         AdminError::NotRealNameAuthenticated(text) => {

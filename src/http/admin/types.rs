@@ -117,7 +117,8 @@ impl PartialSchema for Password {
 
 impl ToSchema for Password {}
 
-/// An account's remark: at most 64 wide, a CJK character counting 2, no control characters.
+/// An account's remark: at most 64 wide, a CJK character counting 2, no control characters and
+/// no invisible format characters (a bidi override would make it read as what it is not).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
 pub struct Remark(String);
@@ -134,6 +135,14 @@ impl TryFrom<String> for Remark {
     fn try_from(text: String) -> Result<Self, Refused> {
         if text.chars().any(char::is_control) {
             return Err(refused("must not contain control characters"));
+        }
+        if text
+            .chars()
+            .any(crate::upstream::sanitize::is_invisible_format)
+        {
+            return Err(refused(
+                "must not contain invisible format characters (bidi overrides, zero-width characters)",
+            ));
         }
         let width = remark_width(&text);
         if width > MAX_REMARK_WIDTH {
@@ -163,7 +172,7 @@ impl PartialSchema for Remark {
             .schema_type(SchemaType::Type(Type::String))
             .max_length(Some(MAX_REMARK_WIDTH))
             .description(Some(
-                "At most 64 wide: a CJK character counts 2. No control characters.",
+                "At most 64 wide: a CJK character counts 2. No control characters, no invisible format characters (bidi overrides, zero-width characters).",
             ))
             .into()
     }
@@ -278,6 +287,13 @@ mod tests {
 
     fn from<T: for<'de> Deserialize<'de>>(value: serde_json::Value) -> Result<T, String> {
         serde_json::from_value(value).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_remark_with_a_bidi_override_or_zero_width_character_is_refused() {
+        assert!(Remark::try_from("invoice\u{202e}fdp.exe".to_string()).is_err());
+        assert!(Remark::try_from("a\u{200b}b".to_string()).is_err());
+        assert!(Remark::try_from("plain remark, 生产".to_string()).is_ok());
     }
 
     #[test]

@@ -329,6 +329,42 @@ fn decode_entries<T: Decode>(entries: fields::Entries<'_>, drift: &mut Drift) ->
     item
 }
 
+/// What an answer that is not a JSON object is, for the error text (never its content): an
+/// empty body, compressed bytes, an HTML page, invalid JSON (where), or JSON of another type.
+pub fn describe_answer(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim_start();
+    if trimmed.is_empty() {
+        return "an empty body".into();
+    }
+    if body.starts_with(&[0x1f, 0x8b]) {
+        return "gzip-compressed bytes, not JSON".into();
+    }
+    if body.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) || body.starts_with(b"BZh") {
+        return "compressed bytes, not JSON".into();
+    }
+    if trimmed.starts_with('<') {
+        return "HTML or XML, not JSON".into();
+    }
+    match serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+        Err(e) => {
+            let at = byte_offset(&text, e.line(), e.column());
+            format!("invalid JSON at byte {at}")
+        }
+        Ok(_) => format!("JSON {}, not an object", kind_of(&text)),
+    }
+}
+
+/// The byte offset of serde_json's 1-based line and column.
+fn byte_offset(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    start + column.saturating_sub(1)
+}
+
 /// The JSON type of a value, for error texts (never the value itself).
 pub(crate) fn kind_of(raw: &str) -> &'static str {
     match raw.trim_start().as_bytes().first() {
@@ -337,7 +373,8 @@ pub(crate) fn kind_of(raw: &str) -> &'static str {
         Some(b'"') => "a string",
         Some(b't' | b'f') => "a boolean",
         Some(b'n') => "null",
-        Some(_) => "a number",
+        Some(b'-' | b'0'..=b'9') => "a number",
+        Some(_) => "something that is not JSON",
         None => "nothing",
     }
 }

@@ -233,3 +233,27 @@ fn three_million_empty_items_fail_at_the_cap_before_they_are_all_read() {
 
     assert!(error.0.contains("more than"), "{error}");
 }
+
+#[test]
+fn an_answer_that_is_not_an_object_is_described_by_what_it_is() {
+    assert_eq!(describe_answer(b""), "an empty body");
+    assert_eq!(describe_answer(b"  \n"), "an empty body");
+    assert_eq!(
+        describe_answer(&[0x1f, 0x8b, 8, 0, 1, 2]),
+        "gzip-compressed bytes, not JSON"
+    );
+    assert_eq!(
+        describe_answer(b"<!DOCTYPE html><html>502 Bad Gateway</html>"),
+        "HTML or XML, not JSON"
+    );
+    assert_eq!(
+        describe_answer(br#"{"code":200,"#),
+        "invalid JSON at byte 11"
+    );
+    assert_eq!(
+        describe_answer(b"{\n  \"a\": tru }"),
+        "invalid JSON at byte 12"
+    );
+    assert_eq!(describe_answer(b"[1,2]"), "JSON a list, not an object");
+    assert_eq!(describe_answer(b"42"), "JSON a number, not an object");
+}
