@@ -11,7 +11,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
-use super::budget::{OverBudget, Reservation};
+use super::budget::{OverBudget, Reservation, MAX_ANSWER_BYTES};
 use super::decode::{self, Drift, ShapeError};
 use super::drift_log::DriftLog;
 use super::rate_limit::TokenBucket;
@@ -318,10 +318,20 @@ impl Client {
             .await
             .map_err(|e| self.transport_error(e))?
         {
-            let room = reservation.bytes().saturating_sub(body.len());
-            if chunk.len() > room {
-                // More than declared (or nothing was): room for the rest, or refused.
-                reservation.grow(chunk.len() - room).map_err(over)?;
+            let needed = body.len() + chunk.len();
+            if needed > body.capacity() {
+                // More than declared (or nothing was): the buffer grows in doubling steps, each
+                // reserved before it is allocated, so what the budget counts is what is held.
+                let capacity = (body.capacity() * 2)
+                    .max(needed)
+                    .max(64 << 10)
+                    .min(MAX_ANSWER_BYTES.max(needed));
+                if capacity > reservation.bytes() {
+                    reservation
+                        .grow(capacity - reservation.bytes())
+                        .map_err(over)?;
+                }
+                body.reserve_exact(capacity - body.len());
             }
             body.extend_from_slice(&chunk);
         }
