@@ -13,29 +13,10 @@ use std::time::Duration;
 
 use common::podman::{require_image, run, Container, Scratch};
 use common::tls::Pki;
-use common::{free_port, http, simulator, value, APP_KEY};
+use common::{free_port, metrics_until, simulator, value, APP_KEY};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::Value;
-
-/// Polls `/metrics` on `port` until `ready` holds of its text (20 s at most); the last text.
-async fn metrics_until(port: u16, ready: impl Fn(&str) -> bool) -> String {
-    let mut last = String::new();
-    for _ in 0..200 {
-        if let Ok(response) = http()
-            .get(format!("http://127.0.0.1:{port}/metrics"))
-            .send()
-            .await
-        {
-            last = response.text().await.unwrap_or_default();
-            if ready(&last) {
-                return last;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("/metrics on {port} never got ready; last answer:\n{last}");
-}
 
 fn up(text: &str) -> Option<f64> {
     value(text, "proxy911_up", &[])

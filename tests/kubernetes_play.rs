@@ -19,10 +19,8 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::podman::{podman, require_image, run, Scratch};
-use common::{free_port, http, simulator, value, APP_KEY};
+use common::{free_port, http, metrics_until, simulator, value, APP_KEY};
 use serde_json::{json, Value};
 
 /// The admin token of the played pod: 32 characters, so that podman takes it as base64.
@@ -158,20 +156,7 @@ async fn the_rendered_deployment_plays_with_its_security_context_and_serves_metr
         );
     }
 
-    let mut text = String::new();
-    for _ in 0..200 {
-        if let Ok(r) = http()
-            .get(format!("http://127.0.0.1:{port}/metrics"))
-            .send()
-            .await
-        {
-            text = r.text().await.unwrap_or_default();
-            if value(&text, "proxy911_up", &[]).is_some() {
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let text = metrics_until(port, |t| value(t, "proxy911_up", &[]).is_some()).await;
     let status = |path: &'static str| {
         let url = format!("http://127.0.0.1:{port}{path}");
         async move {

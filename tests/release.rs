@@ -7,10 +7,9 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 use common::podman::Scratch;
-use common::{free_port, http};
+use common::{free_port, metrics_until};
 
 fn run(program: &str, args: &[&str], dir: &Path) -> String {
     let out = Command::new(program)
@@ -95,18 +94,7 @@ async fn the_release_tarball_has_prometheus_layout_verifies_and_reports_its_revi
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut text = String::new();
-    for _ in 0..100 {
-        if let Ok(r) = http()
-            .get(format!("http://127.0.0.1:{port}/metrics"))
-            .send()
-            .await
-        {
-            text = r.text().await.unwrap();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let text = metrics_until(port, |t| t.contains("proxy911_exporter_build_info")).await;
     child.kill().await.unwrap();
     let info = text
         .lines()

@@ -111,13 +111,8 @@ async fn the_package_list_follows_three_pages_once_each() {
     assert_eq!(trade_nos, ["T1", "T2", "T3"]);
 }
 
-#[tokio::test]
-async fn purchased_static_ips_follow_the_pagination_object_and_keep_odd_items_apart() {
-    let server = MockServer::start().await;
-    let pages = [
-        json!([{"ip": "1.2.3.4", "country_code": "US", "product_type": 25, "status": 1}, "not an object"]),
-        json!([{"ip": "5.6.7.8", "country": "de", "type": "14", "state": "3"}, {}]),
-    ];
+/// Two pages of purchased static IPs, each asked once, with a `pagination` object.
+async fn static_ip_pages(server: &MockServer, pages: [Value; 2]) {
     for (i, list) in pages.into_iter().enumerate() {
         let page = i + 1;
         Mock::given(method("GET"))
@@ -126,9 +121,19 @@ async fn purchased_static_ips_follow_the_pagination_object_and_keep_odd_items_ap
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({"code": 0, "message": "ok",
                 "data": {"list": list, "pagination": {"total": 4, "page_no": page, "page_size": 2, "total_pages": 2}}})))
             .expect(1)
-            .mount(&server)
+            .mount(server)
             .await;
     }
+}
+
+#[tokio::test]
+async fn purchased_static_ips_follow_the_pagination_object_and_keep_odd_items_apart() {
+    let server = MockServer::start().await;
+    let pages = [
+        json!([{"ip": "1.2.3.4", "country_code": "US", "product_type": 25, "status": 1}, "not an object"]),
+        json!([{"ip": "5.6.7.8", "country": "de", "type": "14", "state": "3"}, {}]),
+    ];
+    static_ip_pages(&server, pages).await;
     let (client, _) = client(&server.uri());
 
     let ips = client.list_static_ips().await.unwrap();
@@ -148,17 +153,7 @@ async fn a_page_repeated_while_the_list_shifts_is_skipped_and_counted_for_every_
         json!([{"ip": "1.2.3.4", "product_type": 25}, {"ip": "5.6.7.8", "product_type": 25}]),
         json!([{"ip": "5.6.7.8", "product_type": 25}, {"ip": "9.9.9.9", "product_type": 25}]),
     ];
-    for (i, list) in pages.into_iter().enumerate() {
-        let page = i + 1;
-        Mock::given(method("GET"))
-            .and(path(Endpoint::StaticIpList.path()))
-            .and(query_param("page", page.to_string()))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"code": 0, "message": "ok",
-                "data": {"list": list, "pagination": {"total": 4, "page_no": page, "page_size": 2, "total_pages": 2}}})))
-            .expect(1)
-            .mount(&server)
-            .await;
-    }
+    static_ip_pages(&server, pages).await;
     let (client, _) = client(&server.uri());
 
     let ips = client.list_static_ips().await.unwrap();

@@ -402,3 +402,23 @@ pub async fn stop_and_read_logs(mut child: tokio::process::Child) -> String {
 pub fn sum(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
     matching(text, name, labels).into_iter().sum()
 }
+
+/// Polls `/metrics` on a loopback `port` until `ready` holds of its text (20 s at most, then the
+/// test fails with the last answer); returns that text.
+pub async fn metrics_until(port: u16, ready: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    for _ in 0..200 {
+        if let Ok(response) = http()
+            .get(format!("http://127.0.0.1:{port}/metrics"))
+            .send()
+            .await
+        {
+            last = response.text().await.unwrap_or_default();
+            if ready(&last) {
+                return last;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("/metrics on {port} never got ready; last answer:\n{last}");
+}

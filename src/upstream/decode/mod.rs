@@ -202,21 +202,31 @@ pub fn data_object<T: Decode>(data: Option<&str>, drift: &mut Drift) -> Result<T
     Ok(decode_entries(entries, drift))
 }
 
-/// The error for an object with none of the fields its type reads: it names the fields it has
-/// (names only, escaped and bounded like unknown fields).
+/// The error for an object with none of the fields its type reads: it names the fields it has.
 fn none_of_the_fields<'a>(keys: impl IntoIterator<Item = &'a str>) -> ShapeError {
+    missing_what_is_read(
+        keys,
+        "`data` is an empty object, expected its fields",
+        "`data` has none of the fields the exporter reads, only:",
+    )
+}
+
+/// `empty` for an object without keys, else `only` followed by the names of its keys (names
+/// only, escaped and bounded like unknown fields, never their values).
+fn missing_what_is_read<'a>(
+    keys: impl IntoIterator<Item = &'a str>,
+    empty: &str,
+    only: &str,
+) -> ShapeError {
     let mut names = Drift::default();
     for key in keys {
         names.unknown_field(key);
     }
     let names: Vec<String> = names.unknown_fields.into_iter().collect();
     if names.is_empty() {
-        return ShapeError("`data` is an empty object, expected its fields".into());
+        return ShapeError(empty.into());
     }
-    ShapeError(format!(
-        "`data` has none of the fields the exporter reads, only: {}",
-        names.join(", ")
-    ))
+    ShapeError(format!("{only} {}", names.join(", ")))
 }
 
 /// The error for a success answer whose `data` is absent or `null` where `expected` was due.
@@ -305,21 +315,13 @@ pub fn data_list<T: Decode>(data: Option<&str>, drift: &mut Drift) -> Result<Vec
     list(raw, drift)
 }
 
-/// The error for an object that should hold a `list` and does not: it names the fields it has
-/// (names only, escaped and bounded like unknown fields).
+/// The error for an object that should hold a `list` and does not: it names the fields it has.
 pub fn no_list<'a>(keys: impl IntoIterator<Item = &'a str>) -> ShapeError {
-    let mut names = Drift::default();
-    for key in keys {
-        names.unknown_field(key);
-    }
-    let names: Vec<String> = names.unknown_fields.into_iter().collect();
-    if names.is_empty() {
-        return ShapeError("expected a `list`, the answer's `data` is an empty object".into());
-    }
-    ShapeError(format!(
-        "expected a `list`, the answer has only: {}",
-        names.join(", ")
-    ))
+    missing_what_is_read(
+        keys,
+        "expected a `list`, the answer's `data` is an empty object",
+        "expected a `list`, the answer has only:",
+    )
 }
 
 fn decode_entries<T: Decode>(entries: fields::Entries<'_>, drift: &mut Drift) -> T {
