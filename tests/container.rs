@@ -7,15 +7,11 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::podman::{require_image, run, Container, Scratch};
 use common::tls::Pki;
 use common::{free_port, metrics_until, simulator, value, APP_KEY};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::Value;
 
 fn up(text: &str) -> Option<f64> {
@@ -209,42 +205,6 @@ async fn without_a_ca_store_the_demo_runs_and_a_real_url_fails_in_one_line_sayin
     assert!(!stderr.contains(APP_KEY));
 }
 
-/// A TLS front for `backend` with a certificate of `pki` for localhost: the upstream as a
-/// private CA (or a TLS-inspecting proxy) presents it.
-async fn tls_front(pki: &Pki, backend: &str) -> SocketAddr {
-    proxy911_exporter::upstream::client::install_crypto_provider();
-    let pair = pki.server("upstream");
-    let certs: Vec<CertificateDer<'static>> =
-        CertificateDer::pem_slice_iter(pair.cert_pem.as_bytes())
-            .collect::<Result<_, _>>()
-            .unwrap();
-    let key = PrivateKeyDer::from_pem_slice(pair.key_pem.as_bytes()).unwrap();
-    let config = rustls::ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let backend = backend.trim_start_matches("http://").to_string();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            let backend = backend.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(stream).await else {
-                    return;
-                };
-                let Ok(mut plain) = tokio::net::TcpStream::connect(&backend).await else {
-                    return;
-                };
-                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
-            });
-        }
-    });
-    addr
-}
-
 /// tinyproxy, a real forward proxy from Debian, on a free loopback port; its log (CONNECT
 /// lines, which `-d` writes to stdout) in `log`. Killed when the returned child drops.
 fn tinyproxy(scratch: &Scratch, port: u16) -> (tokio::process::Child, std::path::PathBuf) {
@@ -271,7 +231,7 @@ fn tinyproxy(scratch: &Scratch, port: u16) -> (tokio::process::Child, std::path:
 async fn ssl_cert_file_and_https_proxy_reach_a_private_ca_upstream_through_a_forward_proxy() {
     let (_sim, url) = simulator(Some(3)).await;
     let pki = Pki::new("container-upstream");
-    let front = tls_front(&pki, &url).await;
+    let front = common::tls::tls_front(&pki, &url).await;
     let upstream = format!("https://localhost:{}", front.port());
     let scratch = Scratch::new("proxy");
     std::fs::copy(pki.ca_file(), scratch.dir.join("ca.pem")).unwrap();

@@ -546,3 +546,33 @@ async fn plain_http_to_a_loopback_upstream_starts_without_the_cleartext_warning(
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_certificate_nobody_vouches_for_is_logged_once_per_collector_not_per_request() {
+    let (_sim, url) = common::simulator(Some(2)).await;
+    let pki = common::tls::Pki::new("untrusted-upstream");
+    let front = common::tls::tls_front(&pki, &url).await;
+    let (child, port) = spawn(
+        &format!("https://localhost:{}", front.port()),
+        &["--cache.ttl", "1s"],
+    );
+    common::metrics_until(port, |t| t.contains("proxy911_up 0")).await;
+
+    // Six scrapes past the TTL: each starts a refresh of every collector, each a failed handshake.
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        scrape_text(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await;
+    }
+    let logs = stop_and_read_logs(child).await;
+
+    let certificate_lines: Vec<&str> = logs.lines().filter(|l| l.contains("certificate")).collect();
+    assert!(
+        !certificate_lines.is_empty() && certificate_lines.len() <= 5,
+        "one line per collector when the cause appears, not one per request:\n{logs}"
+    );
+    assert!(
+        certificate_lines.iter().all(|l| l.contains("WARN")),
+        "{logs}"
+    );
+    assert!(!logs.contains("ERROR"), "{logs}");
+}
