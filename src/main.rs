@@ -10,7 +10,7 @@ use proxy911_exporter::collector::Selection;
 use proxy911_exporter::config::{
     ApiConfig, CheckArgs, Cli, Command, Config, OutputFormat, SimulateArgs,
 };
-use proxy911_exporter::telemetry;
+use proxy911_exporter::logging;
 use proxy911_exporter::upstream::UpstreamMetrics;
 use proxy911_exporter::version;
 use proxy911_exporter::web::{Reloaded, WebHandle};
@@ -74,7 +74,7 @@ fn limit_malloc_arenas() {
 }
 
 async fn serve(config: Config) -> ExitCode {
-    telemetry::init(config.log.format, &config.log.level);
+    logging::init(config.log.format, &config.log.level);
     // Before anything else, so that a SIGHUP during start-up cannot kill the process.
     let hangups = hangup_signals();
     let app = match App::build(config).await {
@@ -200,7 +200,7 @@ async fn check(args: CheckArgs) -> ExitCode {
 }
 
 async fn simulate(args: SimulateArgs) -> ExitCode {
-    telemetry::init(proxy911_exporter::config::LogFormat::Text, "info");
+    logging::init(proxy911_exporter::config::LogFormat::Text, "info");
     let mut fault_list = Vec::new();
     for value in &args.faults {
         match faults::parse_assignment(value) {

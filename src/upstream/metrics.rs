@@ -11,9 +11,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
-use super::api::fields_read;
 use super::decode::Drift;
 use super::error::ApiErrorReason;
+use super::fields_read::fields_read;
 use super::{Endpoint, Outcome};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

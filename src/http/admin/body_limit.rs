@@ -14,10 +14,7 @@ use bytes::BytesMut;
 use futures::StreamExt;
 
 use super::decode::Invalid;
-use super::error::AdminError;
-
-/// The largest admin body accepted: 1 MiB, far above any valid request (100 accounts).
-pub const MAX_BODY_BYTES: usize = 1 << 20;
+use super::error::{AdminError, MAX_BODY_BYTES};
 
 /// The body of an admin request, or why it was refused.
 pub struct LimitedBody(pub Result<Bytes, AdminError>);

@@ -13,7 +13,7 @@ use prometheus_client::registry::Registry;
 
 use super::alert_actions::Outcome as AlertOutcome;
 use super::answers::Operation;
-use super::auth::AuthFailure;
+use super::auth_failure::AuthFailure;
 use super::error::ErrorCode;
 
 /// How an admin request ended: the `outcome` label.
@@ -39,12 +39,6 @@ impl EncodeLabelValue for Outcome {
 }
 
 impl EncodeLabelValue for Operation {
-    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
-        encoder.write_str(self.as_str())
-    }
-}
-
-impl EncodeLabelValue for AuthFailure {
     fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
         encoder.write_str(self.as_str())
     }
