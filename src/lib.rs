@@ -41,6 +41,8 @@
 //!   `POST /admin/alertmanager`, acting on the traffic-anomaly alert within its safety rules).
 //! - [`logging`]: `tracing` to stderr as text or JSON, at `--log.level`.
 //! - [`app`]: [`app::App::build`], the one start-up path for `main`, the demo and the tests.
+//! - [`run`]: what the binary runs once its command line is parsed: the exporter, `check` (its
+//!   client from the same builder as [`app::App::build`]'s) and `simulate`.
 //! - The simulated 911Proxy API of the demo, the tests and the benchmarks is a crate of its own,
 //!   `proxy911-simulator` (crates/proxy911-simulator), which shares nothing with this one.
 //!
@@ -65,6 +67,7 @@ pub mod exposition;
 pub mod http;
 pub mod logging;
 pub mod metrics;
+pub mod run;
 pub mod scrape;
 pub mod upstream;
 pub mod version;

@@ -1,4 +1,4 @@
-//! Collectors turned on and off (SPEC §10): the flags and their environment, the demo's every
+//! Collectors turned on and off: the flags and their environment, the demo's every
 //! collector, a disabled collector that asks nothing upstream and has no series at all (self
 //! metrics included), `proxy911_up` over the enabled ones only; the new collectors' data through
 //! the whole exporter; and the user's e-mail and phone, which appear in no metric, label, log

@@ -1,4 +1,4 @@
-//! Basic auth and response headers of the web configuration (SPEC §8) on both listeners, with
+//! Basic auth and response headers of the web configuration on both listeners, with
 //! real clients: every path needs the password except `/admin/...`, which keeps its bearer
 //! token; the configured headers are on every answer, refusals included.
 

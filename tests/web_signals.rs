@@ -1,4 +1,4 @@
-//! The listener under signals and hostile clients (SPEC §11), against the real binary where the
+//! The listener under signals and hostile clients, against the real binary where the
 //! process matters: SIGHUP reloads the web configuration and never stops the exporter; SIGTERM
 //! with clients that never finish exits 0 within the bound; a client that trickles its headers
 //! is disconnected; a broken web config is exit 2 naming the key; an admin listener beyond

@@ -1,4 +1,4 @@
-//! TLS on the listeners (SPEC §8), with real clients: the exporter built by `App::build` with a
+//! TLS on the listeners, with real clients: the exporter built by `App::build` with a
 //! `--web.config.file`, certificates made by rcgen in each test, reqwest and the curl CLI as
 //! clients. Every `client_auth_type`, TLS version bounds, plain HTTP to the TLS port, and
 //! certificates rotated on disk while the exporter runs.

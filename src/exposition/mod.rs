@@ -1,5 +1,5 @@
 //! Exposition: metric families built from upstream data, rendered once per refresh into both
-//! formats SPEC §3 serves (classic text 0.0.4 and OpenMetrics 1.0), each also pre-compressed.
+//! formats the exporter serves (classic text 0.0.4 and OpenMetrics 1.0), each also pre-compressed.
 //!
 //! Encoding goes through prometheus-client (a [`Collector`] of const metrics), which escapes label
 //! values. Compression keeps each collector's output as a sync-flushed raw DEFLATE piece, so a
@@ -27,7 +27,7 @@ pub const PREFIX: &str = "proxy911";
 /// Appended to every upstream-data HELP text: the values are cached.
 const CACHED_NOTE: &str = " (cached upstream data, see proxy911_collector_cache_age_seconds)";
 
-/// The two exposition formats of SPEC §3.
+/// The two exposition formats the exporter serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Classic Prometheus text, version 0.0.4.

@@ -6,7 +6,7 @@
 //! - [`fields_read`]: the field names read from each endpoint, the drift counters' labels.
 //! - [`product_type`]: the product-type codes and their label slugs, one table.
 //! - [`page`]: one page of a paginated list, either pagination shape.
-//! - [`decode`]: per-field lenient decoding for every endpoint (SPEC §9): unknown fields ignored,
+//! - [`decode`]: per-field lenient decoding for every endpoint: unknown fields ignored,
 //!   unreadable ones defaulted, odd items skipped, all of it counted as [`decode::Drift`].
 //! - [`sanitize`]: upstream text made safe for a log line.
 //! - [`metrics`]: what the client counts (requests, refusals, latency, drift), registered by it.

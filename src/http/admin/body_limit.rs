@@ -1,4 +1,4 @@
-//! The admin request body, read up to [`MAX_BODY_BYTES`] (SPEC §11). A larger body is refused
+//! The admin request body, read up to [`MAX_BODY_BYTES`]. A larger body is refused
 //! with [`AdminError::PayloadTooLarge`] before more than the limit is held in memory: at once when
 //! the declared length says so, otherwise as soon as the chunks read pass the limit.
 //!

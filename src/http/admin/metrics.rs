@@ -75,10 +75,9 @@ pub struct AdminMetrics {
 }
 
 impl AdminMetrics {
-    /// New handles, registered under the `proxy911` prefix of `registry`.
-    pub fn new(registry: &mut Registry) -> Self {
+    /// New handles, registered in `registry`, whose prefix the caller chose.
+    pub fn register(registry: &mut Registry) -> Self {
         let metrics = AdminMetrics::default();
-        let registry = registry.sub_registry_with_prefix(crate::exposition::PREFIX);
         registry.register(
             "admin_requests",
             "Admin API requests that reached an operation, by operation and outcome",
@@ -135,7 +134,7 @@ mod tests {
     #[test]
     fn auth_failures_are_exposed_at_zero_for_every_reason_before_any_refusal() {
         let mut registry = Registry::default();
-        let metrics = AdminMetrics::new(&mut registry);
+        let metrics = AdminMetrics::register(registry.sub_registry_with_prefix("proxy911"));
         metrics.auth_failure(AuthFailure::Wrong);
 
         let mut text = String::new();

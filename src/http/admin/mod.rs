@@ -1,4 +1,4 @@
-//! The admin API (SPEC §6): account management on the 911Proxy API, behind a bearer token. One
+//! The admin API: account management on the 911Proxy API, behind a bearer token. One
 //! set of types is the schema: requests decode into them, answers serialize from them, and the
 //! OpenAPI document is generated from them.
 //!

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
-/// Longest text kept from the upstream, in characters: label values are bounded (SPEC §11).
+/// Longest text kept from the upstream, in characters: label values are bounded.
 pub const MAX_TEXT_CHARS: usize = 256;
 /// Largest integer magnitude read from a float (beyond, a float no longer holds every integer).
 const MAX_EXACT_FLOAT_INT: f64 = 9.0e15;
