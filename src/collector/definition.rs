@@ -90,13 +90,10 @@ impl Call {
         endpoint: Endpoint,
         call: impl std::future::Future<Output = Result<Listed<T>, UpstreamError>>,
     ) -> Call {
-        let started = Instant::now();
-        let result = call.await;
-        Call {
-            endpoint,
-            took: started.elapsed(),
-            result: result.map(|listed| (listed.items.len() as u64, listed.drift)),
-        }
+        Call::timed(endpoint, call, |listed| {
+            (listed.items.len() as u64, listed.drift)
+        })
+        .await
     }
 
     /// Times a call answering one object.
@@ -104,12 +101,20 @@ impl Call {
         endpoint: Endpoint,
         call: impl std::future::Future<Output = Result<Single<T>, UpstreamError>>,
     ) -> Call {
+        Call::timed(endpoint, call, |single| (1, single.drift)).await
+    }
+
+    async fn timed<A>(
+        endpoint: Endpoint,
+        call: impl std::future::Future<Output = Result<A, UpstreamError>>,
+        read: impl FnOnce(A) -> (u64, Drift),
+    ) -> Call {
         let started = Instant::now();
         let result = call.await;
         Call {
             endpoint,
             took: started.elapsed(),
-            result: result.map(|single| (1, single.drift)),
+            result: result.map(read),
         }
     }
 }

@@ -1,8 +1,9 @@
-//! Collectors: one file per group of upstream endpoints. Each has a `fetch` (the upstream calls,
-//! run concurrently) and a pure `families` (snapshot in, metric families out), which the golden
-//! tests pin. This file holds what they share: the render context, product-type slugs, and the
-//! list of the enabled collectors the cache runs ([`all`]); [`CollectorId`] names them and
-//! [`Selection`] says which run.
+//! Collectors: one file per collector, each holding its whole [`Definition`]: a `fetch` (the
+//! upstream calls, run concurrently), a pure `families` (snapshot in, metric families out, pinned
+//! by the golden tests), its flags, defaults and `check`'s calls. This file holds the table that
+//! lists them and makes [`CollectorId`], what they share (the render context, product-type
+//! slugs), and the list of the enabled collectors the cache runs ([`all`]); [`Selection`] says
+//! which run.
 
 use std::sync::Arc;
 use std::time::Duration;
