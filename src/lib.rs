@@ -4,6 +4,7 @@
 //!
 //! From the bottom up; a module uses only those above it in this list, never one below.
 //!
+//! - [`label`]: closed sets of label values, each name written once.
 //! - [`version`]: what this build is (version, revision, build date, compiler), for
 //!   `--version` and the build-info metric.
 //! - [`exposition`]: metric families of upstream data, rendered once per refresh into both
@@ -65,6 +66,7 @@ pub mod collector;
 pub mod config;
 pub mod exposition;
 pub mod http;
+pub mod label;
 pub mod logging;
 pub mod metrics;
 pub mod run;
