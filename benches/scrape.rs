@@ -164,7 +164,7 @@ fn warm_scraper(runtime: &tokio::runtime::Runtime, s: &Snapshots) -> Arc<Scraper
         max_stale: Duration::from_secs(7200),
     };
     let mut registry = metrics::registry();
-    let health = HealthMetrics::new(&mut registry);
+    let health = HealthMetrics::register(registry.sub_registry_with_prefix("proxy911"));
     let metrics = Arc::new(SelfMetrics::new(registry));
     let scraper = Arc::new(Scraper::new(specs, policy, health, metrics));
     runtime.block_on(scraper.scrape(deadline(), Format::Text));

@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 
 use crate::collector::{self, RenderContext};
 use crate::config::{ApiConfig, Config, ConfigError, Upstream};
+use crate::exposition;
 use crate::http::admin::{AdminMetrics, AdminState, AlertActions};
 use crate::http::{self, MetricsState};
 use crate::metrics::{self, SelfMetrics};
@@ -131,16 +132,15 @@ impl App {
             .as_ref()
             .and_then(|_| url.socket_addrs(|| None).ok()?.into_iter().next());
 
-        // Each component registers its own metrics; the registry is sealed once all have.
+        // Each component registers its own metrics under the one prefix chosen here; the
+        // registry is sealed once all have.
         let mut registry = metrics::registry();
-        let health = HealthMetrics::new(&mut registry);
+        let own = registry.sub_registry_with_prefix(exposition::PREFIX);
+        let health = HealthMetrics::register(own);
         // Only the endpoints of enabled collectors have series before they are asked.
-        let upstream_metrics = UpstreamMetrics::for_endpoints(config.collectors.endpoints());
-        upstream_metrics.register(&mut registry);
-        let admin_metrics = config
-            .admin
-            .is_some()
-            .then(|| AdminMetrics::new(&mut registry));
+        let upstream_metrics = UpstreamMetrics::register(own, config.collectors.endpoints());
+        let admin_metrics = config.admin.is_some().then(|| AdminMetrics::register(own));
+        metrics::BuildInfo::register(own);
         let metrics = Arc::new(SelfMetrics::new(registry));
         let client = upstream_client(&config.api, url, app_key, upstream_metrics)?;
         let collectors = collector::all(
@@ -309,7 +309,7 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// SPEC §11: plain `http://` to a host that is not loopback carries the app_key in clear (it is in
+/// Plain `http://` to a host that is not loopback carries the app_key in clear (it is in
 /// every request's query string). Said once at start-up, naming the host, never the key.
 fn warn_if_cleartext(api_url: &reqwest::Url) {
     if let Some(host) = crate::config::cleartext_remote_host(api_url) {
@@ -320,7 +320,7 @@ fn warn_if_cleartext(api_url: &reqwest::Url) {
     }
 }
 
-/// SPEC §11: the admin API moves proxy passwords and carries its bearer token in every request;
+/// The admin API moves proxy passwords and carries its bearer token in every request;
 /// on an address other than loopback without TLS, both travel in clear. Said once at start-up.
 fn warn_if_admin_in_clear(addr: SocketAddr, web: &WebHandle) {
     if !addr.ip().is_loopback() && !web.tls_enabled() {

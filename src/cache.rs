@@ -1,4 +1,4 @@
-//! The per-collector cache: explicit policy for when the upstream is asked (SPEC §5).
+//! The per-collector cache: explicit policy for when the upstream is asked.
 //!
 //! - A scrape refreshes a collector whose last refresh is older than the TTL (or that was
 //!   invalidated by an admin change); otherwise it serves the stored rendering.

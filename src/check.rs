@@ -1,4 +1,4 @@
-//! `proxy911-exporter check` (SPEC §9): asks every endpoint the enabled collectors use once (all
+//! `proxy911-exporter check`: asks every endpoint the enabled collectors use once (all
 //! pages, through the rate limit) and reports, per endpoint, whether it answered, how many items
 //! were read, skipped or had fields defaulted, and the names of fields the exporter does not
 //! know. The report is what a user pastes into a bug report when the API changes: it holds no
@@ -7,15 +7,11 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
-use std::time::Duration;
 
 use serde::Serialize;
-use tokio::time::Instant;
 
-use crate::collector::{CollectorId, Selection};
-use crate::upstream::api::{IpType, Listed, Single};
-use crate::upstream::decode::Drift;
-use crate::upstream::{Client, Endpoint, UpstreamError};
+use crate::collector::{Call, Selection};
+use crate::upstream::Client;
 
 /// The whole report: `ok` when every endpoint answered.
 #[derive(Debug, Clone, Serialize)]
@@ -41,9 +37,6 @@ pub struct EndpointReport {
     pub error: Option<String>,
 }
 
-/// What one call gave: items read and drift, or the error.
-type CallResult = Result<(u64, Drift), UpstreamError>;
-
 /// Asks every endpoint of the collectors on by default once; see [`run_for`].
 pub async fn run(client: &Client) -> Report {
     run_for(client, &Selection::default()).await
@@ -54,7 +47,10 @@ pub async fn run(client: &Client) -> Report {
 pub async fn run_for(client: &Client, collectors: &Selection) -> Report {
     let mut rows: Vec<EndpointReport> = Vec::new();
     for id in collectors.ids() {
-        check_collector(client, id, &mut rows).await;
+        // The calls are the collector's own, from its definition.
+        for call in (id.definition().check)(client).await {
+            add(&mut rows, call);
+        }
     }
     Report {
         ok: rows.iter().all(|e| e.ok),
@@ -62,65 +58,13 @@ pub async fn run_for(client: &Client, collectors: &Selection) -> Report {
     }
 }
 
-async fn check_collector(client: &Client, id: CollectorId, rows: &mut Vec<EndpointReport>) {
-    match id {
-        CollectorId::Accounts => {
-            let (took, result) = timed(client.list_accounts()).await;
-            add(rows, Endpoint::AccountList, took, listed(result));
-        }
-        CollectorId::Packages => {
-            for product_type in crate::collector::packages::SUMMARY_PRODUCT_TYPES {
-                let (took, result) = timed(client.package_summary(product_type)).await;
-                add(rows, Endpoint::PackageSummary, took, single(result));
-            }
-            let (took, result) = timed(client.list_packages()).await;
-            add(rows, Endpoint::PackageList, took, listed(result));
-        }
-        CollectorId::StaticIps => {
-            for ip_type in IpType::ALL {
-                let (took, result) = timed(client.static_ip_regions(ip_type)).await;
-                add(rows, Endpoint::StaticIpRegions, took, listed(result));
-            }
-            let (took, result) = timed(client.list_static_ips()).await;
-            add(rows, Endpoint::StaticIpList, took, listed(result));
-        }
-        CollectorId::Traffic => {
-            let (took, result) = timed(client.daily_traffic()).await;
-            add(rows, Endpoint::TrafficDaily, took, listed(result));
-        }
-        CollectorId::Orders => {
-            let (took, result) = timed(client.list_orders()).await;
-            add(rows, Endpoint::OrderList, took, listed(result));
-        }
-        CollectorId::User => {
-            let (took, result) = timed(client.user_info()).await;
-            add(rows, Endpoint::UserInfo, took, single(result));
-        }
-        CollectorId::Regions => {
-            let (took, result) = timed(client.dynamic_states()).await;
-            add(rows, Endpoint::DynamicStates, took, listed(result));
-            let (took, result) = timed(client.dynamic_cities()).await;
-            add(rows, Endpoint::DynamicCities, took, listed(result));
-        }
-    }
-}
-
-async fn timed<T>(call: impl std::future::Future<Output = T>) -> (Duration, T) {
-    let started = Instant::now();
-    let result = call.await;
-    (started.elapsed(), result)
-}
-
-fn listed<T>(result: Result<Listed<T>, UpstreamError>) -> CallResult {
-    result.map(|listed| (listed.items.len() as u64, listed.drift))
-}
-
-fn single<T>(result: Result<Single<T>, UpstreamError>) -> CallResult {
-    result.map(|single| (1, single.drift))
-}
-
 /// Folds one call into its endpoint's row.
-fn add(rows: &mut Vec<EndpointReport>, endpoint: Endpoint, took: Duration, result: CallResult) {
+fn add(rows: &mut Vec<EndpointReport>, call: Call) {
+    let Call {
+        endpoint,
+        took,
+        result,
+    } = call;
     let label = endpoint.label();
     let index = match rows.iter().position(|r| r.endpoint == label) {
         Some(index) => index,

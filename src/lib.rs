@@ -4,40 +4,47 @@
 //!
 //! From the bottom up; a module uses only those above it in this list, never one below.
 //!
+//! - [`label`]: closed sets of label values, each name written once.
 //! - [`version`]: what this build is (version, revision, build date, compiler), for
 //!   `--version` and the build-info metric.
 //! - [`exposition`]: metric families of upstream data, rendered once per refresh into both
 //!   exposition formats ([`exposition::Format`]), kept as compressed pieces only (plain text is
 //!   inflated as it is sent, or kept when small); the metric prefix.
+//! - [`web`]: the listener edge: the exporter-toolkit web configuration (`--web.config.file`:
+//!   TLS with certificates reloaded from disk, client certificates, basic auth, headers, rate
+//!   limit), reloaded as a whole when the file changes and on SIGHUP; the request layer that
+//!   enforces it; and the server loop of both listeners (TLS handshake, HTTP/1.1 or HTTP/2,
+//!   header-read timeout, shutdown bounded at 10 s).
 //! - [`upstream`]: the 911Proxy client. [`upstream::decode`] reads every answer field by field
 //!   (unknown fields ignored, unreadable ones defaulted, odd items skipped, all counted as
 //!   drift); [`upstream::model`] the answers as types; [`upstream::ProductType`] the one slug
 //!   table; the client itself (app_key placement, no redirects, envelope, retries for GET,
 //!   redaction), pagination, the token bucket, and the metrics it owns
 //!   ([`upstream::UpstreamMetrics`]).
-//! - [`collector`]: [`collector::CollectorId`], [`collector::Selection`] (which collectors run,
-//!   and their own TTLs), and one file per group of endpoints (accounts, packages, static IPs,
-//!   traffic, orders, user, regions): a fetch and a pure snapshot → families function.
-//! - [`cache`]: per-collector TTL, single-flight refresh, stale-on-error, the rendered bytes, and
-//!   the report of each collector's health; its own [`cache::RefreshError`].
-//! - [`scrape`]: one scrape: every collector served concurrently up to the deadline, the health
-//!   metrics it owns ([`scrape::HealthMetrics`]), the answer assembled as chunks.
 //! - [`metrics`]: the registry of the exporter's own metrics, into which each component
 //!   registers its own; process metrics and build info.
+//! - [`collector`]: one file per collector (accounts, packages, static IPs, traffic, orders,
+//!   user, regions), each holding its whole [`collector::Definition`] (id, flags, defaults,
+//!   endpoints, a fetch and a pure snapshot → families function, `check`'s calls); the table
+//!   that lists them and makes [`collector::CollectorId`]; [`collector::Selection`] (which
+//!   collectors run, and their own TTLs).
+//! - [`cache`]: per-collector TTL, single-flight refresh, stale-on-error, the rendered bytes, and
+//!   the report of each collector's health; its own [`cache::RefreshError`].
+//! - [`check`]: `proxy911-exporter check`, each enabled collector's calls and a report of their
+//!   drift.
+//! - [`scrape`]: one scrape: every collector served concurrently up to the deadline, the health
+//!   metrics it owns ([`scrape::HealthMetrics`]), the answer assembled as chunks.
 //! - [`config`]: the command line ([`config::Cli`], every flag with its env variable), value
 //!   parsers, secrets, and the validated [`config::Config`] grouped by concern (web, api, cache,
 //!   admin as an `Option`, log).
-//! - [`web`]: the listener edge: the exporter-toolkit web configuration (`--web.config.file`:
-//!   TLS with certificates reloaded from disk, client certificates, basic auth, headers, rate
-//!   limit), reloaded as a whole when the file changes and on SIGHUP; the request layer that
-//!   enforces it; and the server loop of both listeners (TLS handshake, HTTP/1.1 or HTTP/2,
-//!   header-read timeout, shutdown bounded at 10 s).
 //! - [`http`]: the router: landing page, `/metrics` (negotiation, deadline, chunked body),
 //!   health; [`http::admin`]: the account-management API from types (validated newtypes,
 //!   typed answers, the OpenAPI document generated from them, bearer auth, audit, its metrics;
 //!   `POST /admin/alertmanager`, acting on the traffic-anomaly alert within its safety rules).
-//! - [`check`]: `proxy911-exporter check`, one call per endpoint and a report of its drift.
+//! - [`logging`]: `tracing` to stderr as text or JSON, at `--log.level`.
 //! - [`app`]: [`app::App::build`], the one start-up path for `main`, the demo and the tests.
+//! - [`run`]: what the binary runs once its command line is parsed: the exporter, `check` (its
+//!   client from the same builder as [`app::App::build`]'s) and `simulate`.
 //! - The simulated 911Proxy API of the demo, the tests and the benchmarks is a crate of its own,
 //!   `proxy911-simulator` (crates/proxy911-simulator), which shares nothing with this one.
 //!
@@ -60,9 +67,11 @@ pub mod collector;
 pub mod config;
 pub mod exposition;
 pub mod http;
+pub mod label;
+pub mod logging;
 pub mod metrics;
+pub mod run;
 pub mod scrape;
-pub mod telemetry;
 pub mod upstream;
 pub mod version;
 pub mod web;

@@ -1,7 +1,8 @@
 //! [`SelfMetrics`]: the registry of the exporter's own instrumentation, encoded on every scrape
-//! after the cached upstream data. It holds the process metrics and build info itself; every
-//! other component owns its metrics and registers them here at start-up (prometheus-client as
-//! libp2p uses it): the client ([`crate::upstream::UpstreamMetrics`]), the scrape side
+//! after the cached upstream data. It holds the process metrics and the build info; every
+//! component owns its metrics and registers them at start-up with one shape,
+//! `register(&mut Registry) -> Self`, into a sub-registry whose prefix the caller chose once
+//! (linkerd2-proxy's shape): the client ([`crate::upstream::UpstreamMetrics`]), the scrape side
 //! ([`crate::scrape::HealthMetrics`]) and the admin API ([`crate::http::admin::AdminMetrics`]). Upstream *values* are not here: they
 //! are rendered fresh per refresh by [`crate::collector`].
 
@@ -9,8 +10,6 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-
-use crate::exposition::PREFIX;
 
 mod process;
 
@@ -29,17 +28,13 @@ pub fn registry() -> Registry {
     registry
 }
 
-/// Every self metric, registered once; encoded at each scrape.
-#[derive(Debug)]
-pub struct SelfMetrics {
-    registry: Registry,
-}
+/// `exporter_build_info`: the running build; value 1, set once.
+#[derive(Debug, Clone)]
+pub struct BuildInfo;
 
-impl SelfMetrics {
-    /// Seals `registry` (from [`registry`], with the components' metrics in it), adding the
-    /// build info.
-    pub fn new(mut registry: Registry) -> Self {
-        let p = registry.sub_registry_with_prefix(PREFIX);
+impl BuildInfo {
+    /// Registers the build info in `registry`, whose prefix the caller chose.
+    pub fn register(registry: &mut Registry) -> Self {
         let build_info = Family::<BuildLabels, Gauge>::default();
         build_info
             .get_or_create(&BuildLabels {
@@ -48,11 +43,24 @@ impl SelfMetrics {
                 rustversion: crate::version::rust_release(),
             })
             .set(1);
-        p.register(
+        registry.register(
             "exporter_build_info",
             "Version, git revision and compiler of the running exporter; value 1",
             build_info,
         );
+        BuildInfo
+    }
+}
+
+/// Every self metric, registered once; encoded at each scrape.
+#[derive(Debug)]
+pub struct SelfMetrics {
+    registry: Registry,
+}
+
+impl SelfMetrics {
+    /// Seals `registry` (from [`registry`], with the components' metrics in it).
+    pub fn new(registry: Registry) -> Self {
         SelfMetrics { registry }
     }
 

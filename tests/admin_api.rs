@@ -1,4 +1,4 @@
-//! The admin API (SPEC §6): each route's exact upstream request, the validation table (nothing
+//! The admin API: each route's exact upstream request, the validation table (nothing
 //! goes upstream), upstream refusals mapped to statuses, bearer auth, listener placement, cache
 //! invalidation, and the OpenAPI document (served, routed, and in step with
 //! `docs/admin-openapi.json`). Tests that need no listener drive the admin router in-process

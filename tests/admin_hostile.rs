@@ -1,4 +1,4 @@
-//! The admin API against hostile clients (SPEC §11), on the real binary with its logs captured:
+//! The admin API against hostile clients, on the real binary with its logs captured:
 //! bodies over 1 MiB, declared or chunked, are a JSON 413 `payload_too_large`, audited and
 //! counted like any refusal, while a valid body just under the limit still works; every refused
 //! authentication is counted by reason and logged at most once a minute per client, without

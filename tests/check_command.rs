@@ -1,4 +1,4 @@
-//! `proxy911-exporter check` against the real binary (SPEC §9): a table by default, JSON with
+//! `proxy911-exporter check` against the real binary: a table by default, JSON with
 //! `--output json`, exit 0 when every endpoint answered, 1 when one did not (an invalid app_key
 //! says so), 2 for a configuration error; never a secret in its output.
 

@@ -24,7 +24,7 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// Every flag of SPEC §2 with its environment variable and a value it must reject.
+/// Every flag with its environment variable and a value it must reject.
 const PAIRS: &[(&str, &str, &str)] = &[
     (
         "--web.listen-address",

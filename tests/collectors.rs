@@ -1,4 +1,4 @@
-//! Collectors turned on and off (SPEC §10): the flags and their environment, the demo's every
+//! Collectors turned on and off: the flags and their environment, the demo's every
 //! collector, a disabled collector that asks nothing upstream and has no series at all (self
 //! metrics included), `proxy911_up` over the enabled ones only; the new collectors' data through
 //! the whole exporter; and the user's e-mail and phone, which appear in no metric, label, log
@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use clap::Parser;
@@ -251,5 +252,41 @@ async fn check_reports_the_new_endpoints_of_enabled_collectors_without_personal_
         for personal in sim.personal_data() {
             assert!(!output.contains(&personal), "check shows {personal:?}");
         }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_asks_upstream_exactly_what_each_collectors_refresh_asks_and_its_definition_names() {
+    for id in CollectorId::ALL {
+        let (sim, url) = simulator(None).await;
+        let (client, _) = common::client(&url);
+        let ctx = proxy911_exporter::collector::RenderContext {
+            timezone: chrono::FixedOffset::east_opt(0).unwrap(),
+        };
+
+        (id.definition().refresh)(client.clone(), ctx)
+            .await
+            .unwrap_or_else(|error| panic!("{id}: the refresh fails: {error}"));
+        let refreshed = sim.request_counts();
+        sim.reset_request_counts();
+        let mut only = Selection::none();
+        only.enable(id);
+        let report = check::run_for(&client, &only).await;
+        let checked = sim.request_counts();
+
+        assert_eq!(
+            checked, refreshed,
+            "{id}: check and refresh ask differently"
+        );
+        let named: BTreeSet<&str> = id.endpoints().iter().map(|e| e.label()).collect();
+        let reported: BTreeSet<&str> = report.endpoints.iter().map(|e| e.endpoint).collect();
+        assert_eq!(reported, named, "{id}: check reports other endpoints");
+        let paths: BTreeSet<String> = refreshed.keys().map(|(path, _)| path.clone()).collect();
+        let named_paths: BTreeSet<String> = id
+            .endpoints()
+            .iter()
+            .map(|e| e.path().to_string())
+            .collect();
+        assert_eq!(paths, named_paths, "{id}: the refresh asks other endpoints");
     }
 }

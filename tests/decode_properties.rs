@@ -1,4 +1,4 @@
-//! Property-based tests of the lenient upstream decoder (issue 10 point 5, SPEC §9), through its
+//! Property-based tests of the lenient upstream decoder (issue 10 point 5), through its
 //! public API only: for every item type, a valid item drifted in every way the upstream has been
 //! seen to drift (extra fields of any JSON type and depth, known fields of a type no reader can
 //! read, second spellings, duplicate keys, escaped keys, keys and values with lone surrogate

@@ -462,7 +462,7 @@ fn the_tls_component_serves_https_from_the_certificate_and_keeps_the_hardening()
         .as_str()
         .unwrap_or_else(|| panic!("{file_name} is not in the ConfigMap"));
 
-    // The web config: only exporter-toolkit keys (SPEC §8), the certificate and key from the
+    // The web config: only exporter-toolkit keys, the certificate and key from the
     // mounted Secret, HSTS.
     let web_config = &objects_of(web_config_text)[0];
     for key in web_config.as_object().unwrap().keys() {

@@ -1,4 +1,4 @@
-//! Every flag value is validated and nothing panics (SPEC §2, §11): property tests over each
+//! Every flag value is validated and nothing panics: property tests over each
 //! value parser of `config::parse` (arbitrary strings never panic, valid values round-trip,
 //! values out of range are refused) and over the whole command line, and the real binary with
 //! the largest values it accepts.

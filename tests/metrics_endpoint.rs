@@ -1,5 +1,5 @@
 //! `/metrics` end to end: the exporter built by `App::build` against the simulator over
-//! loopback. Every SPEC §4 metric, the cache and single-flight guarantees counted by the
+//! loopback. Every metric of docs/metrics.md, the cache and single-flight guarantees counted by the
 //! simulator, deadlines, stale data, content negotiation and the small endpoints.
 
 mod common;

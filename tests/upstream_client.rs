@@ -9,6 +9,7 @@ use proxy911_exporter::upstream::ProductType;
 use std::time::Duration;
 
 use common::{client, APP_KEY};
+use prometheus_client::registry::Registry;
 use proxy911_exporter::upstream::api::{IpType, NewAccount};
 use proxy911_exporter::upstream::{Client, ClientOptions, Endpoint, Outcome, UpstreamError};
 use secrecy::SecretString;
@@ -677,7 +678,7 @@ async fn answers_streaming_without_end_share_one_budget_and_each_fails_within_it
     );
 }
 
-// ---- orders, user, dynamic coverage (SPEC §10) ----
+// ---- orders, user, dynamic coverage ----
 
 /// The reference's example of `order/list`: the `code: 0` + `message` envelope, an RFC 3339
 /// `created_at`, and a `pagination` object.
@@ -688,12 +689,20 @@ fn reference_orders() -> Value {
         "pagination": {"total": 0, "page_no": 0, "page_size": 0, "total_pages": 0}}})
 }
 
-/// The text exposition of `metrics`, to read the drift counters.
-fn exposition(metrics: &proxy911_exporter::upstream::UpstreamMetrics) -> String {
-    let mut registry = prometheus_client::registry::Registry::default();
-    metrics.register(&mut registry);
+/// A client whose metrics are registered, as the exporter's are, under `proxy911`.
+fn registered_client(uri: &str) -> (Client, Registry) {
+    let mut registry = Registry::default();
+    let metrics = proxy911_exporter::upstream::UpstreamMetrics::register(
+        registry.sub_registry_with_prefix("proxy911"),
+        Endpoint::ALL,
+    );
+    (common::client_with(uri, metrics), registry)
+}
+
+/// The text exposition of `registry`, to read the drift counters.
+fn exposition(registry: &Registry) -> String {
     let mut text = String::new();
-    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    prometheus_client::encoding::text::encode(&mut text, registry).unwrap();
     text
 }
 
@@ -858,7 +867,7 @@ async fn a_wrong_typed_order_field_is_defaulted_and_a_non_object_order_skipped_a
         1,
     )
     .await;
-    let (client, metrics) = client(&server.uri());
+    let (client, registry) = registered_client(&server.uri());
 
     let orders = client.list_orders().await.unwrap();
 
@@ -871,7 +880,7 @@ async fn a_wrong_typed_order_field_is_defaulted_and_a_non_object_order_skipped_a
     assert_eq!(orders.drift.skipped, 2);
     assert_eq!(orders.drift.defaulted.get("status"), Some(&1));
     assert_eq!(orders.drift.defaulted.get("pay_fee"), Some(&2));
-    let text = exposition(&metrics);
+    let text = exposition(&registry);
     assert!(text.contains("proxy911_upstream_items_skipped_total{endpoint=\"order/list\"} 2"));
     assert!(text.contains(
         "proxy911_upstream_fields_defaulted_total{endpoint=\"order/list\",field=\"pay_fee\"} 2"
@@ -899,7 +908,7 @@ async fn a_wrong_typed_user_or_coverage_field_is_defaulted_and_a_non_object_plac
         1,
     )
     .await;
-    let (client, metrics) = client(&server.uri());
+    let (client, registry) = registered_client(&server.uri());
 
     let user = client.user_info().await.unwrap();
     let cities = client.dynamic_cities().await.unwrap();
@@ -921,7 +930,7 @@ async fn a_wrong_typed_user_or_coverage_field_is_defaulted_and_a_non_object_plac
     assert_eq!(cities.drift.skipped, 3);
     assert_eq!(cities.drift.defaulted.get("items"), Some(&1));
     assert_eq!(cities.drift.defaulted.get("state"), Some(&1));
-    let text = exposition(&metrics);
+    let text = exposition(&registry);
     assert!(text.contains(
         "proxy911_upstream_fields_defaulted_total{endpoint=\"user/info\",field=\"balance\"} 1"
     ));

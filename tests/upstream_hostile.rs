@@ -1,4 +1,4 @@
-//! Whatever answers at the API's address (SPEC §11, upstream side): the thief tests (a 3xx never
+//! Whatever answers at the API's address: the thief tests (a 3xx never
 //! carries the app_key or a password to the host it names, for every 3xx code, for GETs and
 //! management POSTs, and no `Referer` is ever sent), upstream text that tries to forge log lines,
 //! the `--api.url` path prefix, and the WARN for plain http to a host that is not loopback.

@@ -6,16 +6,35 @@
 
 use std::collections::HashSet;
 
+use futures::future::BoxFuture;
 use prometheus_client::registry::Unit;
 
-use super::{product_type_or_unknown, text_or_unknown, CollectorId, RenderContext};
+use super::{product_type_or_unknown, text_or_unknown, CollectorId, RenderContext, flags, refresh, Call, Definition};
 use crate::exposition::{Family, Labels};
 use crate::upstream::model::Account;
-use crate::upstream::{Client, UpstreamError};
+use crate::upstream::{Client, Endpoint, UpstreamError};
 
 pub const ID: CollectorId = CollectorId::Accounts;
 /// The accounts collector, as the admin API names it when a change invalidates it.
 pub const NAME: CollectorId = ID;
+
+/// The accounts collector, as the table lists it.
+pub const DEFINITION: Definition = Definition {
+    id: ID,
+    flags: flags!("accounts", "ACCOUNTS"),
+    enabled_by_default: true,
+    default_ttl: None,
+    endpoints: &[Endpoint::AccountList],
+    refresh: refresh!(),
+    check,
+};
+
+/// `check`'s calls: each endpoint once, one after the other.
+fn check(client: &Client) -> BoxFuture<'_, Vec<Call>> {
+    Box::pin(async move {
+        vec![Call::listed(Endpoint::AccountList, client.list_accounts()).await]
+    })
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {

@@ -1,79 +1,39 @@
-//! [`CollectorId`]: which collector. It is the `collector` label, the cache's key, what an admin
-//! change invalidates, and the `NAME` of the `--collector.NAME` flags; it knows which upstream
-//! endpoints its collector asks and whether it runs when no flag says otherwise (SPEC §10).
+//! What a [`CollectorId`] answers, read from its collector's [`Definition`](super::Definition):
+//! its name, whether it runs when no flag says otherwise, its default TTL, the endpoints it asks.
+//! The enum itself is made by the table in `collector/mod.rs`.
 
 use std::fmt::Write;
 use std::time::Duration;
 
 use prometheus_client::encoding::{EncodeLabelValue, LabelValueEncoder};
 
+use super::CollectorId;
 use crate::upstream::Endpoint;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CollectorId {
-    Accounts,
-    Packages,
-    StaticIps,
-    Traffic,
-    Orders,
-    User,
-    Regions,
-}
-
 impl CollectorId {
-    pub const ALL: [CollectorId; 7] = [
-        CollectorId::Accounts,
-        CollectorId::Packages,
-        CollectorId::StaticIps,
-        CollectorId::Traffic,
-        CollectorId::Orders,
-        CollectorId::User,
-        CollectorId::Regions,
-    ];
-
     /// The `collector` label value, and the `NAME` of its flags.
     pub fn as_str(self) -> &'static str {
-        match self {
-            CollectorId::Accounts => "accounts",
-            CollectorId::Packages => "packages",
-            CollectorId::StaticIps => "static_ips",
-            CollectorId::Traffic => "traffic",
-            CollectorId::Orders => "orders",
-            CollectorId::User => "user",
-            CollectorId::Regions => "regions",
-        }
+        self.definition().flags.name
     }
 
     pub fn from_name(name: &str) -> Option<CollectorId> {
         CollectorId::ALL.into_iter().find(|id| id.as_str() == name)
     }
 
-    /// On unless a flag turns it off: all but `user` (whose endpoint the reference marks "not
-    /// yet open") and `regions` (coverage of the dynamic pool, not of the account).
+    /// On unless a flag turns it off.
     pub fn enabled_by_default(self) -> bool {
-        !matches!(self, CollectorId::User | CollectorId::Regions)
+        self.definition().enabled_by_default
     }
 
     /// How long its data is served before a refresh, unless a flag says otherwise; `None`: the
-    /// common `--cache.ttl`. The dynamic pool's coverage changes rarely: once an hour is plenty.
+    /// common `--cache.ttl`.
     pub fn default_ttl(self) -> Option<Duration> {
-        match self {
-            CollectorId::Regions => Some(Duration::from_secs(3600)),
-            _ => None,
-        }
+        self.definition().default_ttl
     }
 
     /// The upstream endpoints its refresh asks (and `check` asks for it).
     pub fn endpoints(self) -> &'static [Endpoint] {
-        match self {
-            CollectorId::Accounts => &[Endpoint::AccountList],
-            CollectorId::Packages => &[Endpoint::PackageSummary, Endpoint::PackageList],
-            CollectorId::StaticIps => &[Endpoint::StaticIpRegions, Endpoint::StaticIpList],
-            CollectorId::Traffic => &[Endpoint::TrafficDaily],
-            CollectorId::Orders => &[Endpoint::OrderList],
-            CollectorId::User => &[Endpoint::UserInfo],
-            CollectorId::Regions => &[Endpoint::DynamicStates, Endpoint::DynamicCities],
-        }
+        self.definition().endpoints
     }
 }
 
@@ -115,6 +75,13 @@ mod tests {
                 .filter(|id| id.endpoints().contains(&endpoint))
                 .count();
             assert_eq!(owners, 1, "{endpoint:?}");
+        }
+    }
+
+    #[test]
+    fn every_definition_in_the_table_is_the_one_of_its_own_id() {
+        for id in CollectorId::ALL {
+            assert_eq!(id.definition().id, id, "{}", id.as_str());
         }
     }
 

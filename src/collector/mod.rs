@@ -1,8 +1,9 @@
-//! Collectors: one file per group of upstream endpoints. Each has a `fetch` (the upstream calls,
-//! run concurrently) and a pure `families` (snapshot in, metric families out), which the golden
-//! tests pin. This file holds what they share: the render context, product-type slugs, and the
-//! list of the enabled collectors the cache runs ([`all`]); [`CollectorId`] names them and
-//! [`Selection`] says which run.
+//! Collectors: one file per collector, each holding its whole [`Definition`]: a `fetch` (the
+//! upstream calls, run concurrently), a pure `families` (snapshot in, metric families out, pinned
+//! by the golden tests), its flags, defaults and `check`'s calls. This file holds the table that
+//! lists them and makes [`CollectorId`], what they share (the render context, product-type
+//! slugs), and the list of the enabled collectors the cache runs ([`all`]); [`Selection`] says
+//! which run.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,18 +14,53 @@ use futures::future::BoxFuture;
 use crate::exposition::Family;
 use crate::upstream::{Client, ProductType, UpstreamError};
 
-pub mod accounts;
+mod definition;
 mod id;
-pub mod orders;
-pub mod packages;
-pub mod regions;
 mod selection;
-pub mod static_ips;
-pub mod traffic;
-pub mod user;
 
-pub use id::CollectorId;
+pub(crate) use definition::{flags, refresh};
+pub use definition::{Call, Definition, Flags, RefreshFuture};
 pub use selection::Selection;
+
+/// The table of collectors, node_exporter's `registerCollector` as one list: each line names a
+/// collector's [`CollectorId`] variant and the file that defines it (its `DEFINITION`). The ids,
+/// the flags, `check`, the selection and the tests iterate it; adding a collector is one new file
+/// and one line here.
+macro_rules! collectors {
+    ($($variant:ident => $module:ident),* $(,)?) => {
+        $(pub mod $module;)*
+
+        /// Which collector: the `collector` label, the cache's key, what an admin change
+        /// invalidates, and the `NAME` of the `--collector.NAME` flags.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum CollectorId {
+            $($variant),*
+        }
+
+        impl CollectorId {
+            /// Every collector, in the table's order.
+            pub const ALL: [CollectorId; [$(stringify!($variant)),*].len()] =
+                [$(CollectorId::$variant),*];
+
+            /// Its definition, from its own file.
+            pub fn definition(self) -> &'static Definition {
+                match self {
+                    $(CollectorId::$variant => &$module::DEFINITION),*
+                }
+            }
+        }
+    };
+}
+
+collectors! {
+    Accounts => accounts,
+    Packages => packages,
+    StaticIps => static_ips,
+    Traffic => traffic,
+    Orders => orders,
+    User => user,
+    Regions => regions,
+}
 
 /// The label value of whatever the upstream did not give in a readable form.
 pub const UNKNOWN: &str = "unknown";
@@ -58,35 +94,19 @@ impl std::fmt::Debug for CollectorSpec {
     }
 }
 
-/// The enabled collectors (SPEC §4, §10), on one client; a collector not selected is not built,
-/// so it can ask nothing upstream.
+/// The enabled collectors, on one client; a collector not selected is not built, so it can ask
+/// nothing upstream.
 pub fn all(client: &Client, ctx: RenderContext, selection: &Selection) -> Vec<CollectorSpec> {
-    macro_rules! spec {
-        ($module:ident) => {{
-            let client = client.clone();
-            CollectorSpec {
-                id: $module::ID,
-                fetch: Arc::new(move || {
-                    let client = client.clone();
-                    Box::pin(async move {
-                        let snapshot = $module::fetch(&client).await?;
-                        Ok($module::families(&snapshot, &ctx))
-                    })
-                }),
-                ttl: selection.ttl($module::ID),
-            }
-        }};
-    }
     selection
         .ids()
-        .map(|id| match id {
-            CollectorId::Accounts => spec!(accounts),
-            CollectorId::Packages => spec!(packages),
-            CollectorId::StaticIps => spec!(static_ips),
-            CollectorId::Traffic => spec!(traffic),
-            CollectorId::Orders => spec!(orders),
-            CollectorId::User => spec!(user),
-            CollectorId::Regions => spec!(regions),
+        .map(|id| {
+            let client = client.clone();
+            let refresh = id.definition().refresh;
+            CollectorSpec {
+                id,
+                fetch: Arc::new(move || refresh(client.clone(), ctx)),
+                ttl: selection.ttl(id),
+            }
         })
         .collect()
 }

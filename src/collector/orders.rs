@@ -10,12 +10,13 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use futures::future::BoxFuture;
 use prometheus_client::registry::Unit;
 
-use super::{product_type_or_unknown, CollectorId, RenderContext, UNKNOWN};
+use super::{product_type_or_unknown, CollectorId, RenderContext, UNKNOWN, flags, refresh, Call, Definition};
 use crate::exposition::Family;
 use crate::upstream::model::Order;
-use crate::upstream::{Client, UpstreamError};
+use crate::upstream::{Client, Endpoint, UpstreamError};
 
 pub const ID: CollectorId = CollectorId::Orders;
 
@@ -59,6 +60,24 @@ impl OrderStatus {
             OrderStatus::Unknown => UNKNOWN,
         }
     }
+}
+
+/// The orders collector, as the table lists it.
+pub const DEFINITION: Definition = Definition {
+    id: ID,
+    flags: flags!("orders", "ORDERS"),
+    enabled_by_default: true,
+    default_ttl: None,
+    endpoints: &[Endpoint::OrderList],
+    refresh: refresh!(),
+    check,
+};
+
+/// `check`'s calls: each endpoint once, one after the other.
+fn check(client: &Client) -> BoxFuture<'_, Vec<Call>> {
+    Box::pin(async move {
+        vec![Call::listed(Endpoint::OrderList, client.list_orders()).await]
+    })
 }
 
 #[derive(Debug, Clone, Default)]

@@ -1,12 +1,13 @@
 //! The `packages` collector: `GET /api-gate-way/user-product/summary` for product types 9 and 12,
 //! and every page of `GET /api-gate-way/user-product/list` → `proxy911_package*`.
 
+use futures::future::BoxFuture;
 use prometheus_client::registry::Unit;
 
-use super::{product_type_or_unknown, text_or_unknown, CollectorId, RenderContext};
+use super::{product_type_or_unknown, text_or_unknown, CollectorId, RenderContext, flags, refresh, Call, Definition};
 use crate::exposition::{Family, LabelValue};
 use crate::upstream::model::{Package, PackageSummary, KB};
-use crate::upstream::{Client, ProductType, UpstreamError};
+use crate::upstream::{Client, Endpoint, ProductType, UpstreamError};
 
 pub const ID: CollectorId = CollectorId::Packages;
 /// The product types the summary endpoint supports.
@@ -14,6 +15,30 @@ pub const SUMMARY_PRODUCT_TYPES: [ProductType; 2] = [
     ProductType::DynamicResidentialTraffic,
     ProductType::LongTermIdcTraffic,
 ];
+
+/// The packages collector, as the table lists it.
+pub const DEFINITION: Definition = Definition {
+    id: ID,
+    flags: flags!("packages", "PACKAGES"),
+    enabled_by_default: true,
+    default_ttl: None,
+    endpoints: &[Endpoint::PackageSummary, Endpoint::PackageList],
+    refresh: refresh!(),
+    check,
+};
+
+/// `check`'s calls: each endpoint once, one after the other.
+fn check(client: &Client) -> BoxFuture<'_, Vec<Call>> {
+    Box::pin(async move {
+        let mut calls = Vec::new();
+        for product_type in SUMMARY_PRODUCT_TYPES {
+            let summary = client.package_summary(product_type);
+            calls.push(Call::single(Endpoint::PackageSummary, summary).await);
+        }
+        calls.push(Call::listed(Endpoint::PackageList, client.list_packages()).await);
+        calls
+    })
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {

@@ -9,11 +9,14 @@
 //! listed with an empty `items` offers 0.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
-use super::{CollectorId, RenderContext, UNKNOWN};
+use futures::future::BoxFuture;
+
+use super::{CollectorId, RenderContext, UNKNOWN, flags, refresh, Call, Definition};
 use crate::exposition::Family;
 use crate::upstream::model::DynamicCountry;
-use crate::upstream::{Client, UpstreamError};
+use crate::upstream::{Client, Endpoint, UpstreamError};
 
 pub const ID: CollectorId = CollectorId::Regions;
 
@@ -31,6 +34,29 @@ impl Level {
             Level::City => "city",
         }
     }
+}
+
+/// The regions collector, as the table lists it.
+pub const DEFINITION: Definition = Definition {
+    id: ID,
+    flags: flags!("regions", "REGIONS"),
+    // Off by default: coverage of the dynamic pool, not of the account; it changes rarely, so
+    // once an hour is plenty.
+    enabled_by_default: false,
+    default_ttl: Some(Duration::from_secs(3600)),
+    endpoints: &[Endpoint::DynamicStates, Endpoint::DynamicCities],
+    refresh: refresh!(),
+    check,
+};
+
+/// `check`'s calls: each endpoint once, one after the other.
+fn check(client: &Client) -> BoxFuture<'_, Vec<Call>> {
+    Box::pin(async move {
+        vec![
+            Call::listed(Endpoint::DynamicStates, client.dynamic_states()).await,
+            Call::listed(Endpoint::DynamicCities, client.dynamic_cities()).await,
+        ]
+    })
 }
 
 #[derive(Debug, Clone, Default)]

@@ -16,7 +16,7 @@ pub struct Selection {
     ttl: BTreeMap<CollectorId, Duration>,
 }
 
-/// The collectors that run without any flag (SPEC §10), with their default TTLs.
+/// The collectors that run without any flag, with their default TTLs.
 impl Default for Selection {
     fn default() -> Self {
         let mut selection = Selection::none();

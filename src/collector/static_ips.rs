@@ -5,13 +5,39 @@
 
 use std::collections::BTreeMap;
 
-use super::{product_type_or_unknown, CollectorId, RenderContext, UNKNOWN};
+use futures::future::BoxFuture;
+
+use super::{product_type_or_unknown, CollectorId, RenderContext, UNKNOWN, flags, refresh, Call, Definition};
 use crate::exposition::Family;
 use crate::upstream::api::IpType;
 use crate::upstream::model::{StaticIp, StaticIpRegion};
-use crate::upstream::{Client, UpstreamError};
+use crate::upstream::{Client, Endpoint, UpstreamError};
 
 pub const ID: CollectorId = CollectorId::StaticIps;
+
+/// The static_ips collector, as the table lists it.
+pub const DEFINITION: Definition = Definition {
+    id: ID,
+    flags: flags!("static_ips", "STATIC_IPS"),
+    enabled_by_default: true,
+    default_ttl: None,
+    endpoints: &[Endpoint::StaticIpRegions, Endpoint::StaticIpList],
+    refresh: refresh!(),
+    check,
+};
+
+/// `check`'s calls: each endpoint once, one after the other.
+fn check(client: &Client) -> BoxFuture<'_, Vec<Call>> {
+    Box::pin(async move {
+        let mut calls = Vec::new();
+        for ip_type in IpType::ALL {
+            let regions = client.static_ip_regions(ip_type);
+            calls.push(Call::listed(Endpoint::StaticIpRegions, regions).await);
+        }
+        calls.push(Call::listed(Endpoint::StaticIpList, client.list_static_ips()).await);
+        calls
+    })
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {

@@ -2,14 +2,33 @@
 //! window, the last 7 days) → `proxy911_traffic_daily_bytes{date}`. A day without a readable
 //! date or amount is left out, never shown as 0.
 
+use futures::future::BoxFuture;
 use prometheus_client::registry::Unit;
 
-use super::{CollectorId, RenderContext};
+use super::{CollectorId, RenderContext, flags, refresh, Call, Definition};
 use crate::exposition::Family;
 use crate::upstream::model::{DailyFlow, KB};
-use crate::upstream::{Client, UpstreamError};
+use crate::upstream::{Client, Endpoint, UpstreamError};
 
 pub const ID: CollectorId = CollectorId::Traffic;
+
+/// The traffic collector, as the table lists it.
+pub const DEFINITION: Definition = Definition {
+    id: ID,
+    flags: flags!("traffic", "TRAFFIC"),
+    enabled_by_default: true,
+    default_ttl: None,
+    endpoints: &[Endpoint::TrafficDaily],
+    refresh: refresh!(),
+    check,
+};
+
+/// `check`'s calls: each endpoint once, one after the other.
+fn check(client: &Client) -> BoxFuture<'_, Vec<Call>> {
+    Box::pin(async move {
+        vec![Call::listed(Endpoint::TrafficDaily, client.daily_traffic()).await]
+    })
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {

@@ -4,12 +4,33 @@
 //! and the cache logs the cause once). The answer also holds the user's e-mail address and phone
 //! number; they are never read (see [`UserInfo`]), so no metric, label or log line can carry them.
 
-use super::{CollectorId, RenderContext};
+use futures::future::BoxFuture;
+
+use super::{CollectorId, RenderContext, flags, refresh, Call, Definition};
 use crate::exposition::Family;
 use crate::upstream::model::UserInfo;
-use crate::upstream::{Client, UpstreamError};
+use crate::upstream::{Client, Endpoint, UpstreamError};
 
 pub const ID: CollectorId = CollectorId::User;
+
+/// The user collector, as the table lists it.
+pub const DEFINITION: Definition = Definition {
+    id: ID,
+    flags: flags!("user", "USER"),
+    // Off by default: the reference marks its endpoint "not yet open".
+    enabled_by_default: false,
+    default_ttl: None,
+    endpoints: &[Endpoint::UserInfo],
+    refresh: refresh!(),
+    check,
+};
+
+/// `check`'s calls: each endpoint once, one after the other.
+fn check(client: &Client) -> BoxFuture<'_, Vec<Call>> {
+    Box::pin(async move {
+        vec![Call::single(Endpoint::UserInfo, client.user_info()).await]
+    })
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {

@@ -1,4 +1,4 @@
-//! The command line (SPEC §2): clap definitions, every flag with its environment variable. The
+//! The command line: clap definitions, every flag with its environment variable. The
 //! values are checked by [`super::parse`]'s parsers; [`super::Config::from_args`] turns them into
 //! the validated configuration.
 

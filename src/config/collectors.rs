@@ -2,8 +2,8 @@
 //! `--no-collector.NAME` off (the later of the two wins), `PROXY911_COLLECTOR_NAME=true|false`
 //! in the environment (a flag wins over it); and `--collector.NAME.ttl`
 //! (`PROXY911_COLLECTOR_NAME_TTL`), how long that collector's data is served, when it should
-//! differ from `--cache.ttl`. They are built from [`CollectorId`] rather than written out once
-//! per collector, so a new collector gets its flags with its name.
+//! differ from `--cache.ttl`. Their spellings are in each collector's definition; they are built
+//! from the table, so a new collector gets its flags with its line there.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -11,41 +11,13 @@ use std::time::Duration;
 use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
 
 use super::parse::parse_duration;
-use crate::collector::{CollectorId, Selection};
+use crate::collector::{CollectorId, Flags, Selection};
 
 const HEADING: &str = "Collectors";
 
-/// The spellings of one collector's flags and variables: static, as clap keeps them.
-struct Names {
-    on: &'static str,
-    off: &'static str,
-    env: &'static str,
-    ttl: &'static str,
-    ttl_env: &'static str,
-}
-
-macro_rules! names {
-    ($name:literal, $env:literal) => {
-        Names {
-            on: concat!("collector.", $name),
-            off: concat!("no-collector.", $name),
-            env: concat!("PROXY911_COLLECTOR_", $env),
-            ttl: concat!("collector.", $name, ".ttl"),
-            ttl_env: concat!("PROXY911_COLLECTOR_", $env, "_TTL"),
-        }
-    };
-}
-
-fn names(id: CollectorId) -> Names {
-    match id {
-        CollectorId::Accounts => names!("accounts", "ACCOUNTS"),
-        CollectorId::Packages => names!("packages", "PACKAGES"),
-        CollectorId::StaticIps => names!("static_ips", "STATIC_IPS"),
-        CollectorId::Traffic => names!("traffic", "TRAFFIC"),
-        CollectorId::Orders => names!("orders", "ORDERS"),
-        CollectorId::User => names!("user", "USER"),
-        CollectorId::Regions => names!("regions", "REGIONS"),
-    }
+/// The spellings of a collector's flags, from its definition.
+fn names(id: CollectorId) -> Flags {
+    id.definition().flags
 }
 
 /// Collectors turned on or off on the command line or in the environment; the others keep the

@@ -38,7 +38,7 @@ pub struct Config {
     pub web: WebConfig,
     pub api: ApiConfig,
     pub cache: CachePolicy,
-    /// The collectors that run (SPEC §10), and their own TTLs.
+    /// The collectors that run, and their own TTLs.
     pub collectors: Selection,
     /// The admin API, when a token is configured (or generated for the demo).
     pub admin: Option<AdminConfig>,

@@ -9,7 +9,7 @@ use secrecy::SecretString;
 
 use super::ConfigError;
 
-/// The largest secret file read (SPEC §11): a key or a token is a few dozen bytes, so a larger
+/// The largest secret file read: a key or a token is a few dozen bytes, so a larger
 /// file is a mistake (or `/dev/zero`), refused without reading it whole.
 pub const MAX_SECRET_FILE_BYTES: u64 = 4096;
 /// Reads a secret file, at most [`MAX_SECRET_FILE_BYTES`] of it: one byte more is enough to know

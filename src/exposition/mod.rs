@@ -1,5 +1,5 @@
 //! Exposition: metric families built from upstream data, rendered once per refresh into both
-//! formats SPEC §3 serves (classic text 0.0.4 and OpenMetrics 1.0), each also pre-compressed.
+//! formats the exporter serves (classic text 0.0.4 and OpenMetrics 1.0), each also pre-compressed.
 //!
 //! Encoding goes through prometheus-client (a [`Collector`] of const metrics), which escapes label
 //! values. Compression keeps each collector's output as a sync-flushed raw DEFLATE piece, so a
@@ -27,7 +27,7 @@ pub const PREFIX: &str = "proxy911";
 /// Appended to every upstream-data HELP text: the values are cached.
 const CACHED_NOTE: &str = " (cached upstream data, see proxy911_collector_cache_age_seconds)";
 
-/// The two exposition formats of SPEC §3.
+/// The two exposition formats the exporter serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Classic Prometheus text, version 0.0.4.
@@ -157,8 +157,8 @@ impl Collector for FamilySet {
 /// rare client that does not gets the pieces inflated as they are sent ([`inflate`]).
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
-    pub text_gzip: DeflatePiece,
-    pub openmetrics_gzip: DeflatePiece,
+    pub text_deflate: DeflatePiece,
+    pub openmetrics_deflate: DeflatePiece,
     /// Number of samples, for logs and benchmarks.
     pub samples: usize,
     /// The plain text of a small rendering, inflated on its first plain request and kept
@@ -188,8 +188,8 @@ impl Rendered {
         prometheus_client::encoding::text::encode_registry(&mut openmetrics, &registry)
             .expect("writing to a compressor in memory cannot fail");
         Rendered {
-            text_gzip: text.finish(),
-            openmetrics_gzip: openmetrics.finish(),
+            text_deflate: text.finish(),
+            openmetrics_deflate: openmetrics.finish(),
             samples,
             text_plain: OnceLock::new(),
             openmetrics_plain: OnceLock::new(),
@@ -216,8 +216,8 @@ impl Rendered {
     /// The compressed rendering of `format`.
     pub fn piece(&self, format: Format) -> &DeflatePiece {
         match format {
-            Format::Text => &self.text_gzip,
-            Format::OpenMetrics => &self.openmetrics_gzip,
+            Format::Text => &self.text_deflate,
+            Format::OpenMetrics => &self.openmetrics_deflate,
         }
     }
 
@@ -324,7 +324,7 @@ mod tests {
         assert_eq!(rendered.samples, 2);
         assert_eq!(
             gunzip(&gzip_join(
-                [&rendered.text_gzip],
+                [&rendered.text_deflate],
                 &DeflatePiece::compress_last(b"")
             )),
             text

@@ -29,43 +29,39 @@ pub struct HealthMetrics {
 }
 
 impl HealthMetrics {
-    /// New handles, registered under the `proxy911` prefix of `registry`.
-    pub fn new(registry: &mut Registry) -> Self {
+    /// New handles, registered in `registry`, whose prefix the caller chose.
+    pub fn register(registry: &mut Registry) -> Self {
         let metrics = HealthMetrics::default();
-        metrics.register(registry);
-        metrics
-    }
-
-    pub fn register(&self, registry: &mut Registry) {
-        let p = registry.sub_registry_with_prefix(crate::exposition::PREFIX);
+        let p = registry;
         p.register(
             "up",
             "1 when every collector's last refresh of upstream data succeeded",
-            self.up.clone(),
+            metrics.up.clone(),
         );
         p.register(
             "collector_success",
             "1 when the collector's last refresh succeeded, 0 when it failed",
-            self.success.clone(),
+            metrics.success.clone(),
         );
         p.register_with_unit(
             "collector_duration",
             "Duration of the collector's last refresh",
             Unit::Seconds,
-            self.duration.clone(),
+            metrics.duration.clone(),
         );
         p.register_with_unit(
             "collector_last_success_timestamp",
             "Unix time of the collector's last successful refresh",
             Unit::Seconds,
-            self.last_success.clone(),
+            metrics.last_success.clone(),
         );
         p.register_with_unit(
             "collector_cache_age",
             "Age of the cached data the collector serves (absent when none is served)",
             Unit::Seconds,
-            self.cache_age.clone(),
+            metrics.cache_age.clone(),
         );
+        metrics
     }
 
     /// Sets the collector gauges and `proxy911_up` from the reports of one scrape.

@@ -24,9 +24,9 @@ const MAX_TAIL_AGE: Duration = Duration::from_secs(1);
 #[derive(Debug)]
 pub struct Tail {
     pub text: Bytes,
-    pub text_gzip: DeflatePiece,
+    pub text_deflate: DeflatePiece,
     pub openmetrics: Bytes,
-    pub openmetrics_gzip: DeflatePiece,
+    pub openmetrics_deflate: DeflatePiece,
 }
 
 impl Tail {
@@ -39,8 +39,8 @@ impl Tail {
 
     pub fn gzip(&self, format: Format) -> &DeflatePiece {
         match format {
-            Format::Text => &self.text_gzip,
-            Format::OpenMetrics => &self.openmetrics_gzip,
+            Format::Text => &self.text_deflate,
+            Format::OpenMetrics => &self.openmetrics_deflate,
         }
     }
 }
@@ -101,8 +101,8 @@ fn encode(metrics: &SelfMetrics) -> Tail {
     metrics.encode_openmetrics(&mut openmetrics);
     openmetrics.push_str("# EOF\n");
     Tail {
-        text_gzip: DeflatePiece::compress_last(text.as_bytes()),
-        openmetrics_gzip: DeflatePiece::compress_last(openmetrics.as_bytes()),
+        text_deflate: DeflatePiece::compress_last(text.as_bytes()),
+        openmetrics_deflate: DeflatePiece::compress_last(openmetrics.as_bytes()),
         text: Bytes::from(text),
         openmetrics: Bytes::from(openmetrics),
     }

@@ -8,10 +8,10 @@ use serde_json::{json, Map, Value};
 
 use super::decode::{self, Decode, Drift, ListBuilder};
 use super::model::{
-    Account, DailyFlow, DynamicCountry, DynamicPlace, Order, Package, PackageSummary, StaticIp,
-    StaticIpRegion, UserInfo,
+    Account, DailyFlow, DynamicCountry, Order, Package, PackageSummary, StaticIp, StaticIpRegion,
+    UserInfo,
 };
-use super::page::{self, Page, Pagination, PAGE_FIELDS};
+use super::page::{self, Page};
 use super::{Client, Endpoint, ProductType, UpstreamError};
 
 /// Items asked for per page of a paginated list.
@@ -76,32 +76,6 @@ impl<T> Default for Listed<T> {
 pub struct Single<T> {
     pub value: T,
     pub drift: Drift,
-}
-
-/// The fixed set of upstream JSON field names read from an endpoint's answers: the values the
-/// `field` label of `proxy911_upstream_fields_defaulted_total` can take.
-pub fn fields_read(endpoint: Endpoint) -> Vec<&'static str> {
-    let joined = |parts: &[&[&'static str]]| {
-        let mut fields: Vec<&'static str> = parts.concat();
-        fields.sort_unstable();
-        fields.dedup();
-        fields
-    };
-    let paged = |item: &[&'static str]| joined(&[PAGE_FIELDS, Pagination::FIELDS, item]);
-    match endpoint {
-        Endpoint::AccountList => Account::FIELDS.to_vec(),
-        Endpoint::PackageSummary => PackageSummary::FIELDS.to_vec(),
-        Endpoint::PackageList => paged(Package::FIELDS),
-        Endpoint::StaticIpRegions => StaticIpRegion::FIELDS.to_vec(),
-        Endpoint::StaticIpList => paged(StaticIp::FIELDS),
-        Endpoint::TrafficDaily => DailyFlow::FIELDS.to_vec(),
-        Endpoint::OrderList => paged(Order::FIELDS),
-        Endpoint::UserInfo => UserInfo::FIELDS.to_vec(),
-        Endpoint::DynamicStates | Endpoint::DynamicCities => {
-            joined(&[DynamicCountry::FIELDS, DynamicPlace::FIELDS])
-        }
-        _ => Vec::new(),
-    }
 }
 
 impl Client {

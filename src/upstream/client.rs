@@ -264,7 +264,7 @@ impl Client {
         }
         // The reservation is held until the answer is decoded.
         let (body, _reservation) = self.read_body(response).await?;
-        // Invalid UTF-8 becomes U+FFFD rather than failing the answer (SPEC §11); a valid
+        // Invalid UTF-8 becomes U+FFFD rather than failing the answer; a valid
         // answer is borrowed, not copied.
         let text = String::from_utf8_lossy(&body);
         let http_error = || UpstreamError::Http {

@@ -1,5 +1,5 @@
 //! [`DriftLog`]: one log line when an endpoint's schema drift appears, changes or goes, never one
-//! per refresh (SPEC §9). "The same drift" is the same [`DriftSignature`]: items skipped or
+//! per refresh. "The same drift" is the same [`DriftSignature`]: items skipped or
 //! not, and which fields were defaulted.
 
 use std::collections::HashMap;

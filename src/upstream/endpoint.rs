@@ -5,6 +5,8 @@ use std::fmt::Write;
 
 use prometheus_client::encoding::{EncodeLabelValue, LabelValueEncoder};
 
+use crate::label::label_values;
+
 /// Every 911Proxy endpoint this program calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Endpoint {
@@ -112,31 +114,14 @@ impl EncodeLabelValue for Endpoint {
     }
 }
 
-/// How one upstream request ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Outcome {
-    Success,
-    ApiError,
-    HttpError,
-    Timeout,
-    DecodeError,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Success => "success",
-            Outcome::ApiError => "api_error",
-            Outcome::HttpError => "http_error",
-            Outcome::Timeout => "timeout",
-            Outcome::DecodeError => "decode_error",
-        }
-    }
-}
-
-impl EncodeLabelValue for Outcome {
-    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
-        encoder.write_str(self.as_str())
+label_values! {
+    /// How one upstream request ended: the `outcome` label.
+    pub enum Outcome {
+        Success => "success",
+        ApiError => "api_error",
+        HttpError => "http_error",
+        Timeout => "timeout",
+        DecodeError => "decode_error",
     }
 }
 

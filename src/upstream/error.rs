@@ -3,10 +3,9 @@
 //! Texts are built by the client from sanitised parts: no URL (reqwest prints URLs with their
 //! query string, which holds the app_key) and any echo of the app_key replaced.
 
-use std::fmt::Write;
 use std::time::Duration;
 
-use prometheus_client::encoding::{EncodeLabelValue, LabelValueEncoder};
+use crate::label::label_values;
 
 use super::Outcome;
 
@@ -15,33 +14,12 @@ pub const CODE_INVALID_APP_KEY: i64 = 3;
 /// Upstream code for an account that is not real-name authenticated.
 pub const CODE_NOT_REAL_NAME_AUTHENTICATED: i64 = 156;
 
-/// Why the upstream refused a request in its envelope: the `reason` label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ApiErrorReason {
-    InvalidAppKey,
-    NotRealNameAuthenticated,
-    Other,
-}
-
-impl ApiErrorReason {
-    pub const ALL: [ApiErrorReason; 3] = [
-        ApiErrorReason::InvalidAppKey,
-        ApiErrorReason::NotRealNameAuthenticated,
-        ApiErrorReason::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApiErrorReason::InvalidAppKey => "invalid_app_key",
-            ApiErrorReason::NotRealNameAuthenticated => "not_real_name_authenticated",
-            ApiErrorReason::Other => "other",
-        }
-    }
-}
-
-impl EncodeLabelValue for ApiErrorReason {
-    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
-        encoder.write_str(self.as_str())
+label_values! {
+    /// Why the upstream refused a request in its envelope: the `reason` label.
+    pub enum ApiErrorReason {
+        InvalidAppKey => "invalid_app_key",
+        NotRealNameAuthenticated => "not_real_name_authenticated",
+        Other => "other",
     }
 }
 

@@ -11,9 +11,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
-use super::api::fields_read;
 use super::decode::Drift;
 use super::error::ApiErrorReason;
+use super::fields_read::fields_read;
 use super::{Endpoint, Outcome};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -49,10 +49,11 @@ pub struct UpstreamMetrics {
     fields_defaulted: Family<FieldLabels, Counter>,
 }
 
-/// Every endpoint pre-initialised: all the reads, and the writes.
+/// Handles registered nowhere (a test's, or `check`'s, which serves no metrics), every endpoint
+/// pre-initialised: all the reads, and the writes.
 impl Default for UpstreamMetrics {
     fn default() -> Self {
-        UpstreamMetrics::for_endpoints(Endpoint::ALL)
+        UpstreamMetrics::handles(Endpoint::ALL)
     }
 }
 
@@ -61,7 +62,7 @@ impl UpstreamMetrics {
     /// collectors use) and for every management write: the drift counters for each field read,
     /// the refusals for each reason. An endpoint no enabled collector uses has no series at all
     /// until it is called.
-    pub fn for_endpoints(reads: impl IntoIterator<Item = Endpoint>) -> Self {
+    fn handles(reads: impl IntoIterator<Item = Endpoint>) -> Self {
         fn latency_histogram() -> Histogram {
             Histogram::new([0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0])
         }
@@ -97,42 +98,38 @@ impl UpstreamMetrics {
         metrics
     }
 
-    /// New handles for every endpoint, registered under the `proxy911` prefix of `registry`.
-    pub fn new(registry: &mut Registry) -> Self {
-        let metrics = UpstreamMetrics::default();
-        metrics.register(registry);
-        metrics
-    }
-
-    /// Registers the handles under the `proxy911` prefix of `registry`.
-    pub fn register(&self, registry: &mut Registry) {
-        let p = registry.sub_registry_with_prefix(crate::exposition::PREFIX);
+    /// New handles, pre-initialised for `reads` (see [`UpstreamMetrics::handles`]) and
+    /// registered in `registry`, whose prefix the caller chose.
+    pub fn register(registry: &mut Registry, reads: impl IntoIterator<Item = Endpoint>) -> Self {
+        let metrics = UpstreamMetrics::handles(reads);
+        let p = registry;
         p.register(
             "upstream_requests",
             "HTTP requests sent to the 911Proxy API, by endpoint and outcome (retries count)",
-            self.requests.clone(),
+            metrics.requests.clone(),
         );
         p.register(
             "upstream_api_errors",
             "Upstream refusals in the answer envelope, by endpoint and reason (invalid_app_key, not_real_name_authenticated, other)",
-            self.api_errors.clone(),
+            metrics.api_errors.clone(),
         );
         p.register(
             "upstream_items_skipped",
             "Upstream list items that were not objects and were skipped, by endpoint (schema drift; counted per refresh)",
-            self.items_skipped.clone(),
+            metrics.items_skipped.clone(),
         );
         p.register(
             "upstream_fields_defaulted",
             "Upstream fields present with a value that could not be read, by endpoint and JSON field name: the label became unknown or the sample was left out (schema drift; counted per refresh)",
-            self.fields_defaulted.clone(),
+            metrics.fields_defaulted.clone(),
         );
         p.register_with_unit(
             "upstream_request_duration",
             "Latency of HTTP requests to the 911Proxy API",
             Unit::Seconds,
-            self.duration.clone(),
+            metrics.duration.clone(),
         );
+        metrics
     }
 
     /// Records one HTTP request to the upstream (each retry counts).

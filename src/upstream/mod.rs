@@ -3,9 +3,10 @@
 //! - [`client`]: transport: app_key placement, the envelope, retries for GET, redaction, metrics.
 //! - [`api`]: one async method per endpoint the exporter uses, pagination included.
 //! - [`model`]: the answers as types, and the fields each reads in their spellings.
+//! - [`fields_read`]: the field names read from each endpoint, the drift counters' labels.
 //! - [`product_type`]: the product-type codes and their label slugs, one table.
 //! - [`page`]: one page of a paginated list, either pagination shape.
-//! - [`decode`]: per-field lenient decoding for every endpoint (SPEC §9): unknown fields ignored,
+//! - [`decode`]: per-field lenient decoding for every endpoint: unknown fields ignored,
 //!   unreadable ones defaulted, odd items skipped, all of it counted as [`decode::Drift`].
 //! - [`sanitize`]: upstream text made safe for a log line.
 //! - [`metrics`]: what the client counts (requests, refusals, latency, drift), registered by it.
@@ -22,6 +23,7 @@ pub mod decode;
 mod drift_log;
 pub mod endpoint;
 pub mod error;
+mod fields_read;
 pub mod metrics;
 pub mod model;
 pub mod page;

@@ -1,4 +1,4 @@
-//! [`ProductType`]: the API's product-type codes and their label slugs (SPEC §4), one table for
+//! [`ProductType`]: the API's product-type codes and their label slugs, one table for
 //! every metric and every endpoint. A code the table does not know is kept as its number.
 
 use std::borrow::Cow;

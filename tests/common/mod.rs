@@ -26,8 +26,13 @@ pub const APP_KEY: &str = "Zk9SECRETappKEY0123456789abcdefQ";
 
 /// A client with test-friendly pacing: no rate limit to speak of, short backoff and timeout.
 pub fn client(base_url: &str) -> (Client, UpstreamMetrics) {
-    install_crypto_provider();
     let metrics = UpstreamMetrics::default();
+    (client_with(base_url, metrics.clone()), metrics)
+}
+
+/// A client as [`client`]'s, counting into `metrics`.
+pub fn client_with(base_url: &str, metrics: UpstreamMetrics) -> Client {
+    install_crypto_provider();
     let options = ClientOptions {
         timeout: Duration::from_secs(2),
         rate_limit: 1000.0,
@@ -35,7 +40,7 @@ pub fn client(base_url: &str) -> (Client, UpstreamMetrics) {
         backoff: Duration::from_millis(10),
         ..ClientOptions::new(base_url.parse().unwrap(), SecretString::from(APP_KEY))
     };
-    (Client::new(options, metrics.clone()).unwrap(), metrics)
+    Client::new(options, metrics).unwrap()
 }
 
 /// A simulator accepting [`APP_KEY`], served on a loopback port.

@@ -1,4 +1,4 @@
-//! proxy911-simulator: a stateful simulated 911Proxy API (SPEC §7), the upstream of
+//! proxy911-simulator: a stateful simulated 911Proxy API, the upstream of
 //! `proxy911-exporter --demo` and `proxy911-exporter simulate`, the load of the benchmarks and the
 //! test oracle of the exporter's client.
 //!

@@ -35,7 +35,7 @@ impl Operation {
         }
     }
 
-    /// Whether 911Proxy takes about 5 minutes to apply it (SPEC §6), so the answer says so.
+    /// Whether 911Proxy takes about 5 minutes to apply it, so the answer says so.
     pub fn applies_later(self) -> bool {
         matches!(self, Operation::Delete | Operation::Disable)
     }

@@ -14,37 +14,10 @@ use axum::response::{IntoResponse, Response};
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
+use super::auth_failure::AuthFailure;
 use super::auth_log::{Admit, FailureLog, MAX_CLIENTS};
 use super::error::AdminError;
 use super::metrics::AdminMetrics;
-
-/// Why an admin request was refused: the `reason` label of
-/// `proxy911_admin_auth_failures_total`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AuthFailure {
-    /// No `Authorization` header.
-    Missing,
-    /// An `Authorization` header that is not `Bearer <token>`.
-    Malformed,
-    /// A bearer token that is not the admin token.
-    Wrong,
-}
-
-impl AuthFailure {
-    pub const ALL: [AuthFailure; 3] = [
-        AuthFailure::Missing,
-        AuthFailure::Malformed,
-        AuthFailure::Wrong,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthFailure::Missing => "missing",
-            AuthFailure::Malformed => "malformed",
-            AuthFailure::Wrong => "wrong",
-        }
-    }
-}
 
 /// What the authentication layer holds: the token, the counter, and who was logged when.
 #[derive(Clone)]

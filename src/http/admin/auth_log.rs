@@ -1,4 +1,4 @@
-//! [`FailureLog`]: how often a refused admin authentication may be logged (SPEC §11): at most one
+//! [`FailureLog`]: how often a refused admin authentication may be logged: at most one
 //! line per client IP per minute, so a token-guessing client is visible without flooding the
 //! log. Every refusal is still counted in `proxy911_admin_auth_failures_total`.
 //!

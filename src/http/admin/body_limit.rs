@@ -1,4 +1,4 @@
-//! The admin request body, read up to [`MAX_BODY_BYTES`] (SPEC §11). A larger body is refused
+//! The admin request body, read up to [`MAX_BODY_BYTES`]. A larger body is refused
 //! with [`AdminError::PayloadTooLarge`] before more than the limit is held in memory: at once when
 //! the declared length says so, otherwise as soon as the chunks read pass the limit.
 //!
@@ -20,10 +20,7 @@ use bytes::BytesMut;
 use futures::StreamExt;
 
 use super::decode::Invalid;
-use super::error::AdminError;
-
-/// The largest admin body accepted: 1 MiB, far above any valid request (100 accounts).
-pub const MAX_BODY_BYTES: usize = 1 << 20;
+use super::error::{AdminError, MAX_BODY_BYTES};
 
 /// How much more of a refused body is read and thrown away before the 413.
 pub const DRAIN_BYTES: usize = 8 << 20;

@@ -1,5 +1,5 @@
 //! [`AdminError`]: every way an admin request ends badly, mapped to its status and to the typed
-//! body [`ErrorBody`], `{"error":{"code":…,"message":…,"field":…}}` (SPEC §6). Texts never hold a
+//! body [`ErrorBody`], `{"error":{"code":…,"message":…,"field":…}}`. Texts never hold a
 //! password or the token: refusals do not echo values, and upstream messages are scrubbed by the
 //! handler of any password it sent.
 
@@ -13,6 +13,10 @@ use super::answers::AccountMatch;
 use super::decode::Invalid;
 use crate::upstream::UpstreamError;
 
+/// The largest admin body accepted: 1 MiB, far above any valid request (100 accounts). Here,
+/// beside the refusal that names it; `body_limit` enforces it.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AdminError {
     #[error("{0}")]
@@ -21,10 +25,7 @@ pub enum AdminError {
     Unauthorized,
     #[error("{0}")]
     NotFound(String),
-    #[error(
-        "the request body is larger than {} bytes (1 MiB)",
-        super::body_limit::MAX_BODY_BYTES
-    )]
+    #[error("the request body is larger than {} bytes (1 MiB)", MAX_BODY_BYTES)]
     PayloadTooLarge,
     #[error("the 911Proxy account is not real-name authenticated (upstream code 156): {0}")]
     NotRealNameAuthenticated(String),

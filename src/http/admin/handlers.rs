@@ -126,7 +126,7 @@ pub async fn update(
     }
     let names = vec![username];
     audit.finish(&names, result)?;
-    // A new password and a disable take 911Proxy about 5 minutes (SPEC §6).
+    // A new password and a disable take 911Proxy about 5 minutes.
     let slow = request.password.is_some() || request.enabled == Some(false);
     let mut answer = ChangeResult::new(Operation::Update, names);
     answer.applied = Some(applied);

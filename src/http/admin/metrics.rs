@@ -13,7 +13,7 @@ use prometheus_client::registry::Registry;
 
 use super::alert_actions::Outcome as AlertOutcome;
 use super::answers::Operation;
-use super::auth::AuthFailure;
+use super::auth_failure::AuthFailure;
 use super::error::ErrorCode;
 
 /// How an admin request ended: the `outcome` label.
@@ -39,12 +39,6 @@ impl EncodeLabelValue for Outcome {
 }
 
 impl EncodeLabelValue for Operation {
-    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
-        encoder.write_str(self.as_str())
-    }
-}
-
-impl EncodeLabelValue for AuthFailure {
     fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
         encoder.write_str(self.as_str())
     }
@@ -81,10 +75,9 @@ pub struct AdminMetrics {
 }
 
 impl AdminMetrics {
-    /// New handles, registered under the `proxy911` prefix of `registry`.
-    pub fn new(registry: &mut Registry) -> Self {
+    /// New handles, registered in `registry`, whose prefix the caller chose.
+    pub fn register(registry: &mut Registry) -> Self {
         let metrics = AdminMetrics::default();
-        let registry = registry.sub_registry_with_prefix(crate::exposition::PREFIX);
         registry.register(
             "admin_requests",
             "Admin API requests that reached an operation, by operation and outcome",
@@ -141,7 +134,7 @@ mod tests {
     #[test]
     fn auth_failures_are_exposed_at_zero_for_every_reason_before_any_refusal() {
         let mut registry = Registry::default();
-        let metrics = AdminMetrics::new(&mut registry);
+        let metrics = AdminMetrics::register(registry.sub_registry_with_prefix("proxy911"));
         metrics.auth_failure(AuthFailure::Wrong);
 
         let mut text = String::new();

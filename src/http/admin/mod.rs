@@ -1,4 +1,4 @@
-//! The admin API (SPEC §6): account management on the 911Proxy API, behind a bearer token. One
+//! The admin API: account management on the 911Proxy API, behind a bearer token. One
 //! set of types is the schema: requests decode into them, answers serialize from them, and the
 //! OpenAPI document is generated from them.
 //!
@@ -37,6 +37,7 @@ pub mod alert_actions;
 mod ambiguity;
 pub mod answers;
 mod auth;
+mod auth_failure;
 mod auth_log;
 mod body_limit;
 pub mod decode;
@@ -49,8 +50,8 @@ pub mod requests;
 pub mod types;
 
 pub use alert_actions::AlertActions;
-pub use auth::AuthFailure;
-pub use body_limit::MAX_BODY_BYTES;
+pub use auth_failure::AuthFailure;
+pub use error::MAX_BODY_BYTES;
 pub use metrics::AdminMetrics;
 pub use openapi::openapi_json;
 

@@ -9,7 +9,7 @@ use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::IntoResponses;
 
-use super::body_limit::MAX_BODY_BYTES;
+use super::error::MAX_BODY_BYTES;
 
 #[cfg(doc)]
 use super::error::ErrorBody;

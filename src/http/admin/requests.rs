@@ -1,4 +1,4 @@
-//! The bodies of admin requests (SPEC §6), made of the checked values of [`super::types`]: an
+//! The bodies of admin requests, made of the checked values of [`super::types`]: an
 //! unknown field is refused, and a [`Batch`] holds 1 to 100 accounts with no username twice.
 
 use std::collections::HashSet;

@@ -1,5 +1,5 @@
-//! The values an admin request may carry, as types whose constructors hold the rules of SPEC §6:
-//! a value that exists was checked. Each one deserializes through its constructor and describes
+//! The values an admin request may carry, as types whose constructors hold the admin API's
+//! rules (README, "Admin API"): a value that exists was checked. Each one deserializes through its constructor and describes
 //! itself to the OpenAPI document from the same constants, so the rule lives in one place.
 
 use std::fmt;
@@ -217,7 +217,7 @@ impl PartialSchema for LimitGb {
 
 impl ToSchema for LimitGb {}
 
-/// The product types an account can be created under (SPEC §6), by their upstream codes.
+/// The product types an account can be created under, by their upstream codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "serde_json::Number")]
 pub enum AccountProductType {

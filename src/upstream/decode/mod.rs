@@ -1,4 +1,4 @@
-//! Per-field lenient decoding of the upstream's answers (SPEC §9, §11): the one place that turns
+//! Per-field lenient decoding of the upstream's answers: the one place that turns
 //! the API's loosely typed JSON into the [`super::model`] types, for every endpoint.
 //!
 //! The rules, the same for every item of every endpoint:

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
-/// Longest text kept from the upstream, in characters: label values are bounded (SPEC §11).
+/// Longest text kept from the upstream, in characters: label values are bounded.
 pub const MAX_TEXT_CHARS: usize = 256;
 /// Largest magnitude read, 2^53: beyond it a float no longer holds every integer, and no count,
 /// id or amount of this API comes near it. A larger value is defaulted, never rounded.

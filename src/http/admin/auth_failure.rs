@@ -1,0 +1,17 @@
+//! [`AuthFailure`]: why an admin request was refused, the reason the authentication layer logs
+//! and the `reason` label the admin metrics count.
+
+use crate::label::label_values;
+
+label_values! {
+    /// Why an admin request was refused: the `reason` label of
+    /// `proxy911_admin_auth_failures_total`.
+    pub enum AuthFailure {
+        /// No `Authorization` header.
+        Missing => "missing",
+        /// An `Authorization` header that is not `Bearer <token>`.
+        Malformed => "malformed",
+        /// A bearer token that is not the admin token.
+        Wrong => "wrong",
+    }
+}
