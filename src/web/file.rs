@@ -105,9 +105,11 @@ impl WebFile {
     pub fn from_text(path: &Path, text: &str) -> Result<WebFile, WebConfigError> {
         let shown = path.display().to_string();
         let dir = path.parent().unwrap_or(Path::new("."));
+        // The key is the file's own text (a YAML key may span lines): one line too, or a
+        // refusal would forge log lines (found by fuzz/fuzz_targets/web_config.rs).
         WebFile::parse(text, dir).map_err(|(key, message)| WebConfigError::Invalid {
             path: shown,
-            key,
+            key: one_line(&key),
             message: one_line(&message),
         })
     }

@@ -187,6 +187,24 @@ fn unknown_keys_and_bad_values_are_refused_naming_the_key() {
 }
 
 #[test]
+fn an_unknown_key_that_spans_lines_is_refused_on_one_line() {
+    // Arrange: the input the fuzz target web_config found; its plain key spans two lines.
+    let text = "{Ecomments on/y\n\n  cert: \n|    -----lse\n  headers:\n \nBEGINratv";
+
+    // Act
+    let refused = WebFile::from_text(Path::new("/etc/web.yml"), text)
+        .unwrap_err()
+        .to_string();
+
+    // Assert
+    assert!(!refused.contains('\n'), "{refused:?} is one line");
+    assert!(
+        refused.contains("Ecomments on/y cert"),
+        "{refused:?} names the key"
+    );
+}
+
+#[test]
 fn every_key_of_exporter_toolkit_is_accepted_and_kept() {
     let file = parse(
         "tls_server_config:\n  cert: CERT\n  key: KEY\n  client_ca: CA\n  \
