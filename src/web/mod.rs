@@ -7,7 +7,7 @@
 //!   certificate check of each `client_auth_type`; `certs`: the certificate pair, reloaded when
 //!   its files change.
 //! - `basic_auth`: bcrypt users, checks (passed and failed) cached under a keyed digest;
-//!   `rate_limit`: the top-level `rate_limit`.
+//!   `fair`: the bcrypt queue, bounded and fair per client address; `rate_limit`: the top-level `rate_limit`.
 //! - [`guard`]: the request layer: rate limit, basic auth (every path but `/admin/...`), headers.
 //! - [`mod@serve`]: the accept loop: TLS handshake, graceful shutdown bounded in time;
 //!   `http_conn`: HTTP/1.1 or HTTP/2 (ALPN) on one connection, with its timeouts; `refusals`:
@@ -24,6 +24,7 @@ mod basic_auth;
 mod certs;
 mod changes;
 mod client_verify;
+mod fair;
 pub mod file;
 pub mod guard;
 mod http_conn;
