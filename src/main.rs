@@ -46,7 +46,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match cli.command {
+    let code = match cli.command {
         Some(Command::Simulate(args)) => runtime.block_on(simulate(args)),
         Some(Command::Check(args)) => runtime.block_on(check(args)),
         None => {
@@ -59,8 +59,16 @@ fn main() -> ExitCode {
             };
             runtime.block_on(serve(config))
         }
-    }
+    };
+    // Dropping the runtime would wait for every blocking task, and a reload can block for as
+    // long as its file does (a FIFO, a hung mount): once the server has stopped, what is still
+    // blocked is abandoned, so SIGTERM exits in time whatever a reload is doing.
+    runtime.shutdown_timeout(ABANDON_BLOCKING_AFTER);
+    code
 }
+
+/// How long the blocking tasks still running at exit are waited for.
+const ABANDON_BLOCKING_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// glibc gives each thread that allocates its own malloc arena, and keeps freed memory in it;
 /// with the blocking threads that render refreshes, that held several times the live memory.
