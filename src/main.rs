@@ -26,17 +26,26 @@ fn main() -> ExitCode {
         }
     };
     limit_malloc_arenas();
-    match tokio::runtime::Builder::new_multi_thread()
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
-        Ok(runtime) => runtime.block_on(run::run(cli)),
+        Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("proxy911-exporter: cannot start the async runtime: {e}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
-    }
+    };
+    let code = runtime.block_on(run::run(cli));
+    // Dropping the runtime would wait for every blocking task, and a reload can block for as
+    // long as its file does (a FIFO, a hung mount): once the server has stopped, what is still
+    // blocked is abandoned, so SIGTERM exits in time whatever a reload is doing.
+    runtime.shutdown_timeout(ABANDON_BLOCKING_AFTER);
+    code
 }
+
+/// How long the blocking tasks still running at exit are waited for.
+const ABANDON_BLOCKING_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// glibc gives each thread that allocates its own malloc arena, and keeps freed memory in it;
 /// with the blocking threads that render refreshes, that held several times the live memory.

@@ -1,6 +1,7 @@
 //! The admin API against hostile clients, on the real binary with its logs captured:
 //! bodies over 1 MiB, declared or chunked, are a JSON 413 `payload_too_large`, audited and
-//! counted like any refusal, while a valid body just under the limit still works; every refused
+//! counted like any refusal, while a valid body just under the limit still works; a body
+//! trickled a byte every 5 s is a JSON 400 at the 10 s read deadline, audited and counted; every refused
 //! authentication is counted by reason and logged at most once a minute per client, without
 //! what was presented.
 
@@ -336,4 +337,62 @@ async fn refused_authentications_are_counted_by_reason_and_logged_once_a_minute_
     );
     assert!(!logs.contains(GUESS), "the presented token is never logged");
     assert!(!logs.contains("QWxhZGRpbjpvcGVu"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_trickled_a_byte_every_5_seconds_is_a_json_400_at_the_read_deadline_audited_and_counted(
+) {
+    let (child, port, sim) = admin_binary().await;
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!(
+        "PATCH /admin/accounts/u1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n"
+    );
+    let trickle = tokio::spawn(async move {
+        writer.write_all(head.as_bytes()).await?;
+        for _ in 0..100 {
+            writer.write_all(b" ").await?;
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+        std::io::Result::Ok(())
+    });
+    let mut answer = Vec::new();
+    // A guard against hanging only: the deadline itself is 10 s.
+    let read = tokio::time::timeout(Duration::from_secs(20), reader.read_to_end(&mut answer)).await;
+    trickle.abort();
+    assert!(read.is_ok(), "no answer within 20 s");
+    let text = String::from_utf8_lossy(&answer);
+    let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP answer");
+    let answer: Value = serde_json::from_str(body).unwrap();
+    let metrics = scrape_until(port, |m| m.contains(r#"outcome="invalid_argument""#)).await;
+    let logs = stop_and_read_logs(child).await;
+
+    assert!(head.starts_with("HTTP/1.1 400 "), "{head}");
+    assert_eq!(answer["error"]["code"], "invalid_argument", "{answer}");
+    assert_eq!(answer["error"]["field"], "body", "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("within 10 seconds"),
+        "{answer}"
+    );
+    assert_eq!(
+        value(
+            &metrics,
+            "proxy911_admin_requests_total",
+            &[("operation", "update"), ("outcome", "invalid_argument")]
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
+    let audit = lines_with(&logs, "admin operation");
+    assert_eq!(audit.len(), 1, "{logs}");
+    assert_eq!(audit[0]["outcome"], "invalid_argument", "{logs}");
+    assert_eq!(
+        sim.request_count(proxy911_simulator::Endpoint::AccountEnable),
+        0
+    );
 }

@@ -3,7 +3,9 @@
 //! stops the exporter; SIGTERM
 //! with clients that never finish exits 0 within the bound; a client that trickles its headers
 //! is disconnected; a broken web config is exit 2 naming the key; an admin listener beyond
-//! loopback without TLS starts with a WARN.
+//! loopback without TLS starts with a WARN. A web config without end (`/dev/zero`) is exit 2 at
+//! start and one ERROR on reload, the old one kept; SIGTERM exits 0 in time while a SIGHUP
+//! reload is blocked reading a FIFO.
 
 mod common;
 
@@ -315,4 +317,86 @@ async fn an_admin_listener_beyond_loopback_without_tls_starts_with_a_warning_and
             assert!(line.contains("WARN"), "{line}");
         }
     }
+}
+
+#[tokio::test]
+async fn a_web_config_without_end_is_exit_2_at_start_naming_the_file_and_the_limit() {
+    let (code, stderr) = start_with_web_config("/dev/zero").await;
+    assert_eq!(code, Some(2), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    assert!(
+        lines[0].contains("/dev/zero") && lines[0].contains("1 MiB"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_symlink_swapped_to_dev_zero_before_sighup_is_one_error_and_the_old_config_stays() {
+    let pki = Pki::new("zero");
+    let real = pki.web_config(&users("old password"));
+    let link = pki.dir.join("link.yml");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let (_sim, url) = common::simulator(None).await;
+    let port = common::free_port();
+    let config_arg = link.display().to_string();
+    let mut child = common::spawn_exporter(port, &url, &["--web.config.file", &config_arg], &[]);
+    wait_until_listening(port, &mut child).await;
+    assert_eq!(status(port, Some(("alice", "old password"))).await, 200);
+
+    let swapped = pki.dir.join("swapped.yml");
+    std::os::unix::fs::symlink("/dev/zero", &swapped).unwrap();
+    std::fs::rename(&swapped, &link).unwrap();
+    signal(&child, libc::SIGHUP);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for _ in 0..3 {
+        assert_eq!(status(port, Some(("alice", "old password"))).await, 200);
+    }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP stopped the exporter"
+    );
+
+    let logs = common::stop_and_read_logs(child).await;
+    let refused: Vec<&str> = logs.lines().filter(|l| l.contains("1 MiB")).collect();
+    assert_eq!(refused.len(), 1, "one ERROR: {logs}");
+    assert!(refused[0].contains("ERROR"), "{logs}");
+    assert!(
+        refused[0].contains("the previous one stays in force"),
+        "{logs}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_exits_0_while_a_sighup_reload_is_blocked_reading_a_fifo() {
+    let pki = Pki::new("fifo");
+    let web_config = pki.web_config(&users("password"));
+    let (_sim, url) = common::simulator(None).await;
+    let port = common::free_port();
+    let config_arg = web_config.display().to_string();
+    let mut child = common::spawn_exporter(port, &url, &["--web.config.file", &config_arg], &[]);
+    wait_until_listening(port, &mut child).await;
+    // The probe connection's own look at the file is over before the file becomes a FIFO.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    std::fs::remove_file(&web_config).unwrap();
+    let path = std::ffi::CString::new(config_arg.as_bytes()).unwrap();
+    // SAFETY: mkfifo(3) with a NUL-terminated path this test owns.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+    signal(&child, libc::SIGHUP);
+    // The reload opens the FIFO, which blocks until a writer comes: none ever does.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    signal(&child, libc::SIGTERM);
+
+    // A guard against hanging only: the exit is expected well within the 10 s bound.
+    let exit = tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("the exporter exits after SIGTERM although a reload is blocked")
+        .unwrap();
+    assert_eq!(exit.code(), Some(0), "{exit:?}");
+    let logs = common::stop_and_read_logs(child).await;
+    assert!(
+        !logs.contains("SIGHUP: web configuration"),
+        "the reload was still blocked at exit: {logs}"
+    );
 }

@@ -9,12 +9,15 @@
 //! stored, and the digest is useless outside this process (unlike a plain SHA-256, it cannot be
 //! brute-forced from a memory dump). A remembered digest is compared in constant time.
 //!
-//! Anything else costs one bcrypt, run off the async workers and one at a time (as
-//! exporter-toolkit does), so wrong passwords cannot take every core. An unknown user is
+//! Anything else costs one bcrypt, run off the async workers and one at a time, so wrong
+//! passwords cannot take every core; the checks wait in a queue that is fair per client address
+//! ([`super::fair`]): a client flooding wrong passwords waits behind itself, and another
+//! client's first check waits for at most one of the flood's. An unknown user is
 //! checked against a known user's hash, so its answer takes as long as a wrong password's and
 //! does not tell which user names exist.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -24,6 +27,8 @@ use base64::Engine;
 use ring::hmac;
 use subtle::ConstantTimeEq;
 use tokio::time::Instant;
+
+use super::fair::FairQueue;
 
 /// How long a failed check is remembered.
 pub const FAILED_FOR: Duration = Duration::from_secs(60);
@@ -44,7 +49,7 @@ pub struct BasicAuth {
     /// an HMAC under a secret key, so a lookup tells an attacker nothing.
     // A std lock: held for one lookup or insert, never across an `.await`.
     failed: Mutex<HashMap<Vec<u8>, Instant>>,
-    bcrypt_slot: tokio::sync::Semaphore,
+    bcrypt_queue: FairQueue,
     bcrypt_runs: AtomicU64,
 }
 
@@ -67,14 +72,14 @@ impl BasicAuth {
             key: hmac::Key::generate(hmac::HMAC_SHA256, &rng).ok(),
             verified: Mutex::default(),
             failed: Mutex::default(),
-            bcrypt_slot: tokio::sync::Semaphore::new(1),
+            bcrypt_queue: FairQueue::default(),
             bcrypt_runs: AtomicU64::new(0),
         })
     }
 
     /// Whether `authorization` (the request's header, if any) names a user and the password
-    /// that matches its hash.
-    pub async fn check(&self, authorization: Option<&HeaderValue>) -> bool {
+    /// that matches its hash. `client` is the peer's address, for the fair queue.
+    pub async fn check(&self, client: Option<IpAddr>, authorization: Option<&HeaderValue>) -> bool {
         let Some((user, password)) = authorization.and_then(credentials) else {
             return false;
         };
@@ -84,11 +89,11 @@ impl BasicAuth {
         }
         let known = self.users.get(&user);
         let hash = known.unwrap_or(&self.decoy).clone();
-        // Never closed, so `acquire` cannot fail; a refusal is the safe answer if it did.
-        let Ok(_permit) = self.bcrypt_slot.acquire().await else {
+        // Never closed, so `enter` cannot fail; a refusal is the safe answer if it did.
+        let Some(_place) = self.bcrypt_queue.enter(client).await else {
             return false;
         };
-        // Requests with the same credentials that waited for the slot find the answer of the
+        // Requests with the same credentials that waited in the queue find the answer of the
         // first: one bcrypt for all of them.
         if let Some(answer) = digest.as_ref().and_then(|d| self.cached(&user, d)) {
             return answer;
@@ -133,6 +138,11 @@ impl BasicAuth {
     /// How many bcrypt checks ran (what the cache saves).
     pub fn bcrypt_runs(&self) -> u64 {
         self.bcrypt_runs.load(Ordering::Relaxed)
+    }
+
+    /// How many checks are waiting for or running a bcrypt.
+    pub fn bcrypt_queued(&self) -> usize {
+        self.bcrypt_queue.queued()
     }
 
     fn remembered(&self, user: &str, digest: &hmac::Tag) -> bool {
@@ -197,22 +207,35 @@ mod tests {
     #[tokio::test]
     async fn the_right_password_passes_and_a_second_check_costs_no_bcrypt() {
         let auth = auth();
-        assert!(auth.check(Some(&header("prometheus", "s3cret"))).await);
-        assert!(auth.check(Some(&header("prometheus", "s3cret"))).await);
-        assert!(auth.check(Some(&header("prometheus", "s3cret"))).await);
+        assert!(
+            auth.check(None, Some(&header("prometheus", "s3cret")))
+                .await
+        );
+        assert!(
+            auth.check(None, Some(&header("prometheus", "s3cret")))
+                .await
+        );
+        assert!(
+            auth.check(None, Some(&header("prometheus", "s3cret")))
+                .await
+        );
         assert_eq!(auth.bcrypt_runs(), 1);
     }
 
     #[tokio::test]
     async fn wrong_passwords_unknown_users_and_malformed_headers_are_refused() {
         let auth = auth();
-        assert!(!auth.check(None).await);
-        assert!(!auth.check(Some(&header("prometheus", "s3cret2"))).await);
-        assert!(!auth.check(Some(&header("prometheus", ""))).await);
-        assert!(!auth.check(Some(&header("nobody", "s3cret"))).await);
+        assert!(!auth.check(None, None).await);
+        assert!(
+            !auth
+                .check(None, Some(&header("prometheus", "s3cret2")))
+                .await
+        );
+        assert!(!auth.check(None, Some(&header("prometheus", ""))).await);
+        assert!(!auth.check(None, Some(&header("nobody", "s3cret"))).await);
         for malformed in ["Bearer s3cret", "Basic !!!", "Basic", "cHJvbWV0aGV1cw=="] {
             let value = HeaderValue::from_static(malformed);
-            assert!(!auth.check(Some(&value)).await, "{malformed}");
+            assert!(!auth.check(None, Some(&value)).await, "{malformed}");
         }
         assert_eq!(auth.bcrypt_runs(), 3, "the unknown user costs a bcrypt too");
     }
@@ -221,14 +244,17 @@ mod tests {
     async fn a_wrong_password_repeated_costs_one_bcrypt_a_minute() {
         let auth = auth();
         for _ in 0..5 {
-            assert!(!auth.check(Some(&header("prometheus", "wrong"))).await);
-            assert!(!auth.check(Some(&header("nobody", "wrong"))).await);
+            assert!(!auth.check(None, Some(&header("prometheus", "wrong"))).await);
+            assert!(!auth.check(None, Some(&header("nobody", "wrong"))).await);
         }
         assert_eq!(auth.bcrypt_runs(), 2);
         tokio::time::advance(FAILED_FOR).await;
-        assert!(!auth.check(Some(&header("prometheus", "wrong"))).await);
+        assert!(!auth.check(None, Some(&header("prometheus", "wrong"))).await);
         assert_eq!(auth.bcrypt_runs(), 3);
-        assert!(auth.check(Some(&header("prometheus", "s3cret"))).await);
+        assert!(
+            auth.check(None, Some(&header("prometheus", "s3cret")))
+                .await
+        );
         assert_eq!(auth.bcrypt_runs(), 4);
     }
 
@@ -238,7 +264,9 @@ mod tests {
         let checks: Vec<_> = (0..20)
             .map(|_| {
                 let auth = auth.clone();
-                tokio::spawn(async move { auth.check(Some(&header("prometheus", "nope"))).await })
+                tokio::spawn(
+                    async move { auth.check(None, Some(&header("prometheus", "nope"))).await },
+                )
             })
             .collect();
         for check in checks {
@@ -247,12 +275,60 @@ mod tests {
         assert_eq!(auth.bcrypt_runs(), 1);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_right_password_from_another_address_waits_for_at_most_one_check_of_a_flood() {
+        let auth = std::sync::Arc::new(auth());
+        let flooder = Some(IpAddr::from([10, 0, 0, 1]));
+        let floods: Vec<_> = (0..100)
+            .map(|n| {
+                let auth = auth.clone();
+                tokio::spawn(async move {
+                    let wrong = header("prometheus", &format!("wrong{n}"));
+                    auth.check(flooder, Some(&wrong)).await
+                })
+            })
+            .collect();
+        while auth.bcrypt_queued() < 100 {
+            tokio::task::yield_now().await;
+        }
+
+        let right = header("prometheus", "s3cret");
+        assert!(
+            auth.check(Some(IpAddr::from([10, 0, 0, 2])), Some(&right))
+                .await
+        );
+
+        // The one running and the one waiting for the slot when it came, then its own; a
+        // third of the flood's may have started by the time this is read. In arrival order it
+        // would have come after all 100.
+        let runs_then = auth.bcrypt_runs();
+        assert!(
+            runs_then <= 4,
+            "{runs_then} bcrypt checks ran before it answered"
+        );
+        for flood in floods {
+            assert!(!flood.await.unwrap());
+        }
+        assert_eq!(auth.bcrypt_runs(), 101);
+        assert_eq!(auth.bcrypt_queued(), 0);
+    }
+
     #[tokio::test]
     async fn a_remembered_password_does_not_let_a_different_one_in() {
         let auth = auth();
-        assert!(auth.check(Some(&header("prometheus", "s3cret"))).await);
-        assert!(!auth.check(Some(&header("prometheus", "s3cret!"))).await);
-        assert!(auth.check(Some(&header("prometheus", "s3cret"))).await);
+        assert!(
+            auth.check(None, Some(&header("prometheus", "s3cret")))
+                .await
+        );
+        assert!(
+            !auth
+                .check(None, Some(&header("prometheus", "s3cret!")))
+                .await
+        );
+        assert!(
+            auth.check(None, Some(&header("prometheus", "s3cret")))
+                .await
+        );
     }
 
     #[test]

@@ -32,7 +32,7 @@ type Stamps = (Option<[u8; 32]>, Option<[u8; 32]>);
 impl Files {
     fn read(cert: &PemSource, key: &PemSource) -> Files {
         let read = |source: &PemSource| match source {
-            PemSource::File(path) => std::fs::read(path),
+            PemSource::File(path) => super::bounded::read(path),
             PemSource::Inline(text) => Ok(text.expose_secret().as_bytes().to_vec()),
         };
         Files {

@@ -62,7 +62,7 @@ impl Seen {
         context.update(&(config.len() as u64).to_be_bytes());
         context.update(config.as_bytes());
         for file in self.files.iter().skip(1) {
-            match std::fs::read(file) {
+            match super::bounded::read(file) {
                 Ok(bytes) => {
                     context.update(&(bytes.len() as u64).to_be_bytes());
                     context.update(&bytes);

@@ -94,11 +94,7 @@ const ALLOWED_HEADERS: [(&str, Option<&[&str]>); 5] = [
 impl WebFile {
     /// Reads and checks the file at `path`.
     pub fn read(path: &Path) -> Result<WebFile, WebConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| WebConfigError::Read {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
-        WebFile::from_text(path, &text)
+        WebFile::from_text(path, &super::read(path)?)
     }
 
     /// Checks `text`, the contents of the file at `path`.

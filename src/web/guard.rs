@@ -5,7 +5,9 @@
 //! configuration in force per request (after checking whether the file changed), so a change
 //! applies to open keep-alive connections too.
 
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -32,7 +34,14 @@ pub async fn guard(State(state): State<GuardState>, request: Request, next: Next
     let exempt = state.admin_mounted && is_admin_path(request.uri().path());
     let mut response = match web.basic_auth() {
         Some(auth) if !exempt => {
-            if auth.check(request.headers().get(AUTHORIZATION)).await {
+            let client = request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(peer)| peer.ip());
+            if auth
+                .check(client, request.headers().get(AUTHORIZATION))
+                .await
+            {
                 next.run(request).await
             } else {
                 unauthorized()

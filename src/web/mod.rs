@@ -2,12 +2,12 @@
 //! server loop both listeners run.
 //!
 //! - [`mod@file`], `tls_file`: the YAML file as written, read strictly and checked; `names`: Go's
-//!   cipher-suite and curve names.
+//!   cipher-suite and curve names; `bounded`: every file it names read up to 1 MiB.
 //! - `tls`: the rustls server configuration built from it; `client_verify`: the client
 //!   certificate check of each `client_auth_type`; `certs`: the certificate pair, reloaded when
 //!   its files change.
 //! - `basic_auth`: bcrypt users, checks (passed and failed) cached under a keyed digest;
-//!   `rate_limit`: the top-level `rate_limit`.
+//!   `fair`: the bcrypt queue, bounded and fair per client address; `rate_limit`: the top-level `rate_limit`.
 //! - [`guard`]: the request layer: rate limit, basic auth (every path but `/admin/...`), headers.
 //! - [`mod@serve`]: the accept loop: TLS handshake, graceful shutdown bounded in time;
 //!   `http_conn`: HTTP/1.1 or HTTP/2 (ALPN) on one connection, with its timeouts; `refusals`:
@@ -21,9 +21,11 @@ use std::sync::{Arc, Mutex, RwLock};
 use axum::http::{HeaderName, HeaderValue};
 
 mod basic_auth;
+mod bounded;
 mod certs;
 mod changes;
 mod client_verify;
+mod fair;
 pub mod file;
 pub mod guard;
 mod http_conn;
@@ -43,6 +45,7 @@ pub use serve::serve;
 pub enum WebConfigError {
     #[error("--web.config.file: cannot read {path}: {reason}")]
     Read { path: String, reason: String },
+
     #[error("--web.config.file {path}: {}{message}", key_prefix(key))]
     Invalid {
         path: String,
@@ -294,8 +297,9 @@ impl WebHandle {
     }
 }
 
-fn read(path: &Path) -> Result<String, WebConfigError> {
-    std::fs::read_to_string(path).map_err(|e| WebConfigError::Read {
+/// Reads the web configuration file, up to 1 MiB ([`bounded::MAX_FILE_BYTES`]).
+pub(crate) fn read(path: &Path) -> Result<String, WebConfigError> {
+    bounded::read_to_string(path).map_err(|e| WebConfigError::Read {
         path: path.display().to_string(),
         reason: e.to_string(),
     })

@@ -122,7 +122,7 @@ fn client_cas(source: &PemSource) -> Result<Vec<CertificateDer<'static>>, TlsErr
     };
     let bytes = match source {
         PemSource::File(path) => {
-            std::fs::read(path).map_err(|e| TlsError::new(key, shown.clone(), e))?
+            super::bounded::read(path).map_err(|e| TlsError::new(key, shown.clone(), e))?
         }
         PemSource::Inline(text) => text.expose_secret().as_bytes().to_vec(),
     };

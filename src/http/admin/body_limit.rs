@@ -8,6 +8,11 @@
 //! in the client's receive queue (nginx's lingering close answers the same problem). A client
 //! that asked `Expect: 100-continue` is never asked for the body, so nothing is drained.
 //!
+//! The whole body must arrive within [`BODY_DEADLINE`] of the handler starting to read it: a body
+//! trickled a byte at a time is refused with a 400 `invalid_argument` (field `body`) once the
+//! deadline passes, instead of holding the request open without end. Bodies of requests refused
+//! by the bearer token are never read (hyper closes the connection after the 401).
+//!
 //! [`LimitedBody`] never rejects the request itself: it hands the refusal to the handler, which
 //! audits and counts it like any other (axum's own limit answers a plain-text 413 that bypasses
 //! both).
@@ -27,6 +32,9 @@ pub const DRAIN_BYTES: usize = 8 << 20;
 /// How long a refused body is read on before the 413, at most.
 pub const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// How long the whole body may take to arrive.
+pub const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The body of an admin request, or why it was refused.
 pub struct LimitedBody(pub Result<Bytes, AdminError>);
 
@@ -38,9 +46,19 @@ impl<S: Send + Sync> FromRequest<S> for LimitedBody {
     }
 }
 
-/// Reads the whole body if it is at most `limit` bytes. `into_body` rather than axum's
-/// `into_limited_body`: this function is the limit, whatever `DefaultBodyLimit` says.
+/// Reads the whole body if it is at most `limit` bytes and arrives within [`BODY_DEADLINE`].
+/// `into_body` rather than axum's `into_limited_body`: this function is the limit, whatever
+/// `DefaultBodyLimit` says.
 async fn read(request: Request, limit: usize) -> Result<Bytes, AdminError> {
+    let deadline = tokio::time::Instant::now() + BODY_DEADLINE;
+    read_until(request, limit, deadline).await
+}
+
+async fn read_until(
+    request: Request,
+    limit: usize,
+    deadline: tokio::time::Instant,
+) -> Result<Bytes, AdminError> {
     let expects_continue = request
         .headers()
         .get(axum::http::header::EXPECT)
@@ -57,7 +75,13 @@ async fn read(request: Request, limit: usize) -> Result<Bytes, AdminError> {
         return Err(AdminError::PayloadTooLarge);
     }
     let mut buffer = BytesMut::with_capacity(declared as usize);
-    while let Some(chunk) = chunks.next().await {
+    loop {
+        let Ok(next) = tokio::time::timeout_at(deadline, chunks.next()).await else {
+            return Err(too_slow());
+        };
+        let Some(chunk) = next else {
+            break;
+        };
         let chunk = chunk.map_err(|_| {
             AdminError::InvalidArgument(Invalid::new("body", "the body could not be read"))
         })?;
@@ -70,6 +94,16 @@ async fn read(request: Request, limit: usize) -> Result<Bytes, AdminError> {
         buffer.extend_from_slice(&chunk);
     }
     Ok(buffer.freeze())
+}
+
+fn too_slow() -> AdminError {
+    AdminError::InvalidArgument(Invalid::new(
+        "body",
+        format!(
+            "the body did not arrive within {} seconds",
+            BODY_DEADLINE.as_secs()
+        ),
+    ))
 }
 
 /// Reads the rest of a refused body and throws it away, within [`DRAIN_BYTES`] and
@@ -159,6 +193,49 @@ mod tests {
         assert_eq!(refused.unwrap_err(), AdminError::PayloadTooLarge);
         let first_byte = std::time::Duration::from_secs(1);
         assert_eq!(started.elapsed(), first_byte + DRAIN_TIME);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_trickled_a_byte_every_5_seconds_is_refused_at_the_deadline() {
+        let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = sent.clone();
+        let trickle = futures::stream::unfold((), move |()| {
+            let counter = counter.clone();
+            async move {
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Some((Ok::<_, Infallible>(vec![b'{'; 1]), ()))
+            }
+        });
+        let started = tokio::time::Instant::now();
+
+        let refused = read(request(Body::from_stream(trickle)), MAX_BODY_BYTES).await;
+
+        assert_eq!(
+            refused.unwrap_err(),
+            AdminError::InvalidArgument(Invalid::new(
+                "body",
+                "the body did not arrive within 10 seconds"
+            ))
+        );
+        assert_eq!(started.elapsed(), BODY_DEADLINE);
+        // The bytes of 5 s and of 10 s: the trickle is not read past the deadline.
+        assert_eq!(sent.load(std::sync::atomic::Ordering::Relaxed), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_body_that_arrives_within_the_deadline_is_read() {
+        let chunks = futures::stream::unfold(0, |sent| async move {
+            if sent == 3 {
+                return None;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+            Some((Ok::<_, Infallible>(vec![b' '; 2]), sent + 1))
+        });
+
+        let read = read(request(Body::from_stream(chunks)), MAX_BODY_BYTES).await;
+
+        assert_eq!(read.unwrap().len(), 6);
     }
 
     #[tokio::test]

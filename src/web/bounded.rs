@@ -1,0 +1,77 @@
+//! Files the web configuration reads (the file itself, certificates, keys, client CAs), read up
+//! to [`MAX_FILE_BYTES`]: a path that names something without end (`/dev/zero`, or a symlink
+//! swapped to it before a reload) is refused after one byte past the limit instead of filling
+//! memory.
+
+use std::io::{self, Read};
+use std::path::Path;
+
+/// The largest file read: 1 MiB, far above any real configuration, certificate chain or CA bundle.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// The whole file at `path` if it is at most [`MAX_FILE_BYTES`]; a larger one is an
+/// `InvalidData` error saying so.
+pub fn read(path: &Path) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than {MAX_FILE_BYTES} bytes (1 MiB), not read"),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// [`read`], as UTF-8 text.
+pub fn read_to_string(path: &Path) -> io::Result<String> {
+    String::from_utf8(read(path)?).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file of `bytes` in a directory of its own (the test removes it).
+    fn file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "proxy911-web-bounded-{name}-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("f");
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_file_of_exactly_the_limit_is_read_and_one_byte_more_is_refused() {
+        let path = file("limit", &vec![b'a'; MAX_FILE_BYTES as usize]);
+        assert_eq!(read(&path).unwrap().len(), MAX_FILE_BYTES as usize);
+        std::fs::write(&path, vec![b'a'; MAX_FILE_BYTES as usize + 1]).unwrap();
+        let refused = read(&path).unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::InvalidData);
+        assert!(refused.to_string().contains("1 MiB"), "{refused}");
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn dev_zero_is_refused_without_reading_past_the_limit() {
+        let refused = read(Path::new("/dev/zero")).unwrap_err();
+        assert!(refused.to_string().contains("larger than"), "{refused}");
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_refused_as_text() {
+        let path = file("utf8", &[0xff, 0xfe]);
+        assert!(read_to_string(&path).is_err());
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+}
