@@ -150,6 +150,7 @@ impl App {
             },
             &config.collectors,
         );
+        warn_if_rate_limit_too_low(&collectors, &config);
         let scraper = Arc::new(Scraper::new(collectors, config.cache, health, metrics));
 
         let web = config.web;
@@ -329,6 +330,21 @@ fn warn_if_admin_in_clear(addr: SocketAddr, web: &WebHandle) {
             "the admin API listens on an address other than loopback without TLS: its bearer \
              token and the passwords it sets travel in clear; set tls_server_config in \
              --web.config.file, or listen on 127.0.0.1"
+        );
+    }
+}
+
+/// A start-up WARN when the enabled collectors' TTLs need more upstream requests per second than
+/// `--api.rate-limit` allows: refreshes would then queue behind the token bucket, and scrapes
+/// would wait or serve older data than the TTLs promise.
+fn warn_if_rate_limit_too_low(collectors: &[collector::CollectorSpec], config: &Config) {
+    let need = collector::min_requests_per_second(collectors, config.cache.ttl);
+    if need > config.api.rate_limit {
+        tracing::warn!(
+            needed_per_second = format!("{need:.2}"),
+            rate_limit = config.api.rate_limit,
+            "the collectors' TTLs need at least {need:.2} upstream requests per second (one page of each list), more than --api.rate-limit {} allows: raise --api.rate-limit or the TTLs (--cache.ttl, --collector.NAME.ttl)",
+            config.api.rate_limit
         );
     }
 }

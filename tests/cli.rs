@@ -445,3 +445,50 @@ fn an_api_url_with_credentials_is_refused_without_printing_them() {
         );
     }
 }
+
+/// Starts the demo with `args` for a moment and returns what it logged (stderr).
+fn demo_logs(args: &[&str]) -> String {
+    use std::io::Read;
+    let mut child = Command::new(BIN)
+        .args(["--demo", "--web.listen-address", "127.0.0.1:0"])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    logs
+}
+
+#[test]
+fn ttls_that_need_more_requests_than_the_rate_limit_allows_start_with_a_warn_giving_the_numbers() {
+    // Every collector on (the demo): 12 requests a refresh at the least, every 2 s: 6 a second.
+    let tight = demo_logs(&[
+        "--cache.ttl",
+        "2s",
+        "--collector.regions.ttl",
+        "2s",
+        "--api.rate-limit",
+        "2",
+    ]);
+    let roomy = demo_logs(&[]);
+
+    let warns: Vec<&str> = tight
+        .lines()
+        .filter(|l| l.contains("WARN") && l.contains("--api.rate-limit"))
+        .collect();
+    assert_eq!(warns.len(), 1, "{tight}");
+    assert!(warns[0].contains("6.00"), "{}", warns[0]);
+    assert!(warns[0].contains("rate_limit=2"), "{}", warns[0]);
+    assert!(!roomy.contains("--api.rate-limit"), "{roomy}");
+}

@@ -25,6 +25,7 @@ pub const DEFINITION: Definition = Definition {
     enabled_by_default: true,
     default_ttl: None,
     endpoints: &[Endpoint::AccountList],
+    min_requests: 1,
     refresh: refresh!(),
     check,
 };

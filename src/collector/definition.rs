@@ -26,6 +26,9 @@ pub struct Definition {
     pub default_ttl: Option<Duration>,
     /// The upstream endpoints its refresh asks (and `check` asks for it).
     pub endpoints: &'static [Endpoint],
+    /// Requests one refresh costs at the least: one per endpoint and query, one page of each
+    /// list (more pages cost more).
+    pub min_requests: u32,
     /// Fetches its data and renders its families.
     pub refresh: fn(Client, RenderContext) -> RefreshFuture,
     /// Asks each of its endpoints once, one call after the other, for `check`.

@@ -111,6 +111,19 @@ pub fn all(client: &Client, ctx: RenderContext, selection: &Selection) -> Vec<Co
         .collect()
 }
 
+/// The upstream requests per second the enabled collectors need at the least to refresh within
+/// their TTLs (`default_ttl` for those without their own); a TTL of 0 (refresh on every scrape)
+/// depends on the scrape interval and is left out.
+pub fn min_requests_per_second(specs: &[CollectorSpec], default_ttl: std::time::Duration) -> f64 {
+    specs
+        .iter()
+        .filter_map(|spec| {
+            let ttl = spec.ttl.unwrap_or(default_ttl).as_secs_f64();
+            (ttl > 0.0).then(|| f64::from(spec.id.definition().min_requests) / ttl)
+        })
+        .sum()
+}
+
 /// The `product_type` label: the slug, or `unknown` when the upstream gave none.
 pub fn product_type_or_unknown(product_type: Option<ProductType>) -> String {
     product_type.map_or_else(|| UNKNOWN.to_string(), |p| p.slug().into_owned())

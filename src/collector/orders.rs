@@ -69,6 +69,7 @@ pub const DEFINITION: Definition = Definition {
     enabled_by_default: true,
     default_ttl: None,
     endpoints: &[Endpoint::OrderList],
+    min_requests: 1,
     refresh: refresh!(),
     check,
 };

@@ -23,6 +23,7 @@ pub const DEFINITION: Definition = Definition {
     enabled_by_default: true,
     default_ttl: None,
     endpoints: &[Endpoint::PackageSummary, Endpoint::PackageList],
+    min_requests: 3,
     refresh: refresh!(),
     check,
 };

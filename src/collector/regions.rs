@@ -45,6 +45,7 @@ pub const DEFINITION: Definition = Definition {
     enabled_by_default: false,
     default_ttl: Some(Duration::from_secs(3600)),
     endpoints: &[Endpoint::DynamicStates, Endpoint::DynamicCities],
+    min_requests: 2,
     refresh: refresh!(),
     check,
 };

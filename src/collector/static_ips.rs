@@ -22,6 +22,7 @@ pub const DEFINITION: Definition = Definition {
     enabled_by_default: true,
     default_ttl: None,
     endpoints: &[Endpoint::StaticIpRegions, Endpoint::StaticIpList],
+    min_requests: 3,
     refresh: refresh!(),
     check,
 };

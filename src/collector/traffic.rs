@@ -19,6 +19,7 @@ pub const DEFINITION: Definition = Definition {
     enabled_by_default: true,
     default_ttl: None,
     endpoints: &[Endpoint::TrafficDaily],
+    min_requests: 1,
     refresh: refresh!(),
     check,
 };

@@ -21,6 +21,7 @@ pub const DEFINITION: Definition = Definition {
     enabled_by_default: false,
     default_ttl: None,
     endpoints: &[Endpoint::UserInfo],
+    min_requests: 1,
     refresh: refresh!(),
     check,
 };
