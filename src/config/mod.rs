@@ -8,6 +8,7 @@ mod args;
 mod collectors;
 pub mod parse;
 mod secret;
+mod targets_file;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ pub use args::{
 pub use collectors::{CollectorArgs, CollectorTtlArgs};
 pub use parse::parse_timezone;
 pub use secret::MAX_SECRET_FILE_BYTES;
+pub use targets_file::{TargetName, TargetSettings, TargetsFile, TargetsFileError};
 
 use crate::cache::CachePolicy;
 use crate::collector::Selection;
