@@ -37,6 +37,8 @@
 //! - [`config`]: the command line ([`config::Cli`], every flag with its env variable), value
 //!   parsers, secrets, and the validated [`config::Config`] grouped by concern (web, api, cache,
 //!   admin as an `Option`, log).
+//! - [`targets`]: the accounts of `--config.file`, each its own client, token bucket, caches and
+//!   probe metrics; reloaded as a whole, unchanged targets kept with their caches.
 //! - [`http`]: the router: landing page, `/metrics` (negotiation, deadline, chunked body),
 //!   health; [`http::admin`]: the account-management API from types (validated newtypes,
 //!   typed answers, the OpenAPI document generated from them, bearer auth, audit, its metrics;
@@ -72,6 +74,7 @@ pub mod logging;
 pub mod metrics;
 pub mod run;
 pub mod scrape;
+pub mod targets;
 pub mod upstream;
 pub mod version;
 pub mod web;

@@ -34,7 +34,7 @@ pub fn client_config(url: &reqwest::Url) -> Result<ClientConfig, TrustError> {
         let host = url.host_str().unwrap_or_default().to_string();
         system_roots(&host)?
     } else {
-        RootCertStore::empty()
+        Arc::new(RootCertStore::empty())
     };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ClientConfig::builder_with_provider(provider)
@@ -46,14 +46,19 @@ pub fn client_config(url: &reqwest::Url) -> Result<ClientConfig, TrustError> {
 }
 
 /// The system's roots (or `SSL_CERT_FILE` / `SSL_CERT_DIR`); an error when none can be used.
-fn system_roots(host: &str) -> Result<RootCertStore, TrustError> {
-    let found = rustls_native_certs::load_native_certs();
-    let store = roots_from(found.certs);
+/// Read once per process and shared: a multi-target exporter builds a client per target, and
+/// a thousand targets must not read and parse the store a thousand times.
+fn system_roots(host: &str) -> Result<Arc<RootCertStore>, TrustError> {
+    static ROOTS: std::sync::OnceLock<(Arc<RootCertStore>, Option<String>)> = std::sync::OnceLock::new();
+    let (store, first_error) = ROOTS.get_or_init(|| {
+        let found = rustls_native_certs::load_native_certs();
+        let first_error = found.errors.first().map(|e| e.to_string());
+        (Arc::new(roots_from(found.certs)), first_error)
+    });
     if store.is_empty() {
         // The loader's errors name the paths it could not read, never a secret.
-        let detail = found
-            .errors
-            .first()
+        let detail = first_error
+            .as_ref()
             .map(|e| format!(" ({e})"))
             .unwrap_or_default();
         return Err(TrustError::NoCertificates {
@@ -61,7 +66,7 @@ fn system_roots(host: &str) -> Result<RootCertStore, TrustError> {
             detail,
         });
     }
-    Ok(store)
+    Ok(Arc::clone(store))
 }
 
 /// A store of every certificate webpki can parse as a trust anchor; the others are skipped, as
