@@ -12,13 +12,17 @@ use proxy911_simulator::{Simulator, SimulatorOptions};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 
+use prometheus_client::registry::Registry;
+use secrecy::ExposeSecret;
+
 use crate::collector::{self, RenderContext};
-use crate::config::{ApiConfig, Config, ConfigError, Upstream};
+use crate::config::{AlertActionMode, ApiConfig, Config, ConfigError, Upstream};
 use crate::exposition;
-use crate::http::admin::{AdminMetrics, AdminState, AlertActions};
+use crate::http::admin::{AdminMetrics, AdminSetup, AdminState, AlertActions};
 use crate::http::{self, MetricsState};
 use crate::metrics::{self, SelfMetrics};
 use crate::scrape::{HealthMetrics, Scraper};
+use crate::targets::{KeyHook, Lifecycle, ReloadError, TargetDefaults, Targets};
 use crate::upstream::{Client, ClientOptions, UpstreamError, UpstreamMetrics};
 use crate::web::{WebConfigError, WebHandle};
 
@@ -39,18 +43,24 @@ pub enum AppError {
     /// The web configuration file: like a flag error, exit code 2.
     #[error(transparent)]
     WebConfig(#[from] WebConfigError),
+    /// A target of `--config.file` whose client cannot be built.
+    #[error(transparent)]
+    Targets(#[from] ReloadError),
 }
 
 impl AppError {
     /// A mistake in what the user gave (a flag, a file, a missing CA store) rather than a
     /// failure of the machine: reported in one line, exit code 2, like a flag error.
     pub fn is_configuration(&self) -> bool {
-        matches!(
-            self,
-            AppError::Config(_)
-                | AppError::WebConfig(_)
-                | AppError::Client(UpstreamError::Trust(_))
-        )
+        match self {
+            AppError::Targets(e) => e.is_configuration(),
+            _ => matches!(
+                self,
+                AppError::Config(_)
+                    | AppError::WebConfig(_)
+                    | AppError::Client(UpstreamError::Trust(_))
+            ),
+        }
     }
 }
 
@@ -64,6 +74,9 @@ pub struct App {
     web: WebHandle,
     ready: Arc<AtomicBool>,
     scraper: Arc<Scraper>,
+    /// With `--config.file`: every target, and what SIGHUP reloads.
+    targets: Option<Arc<Targets>>,
+    lifecycle: Lifecycle,
     simulator: Option<Simulator>,
     /// Where the demo's simulator listens (its `/_simulator/` controls, the leak among them).
     simulator_addr: Option<SocketAddr>,
@@ -79,10 +92,11 @@ impl std::fmt::Debug for App {
 }
 
 /// Where the upstream is: the configured API, or with `--demo` a simulator started on loopback
-/// (returned, so that it lives as long as its user). Shared by [`App::build`] and `check`.
+/// (returned, so that it lives as long as its user); and the process's own app_key, which only
+/// a multi-target exporter may lack. Shared by [`App::build`] and `check`.
 pub async fn connect_upstream(
     upstream: Upstream,
-) -> Result<(Option<Simulator>, reqwest::Url, SecretString), AppError> {
+) -> Result<(Option<Simulator>, reqwest::Url, Option<SecretString>), AppError> {
     match upstream {
         Upstream::Demo => {
             let sim = Simulator::new(SimulatorOptions::default());
@@ -95,12 +109,13 @@ pub async fn connect_upstream(
                 .parse()
                 .expect("a loopback URL is valid");
             let key = SecretString::from(sim.app_key().to_string());
-            Ok((Some(sim), url, key))
+            Ok((Some(sim), url, Some(key)))
         }
         Upstream::Api { url, app_key } => {
             warn_if_cleartext(&url);
-            Ok((None, url, app_key))
+            Ok((None, url, Some(app_key)))
         }
+        Upstream::TargetsOnly { url } => Ok((None, url, None)),
     }
 }
 
@@ -123,10 +138,13 @@ pub fn upstream_client(
 }
 
 impl App {
-    pub async fn build(config: Config) -> Result<App, AppError> {
+    /// Reads the web configuration, connects the upstream, registers every component's metrics
+    /// under the one prefix, builds the exporter's own account (if it has one) and the targets
+    /// of `--config.file`, the admin API, and binds the listeners.
+    pub async fn build(mut config: Config) -> Result<App, AppError> {
         // Read first: a broken file is a configuration error, reported before anything starts.
         let web_config = WebHandle::load(config.web.web_config_file.as_deref())?;
-        let (simulator, url, app_key) = connect_upstream(config.api.upstream.clone()).await?;
+        let (simulator, url, own_key) = connect_upstream(config.api.upstream.clone()).await?;
         // The demo's simulator listens at the upstream URL's address.
         let simulator_addr = simulator
             .as_ref()
@@ -136,22 +154,40 @@ impl App {
         // registry is sealed once all have.
         let mut registry = metrics::registry();
         let own = registry.sub_registry_with_prefix(exposition::PREFIX);
-        let health = HealthMetrics::register(own);
-        // Only the endpoints of enabled collectors have series before they are asked.
-        let upstream_metrics = UpstreamMetrics::register(own, config.collectors.endpoints());
-        let admin_metrics = config.admin.is_some().then(|| AdminMetrics::register(own));
         metrics::BuildInfo::register(own);
+        let admin_mounted = config.admin.is_some() || config.targets.is_some();
+        let admin_metrics = admin_mounted.then(|| AdminMetrics::register(own));
+        let targets = match config.targets.take() {
+            Some(file) => Some(Arc::new(Targets::new(
+                &file.path,
+                file.file,
+                target_defaults(&config, &url),
+                demo_key_hook(simulator.as_ref()),
+                own,
+            )?)),
+            None => None,
+        };
+        let account = match own_key {
+            Some(key) => Some(own_account(&config, url, key, own)?),
+            None => None,
+        };
         let metrics = Arc::new(SelfMetrics::new(registry));
-        let client = upstream_client(&config.api, url, app_key, upstream_metrics)?;
-        let collectors = collector::all(
-            &client,
-            RenderContext {
-                timezone: config.api.timezone,
-            },
-            &config.collectors,
-        );
-        warn_if_rate_limit_too_low(&collectors, &config);
-        let scraper = Arc::new(Scraper::new(collectors, config.cache, health, metrics));
+        let (client, scraper) = match account {
+            Some((client, collectors, health)) => (
+                Some(client),
+                Arc::new(Scraper::new(collectors, config.cache, health, metrics)),
+            ),
+            // Only the process metrics and the targets' reload state on `/metrics`.
+            None => (
+                None,
+                Arc::new(Scraper::new(
+                    Vec::new(),
+                    config.cache,
+                    HealthMetrics::default(),
+                    metrics,
+                )),
+            ),
+        };
 
         let web = config.web;
         let listener = TcpListener::bind(web.listen_address)
@@ -165,38 +201,50 @@ impl App {
             .as_ref()
             .filter(|admin| admin.generated)
             .map(|admin| admin.token.clone());
-        let (on_metrics_listener, admin) = match config.admin {
-            None => (None, None),
-            Some(admin) => {
-                let router = http::admin::router(AdminState {
-                    client: client.clone(),
-                    scraper: scraper.clone(),
-                    token: admin.token,
-                    metrics: admin_metrics.clone().unwrap_or_default(),
-                    alert_actions: AlertActions::new(admin.alert_actions),
-                });
-                match admin.listen_address {
-                    None => (Some(router), None),
-                    Some(addr) => {
-                        let listener = TcpListener::bind(addr)
-                            .await
-                            .map_err(|source| AppError::Bind { addr, source })?;
-                        warn_if_admin_in_clear(addr, &web_config);
-                        let router = http::admin_only(router);
-                        let router = http::with_web_config(router, web_config.clone(), true);
-                        (None, Some((listener, router)))
-                    }
-                }
+        let admin_router = admin_mounted.then(|| {
+            let metrics = admin_metrics.clone().unwrap_or_default();
+            let global = config.admin.as_ref();
+            http::admin::router(AdminSetup {
+                own: client
+                    .zip(global)
+                    .map(|(client, admin)| AdminState {
+                        client,
+                        scraper: scraper.clone(),
+                        metrics: metrics.clone(),
+                        alert_actions: AlertActions::new(admin.alert_actions),
+                        target: None,
+                    }),
+                targets: targets.clone(),
+                global_token: global.map(|admin| admin.token.clone()),
+                metrics,
+                alert_mode: global.map_or(AlertActionMode::Log, |admin| admin.alert_actions),
+            })
+        });
+        let separate_admin = config.admin.as_ref().and_then(|a| a.listen_address);
+        let (on_metrics_listener, admin) = match (admin_router, separate_admin) {
+            (None, _) => (None, None),
+            (Some(router), None) => (Some(router), None),
+            (Some(router), Some(addr)) => {
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| AppError::Bind { addr, source })?;
+                warn_if_admin_in_clear(addr, &web_config);
+                let router = http::admin_only(router);
+                let router = http::with_web_config(router, web_config.clone(), true);
+                (None, Some((listener, router)))
             }
         };
         let ready = Arc::new(AtomicBool::new(false));
         let admin_mounted = on_metrics_listener.is_some();
+        let lifecycle = Lifecycle::new(web_config.clone(), targets.clone());
         let router = http::router(
             MetricsState {
                 scraper: scraper.clone(),
                 telemetry_path: web.telemetry_path,
                 scrape_timeout_offset: web.scrape_timeout_offset,
                 ready: ready.clone(),
+                targets: targets.clone(),
+                lifecycle: web.enable_lifecycle.then(|| lifecycle.clone()),
             },
             on_metrics_listener,
         );
@@ -211,10 +259,22 @@ impl App {
             web: web_config,
             ready,
             scraper,
+            targets,
+            lifecycle,
             simulator,
             simulator_addr,
             demo_admin_token,
         })
+    }
+
+    /// Every target of `--config.file`, when one is given.
+    pub fn targets(&self) -> Option<&Arc<Targets>> {
+        self.targets.as_ref()
+    }
+
+    /// What SIGHUP reloads: the web configuration, and the targets.
+    pub fn lifecycle(&self) -> &Lifecycle {
+        &self.lifecycle
     }
 
     /// The bound metrics address (useful with port 0).
@@ -285,6 +345,49 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// The exporter's own account: its client, collectors and health metrics, registered in `own`.
+fn own_account(
+    config: &Config,
+    url: reqwest::Url,
+    key: SecretString,
+    own: &mut Registry,
+) -> Result<(Client, Vec<collector::CollectorSpec>, HealthMetrics), AppError> {
+    let health = HealthMetrics::register(own);
+    // Only the endpoints of enabled collectors have series before they are asked.
+    let upstream_metrics = UpstreamMetrics::register(own, config.collectors.endpoints());
+    let client = upstream_client(&config.api, url, key, upstream_metrics)?;
+    let collectors = collector::all(
+        &client,
+        RenderContext {
+            timezone: config.api.timezone,
+        },
+        &config.collectors,
+    );
+    warn_if_rate_limit_too_low(&collectors, config);
+    Ok((client, collectors, health))
+}
+
+/// What the targets take from the flags: `url` is `--api.url`, or the demo's simulator.
+fn target_defaults(config: &Config, url: &reqwest::Url) -> TargetDefaults {
+    TargetDefaults {
+        api_url: url.clone(),
+        timeout: config.api.timeout,
+        rate_limit: config.api.rate_limit,
+        rate_burst: config.api.rate_burst,
+        timezone: config.api.timezone,
+        cache: config.cache,
+        selection: config.collectors.clone(),
+    }
+}
+
+/// With `--demo`, each target's app_key gets a world of its own in the demo's simulator.
+fn demo_key_hook(simulator: Option<&Simulator>) -> Option<KeyHook> {
+    let simulator = simulator?.clone();
+    Some(Box::new(move |key: &SecretString| {
+        simulator.add_app_key(key.expose_secret(), None);
+    }))
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -11,11 +11,11 @@ use secrecy::ExposeSecret;
 use crate::app::{connect_upstream, shutdown_signal, upstream_client, App};
 use crate::collector::Selection;
 use crate::config::{
-    ApiConfig, CheckArgs, Cli, Command, Config, LogFormat, OutputFormat, SimulateArgs,
+    ApiConfig, CheckArgs, Cli, Command, Config, LogFormat, OutputFormat, SimulateArgs, TargetsFile,
 };
 use crate::logging;
 use crate::upstream::UpstreamMetrics;
-use crate::web::{Reloaded, WebHandle};
+use crate::targets::Lifecycle;
 
 /// Runs what `cli` asks for; the environment is the process's.
 pub async fn run(cli: Cli) -> ExitCode {
@@ -67,7 +67,7 @@ async fn serve(config: Config) -> ExitCode {
         }
     }
     if let Some(hangups) = hangups {
-        tokio::spawn(reload_on_hangup(hangups, app.web().clone()));
+        tokio::spawn(reload_on_hangup(hangups, app.lifecycle().clone()));
     }
     match app.run(shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -96,66 +96,121 @@ fn hangup_signals() -> Option<Hangups> {
     None
 }
 
-/// SIGHUP reloads the web configuration: logged either way; a file that does not
-/// load keeps the configuration in force; the process never stops for it.
-async fn reload_on_hangup(mut hangups: Hangups, web: WebHandle) {
+/// SIGHUP reloads the web configuration and the targets of `--config.file`: logged either
+/// way; a file that does not load keeps the configuration in force; the process never stops
+/// for it.
+async fn reload_on_hangup(mut hangups: Hangups, lifecycle: Lifecycle) {
     #[cfg(not(unix))]
     match hangups {}
     #[cfg(unix)]
     while hangups.recv().await.is_some() {
-        let handle = web.clone();
-        // Reading files (and bcrypt hashes) blocks: off the async workers.
-        match tokio::task::spawn_blocking(move || handle.reload()).await {
-            Ok(Ok(Reloaded::Reloaded)) => tracing::info!(
-                file = %web.path().map(|p| p.display().to_string()).unwrap_or_default(),
-                tls = web.tls_enabled(),
-                basic_auth = web.current().basic_auth().is_some(),
-                "SIGHUP: web configuration reloaded"
-            ),
-            Ok(Ok(Reloaded::NoFile)) => {
-                tracing::info!("SIGHUP: no --web.config.file is set, nothing to reload")
-            }
-            Ok(Err(e)) => tracing::error!(
-                error = %e,
-                "SIGHUP: web configuration not reloaded; the previous one stays in force"
-            ),
-            Err(e) => tracing::error!(error = %e, "SIGHUP: web configuration reload failed"),
-        }
+        // Each part is logged by the reload itself.
+        let _ = lifecycle.reload("SIGHUP").await;
     }
 }
 
 /// `check`: one call per endpoint, the report on stdout; exit 0 when every endpoint answered,
 /// 1 when one did not, 2 for a configuration error. No log output: the report says it all.
+/// With `--config.file`, a report per target (or for the one `--target` names).
 async fn check(args: CheckArgs) -> ExitCode {
-    let api = match ApiConfig::from_args(args.api, |name| std::env::var(name).ok(), args.demo) {
+    let fail = |e: &dyn std::fmt::Display, code: u8| {
+        eprintln!("proxy911-exporter check: {e}");
+        ExitCode::from(code)
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let api = match ApiConfig::from_args(args.api, env, args.demo, args.config_file.is_some()) {
         Ok(api) => api,
-        Err(e) => {
-            eprintln!("proxy911-exporter check: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(&e, 2),
+    };
+    let targets = match &args.config_file {
+        Some(path) => match TargetsFile::read(path) {
+            Ok(file) => Some(file),
+            Err(e) => return fail(&e, 2),
+        },
+        None => None,
     };
     // `_simulator` keeps the demo's simulator serving until the report is done.
-    let (_simulator, url, app_key) = match connect_upstream(api.upstream.clone()).await {
+    let (_simulator, url, own_key) = match connect_upstream(api.upstream.clone()).await {
         Ok(upstream) => upstream,
-        Err(e) => {
-            eprintln!("proxy911-exporter check: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let client = match upstream_client(&api, url, app_key, UpstreamMetrics::default()) {
-        Ok(client) => client,
-        Err(e) => {
-            eprintln!("proxy911-exporter check: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(&e, 1),
     };
     let collectors = args.collectors.apply(Selection::default());
-    let report = crate::check::run_for(&client, &collectors).await;
-    match args.output {
-        OutputFormat::Text => print!("{}", report.to_text()),
-        OutputFormat::Json => println!("{}", report.to_json()),
+    let Some(file) = targets else {
+        let Some(key) = own_key else {
+            return fail(&"no app_key given", 2);
+        };
+        let client = match upstream_client(&api, url, key, UpstreamMetrics::default()) {
+            Ok(client) => client,
+            Err(e) => return fail(&e, 2),
+        };
+        let report = crate::check::run_for(&client, &collectors).await;
+        match args.output {
+            OutputFormat::Text => print!("{}", report.to_text()),
+            OutputFormat::Json => println!("{}", report.to_json()),
+        }
+        return ExitCode::from(report.exit_code());
+    };
+    let chosen: Vec<_> = file
+        .targets
+        .into_iter()
+        .filter(|(name, _)| args.target.as_deref().is_none_or(|t| t == name.as_str()))
+        .collect();
+    if let (Some(wanted), true) = (&args.target, chosen.is_empty()) {
+        return fail(&format!("--target {wanted:?}: no such target in --config.file"), 2);
     }
-    ExitCode::from(report.exit_code())
+    let mut reports = Vec::new();
+    for (name, settings) in chosen {
+        if let (Some(simulator), None) = (&_simulator, &settings.api_url) {
+            simulator.add_app_key(settings.app_key.expose_secret(), None);
+        }
+        let target_api = ApiConfig {
+            timeout: settings.timeout.unwrap_or(api.timeout),
+            rate_limit: settings.rate_limit.unwrap_or(api.rate_limit),
+            rate_burst: settings.rate_burst.unwrap_or(api.rate_burst),
+            ..api.clone()
+        };
+        let target_url = settings.api_url.clone().unwrap_or_else(|| url.clone());
+        let client = match upstream_client(
+            &target_api,
+            target_url,
+            settings.app_key.clone(),
+            UpstreamMetrics::default(),
+        ) {
+            Ok(client) => client,
+            Err(e) => return fail(&format!("target {name}: {e}"), 2),
+        };
+        let selection = match &settings.collectors {
+            Some(ids) => {
+                let mut selection = Selection::none();
+                ids.iter().for_each(|id| selection.enable(*id));
+                selection
+            }
+            None => collectors.clone(),
+        };
+        reports.push((name, crate::check::run_for(&client, &selection).await));
+    }
+    match args.output {
+        OutputFormat::Text => {
+            for (name, report) in &reports {
+                println!("== target {name} ==");
+                print!("{}", report.to_text());
+                println!();
+            }
+        }
+        OutputFormat::Json => {
+            let by_target: serde_json::Map<String, serde_json::Value> = reports
+                .iter()
+                .map(|(name, report)| {
+                    let value = serde_json::from_str(&report.to_json())
+                        .unwrap_or(serde_json::Value::Null);
+                    (name.to_string(), value)
+                })
+                .collect();
+            println!("{}", serde_json::json!({ "targets": by_target }));
+        }
+    }
+    let code = reports.iter().map(|(_, r)| r.exit_code()).max().unwrap_or(0);
+    ExitCode::from(code)
 }
 
 async fn simulate(args: SimulateArgs) -> ExitCode {

@@ -50,6 +50,13 @@ pub struct CheckArgs {
     /// Check the built-in simulated API instead of the real one (no app_key needed).
     #[arg(long, env = "PROXY911_DEMO")]
     pub demo: bool,
+    /// Check the targets of this config file (every one, or the one `--target` names) instead
+    /// of the app_key of the flags.
+    #[arg(long = "config.file", env = "PROXY911_CONFIG_FILE", value_name = "FILE")]
+    pub config_file: Option<PathBuf>,
+    /// With `--config.file`: check only this target.
+    #[arg(long, value_name = "NAME", requires = "config_file")]
+    pub target: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -165,6 +172,16 @@ pub struct ExporterArgs {
         value_name = "FILE"
     )]
     pub web_config_file: Option<PathBuf>,
+
+    /// Answer POST /-/reload (re-read --config.file and --web.config.file, as SIGHUP does);
+    /// without it, POST /-/reload is refused with 403.
+    #[arg(long = "web.enable-lifecycle", env = "PROXY911_WEB_ENABLE_LIFECYCLE")]
+    pub web_enable_lifecycle: bool,
+
+    /// Several 911Proxy accounts in one exporter: a YAML file of `targets:`, each probed at
+    /// /probe?target=NAME (see the README, "Several accounts"); reloaded on SIGHUP.
+    #[arg(long = "config.file", env = "PROXY911_CONFIG_FILE", value_name = "FILE")]
+    pub config_file: Option<PathBuf>,
 
     #[command(flatten)]
     pub api: ApiArgs,

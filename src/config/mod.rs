@@ -44,7 +44,16 @@ pub struct Config {
     pub collectors: Selection,
     /// The admin API, when a token is configured (or generated for the demo).
     pub admin: Option<AdminConfig>,
+    /// `--config.file`: several accounts, each probed on its own.
+    pub targets: Option<TargetsConfig>,
     pub log: LogConfig,
+}
+
+/// `--config.file`, read and checked at start-up.
+#[derive(Debug, Clone)]
+pub struct TargetsConfig {
+    pub path: PathBuf,
+    pub file: TargetsFile,
 }
 
 /// The metrics listener.
@@ -56,6 +65,8 @@ pub struct WebConfig {
     pub scrape_timeout_offset: Duration,
     /// `--web.config.file`: TLS, basic auth and headers of both listeners (see `crate::web`).
     pub web_config_file: Option<PathBuf>,
+    /// `--web.enable-lifecycle`: `POST /-/reload` reloads; 403 otherwise.
+    pub enable_lifecycle: bool,
 }
 
 /// The upstream and how gently to ask it.
@@ -79,6 +90,9 @@ pub enum Upstream {
     },
     /// The in-process simulator of `--demo`, which supplies its own address and key.
     Demo,
+    /// No account of its own: only the targets of `--config.file`, at the URL of the flags
+    /// unless a target names its own.
+    TargetsOnly { url: reqwest::Url },
 }
 
 /// The account-management API.
@@ -132,6 +146,8 @@ pub enum ConfigError {
     AdminListenerWithoutToken,
     #[error("--admin.listen-address must differ from --web.listen-address")]
     AdminListenerCollides,
+    #[error(transparent)]
+    TargetsFile(#[from] TargetsFileError),
 }
 
 impl Config {
@@ -141,7 +157,15 @@ impl Config {
         args: ExporterArgs,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let api = ApiConfig::from_args(args.api, &env, args.demo)?;
+        // The file first: with it, no app_key of the process's own is needed.
+        let targets = match &args.config_file {
+            Some(path) => Some(TargetsConfig {
+                path: path.clone(),
+                file: TargetsFile::read(path)?,
+            }),
+            None => None,
+        };
+        let api = ApiConfig::from_args(args.api, &env, args.demo, targets.is_some())?;
         let token = match (&args.admin_token_file, env(ADMIN_TOKEN_ENV)) {
             (Some(path), _) => Some(secret::read_secret_file("--admin.token-file", path)?),
             (None, Some(value)) => Some(secret::validate_secret(ADMIN_TOKEN_ENV, value)?),
@@ -177,6 +201,7 @@ impl Config {
                 telemetry_path: args.telemetry_path,
                 scrape_timeout_offset: args.scrape_timeout_offset,
                 web_config_file: args.web_config_file,
+                enable_lifecycle: args.web_enable_lifecycle,
             },
             api,
             cache: CachePolicy {
@@ -192,6 +217,7 @@ impl Config {
                 },
             )),
             admin,
+            targets,
             log: LogConfig {
                 format: args.log_format,
                 level: args.log_level,
@@ -201,11 +227,13 @@ impl Config {
 }
 
 impl ApiConfig {
-    /// The upstream part of the flags, the app_key loaded (not needed with `demo`).
+    /// The upstream part of the flags, the app_key loaded (not needed with `demo`, nor with
+    /// `targets_only_allowed`, when a config file names the accounts).
     pub fn from_args(
         args: ApiArgs,
         env: impl Fn(&str) -> Option<String>,
         demo: bool,
+        targets_only_allowed: bool,
     ) -> Result<Self, ConfigError> {
         let upstream = if demo {
             Upstream::Demo
@@ -213,6 +241,15 @@ impl ApiConfig {
             let app_key = match (&args.app_key_file, env(APP_KEY_ENV)) {
                 (Some(path), _) => secret::read_secret_file("--api.app-key-file", path)?,
                 (None, Some(value)) => secret::validate_secret(APP_KEY_ENV, value)?,
+                (None, None) if targets_only_allowed => {
+                    return Ok(ApiConfig {
+                        upstream: Upstream::TargetsOnly { url: args.url },
+                        timeout: args.timeout,
+                        rate_limit: args.rate_limit,
+                        rate_burst: args.rate_burst,
+                        timezone: args.timezone,
+                    })
+                }
                 (None, None) => return Err(ConfigError::MissingAppKey),
             };
             Upstream::Api {

@@ -7,17 +7,20 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::scrape::Scraper;
+use crate::targets::{Lifecycle, Targets};
 use crate::web::guard::{guard, GuardState};
 use crate::web::WebHandle;
 
 pub mod admin;
 mod body;
+mod lifecycle;
 mod negotiate;
+mod probe;
 mod telemetry;
 
 /// Longest any request may take; scrapes are bounded well below by their own deadline.
@@ -31,17 +34,25 @@ pub struct MetricsState {
     pub scrape_timeout_offset: Duration,
     /// Set once the configuration is loaded and the listener bound.
     pub ready: Arc<AtomicBool>,
+    /// With `--config.file`: the targets `/probe` serves.
+    pub targets: Option<Arc<Targets>>,
+    /// What `POST /-/reload` reloads, with `--web.enable-lifecycle`.
+    pub lifecycle: Option<Lifecycle>,
 }
 
 /// The router of the metrics listener. `admin`, when given, is nested under `/admin`; every other
 /// `/admin` path is 404 like any unknown path.
 pub fn router(state: MetricsState, admin: Option<Router>) -> Router {
-    let landing = landing_page(&state.telemetry_path);
+    let landing = landing_page(&state.telemetry_path, state.targets.is_some());
     let mut router = Router::new()
         .route("/", get(move || async move { Html(landing) }))
         .route(&state.telemetry_path, get(telemetry::metrics))
         .route("/-/healthy", get(|| async { "Healthy.\n" }))
-        .route("/-/ready", get(ready));
+        .route("/-/ready", get(ready))
+        .route("/-/reload", post(lifecycle::reload));
+    if state.targets.is_some() {
+        router = router.route("/probe", get(probe::probe));
+    }
     if let Some(admin) = admin {
         router = router.nest_service("/admin", admin);
     }
@@ -83,7 +94,12 @@ pub fn admin_only(admin: Router) -> Router {
         ))
 }
 
-fn landing_page(telemetry_path: &str) -> String {
+fn landing_page(telemetry_path: &str, targets: bool) -> String {
+    let probe = if targets {
+        "<li>Probe a target of --config.file: /probe?target=NAME</li>\n"
+    } else {
+        ""
+    };
     format!(
         r#"<!DOCTYPE html>
 <html lang="en">
@@ -93,7 +109,7 @@ fn landing_page(telemetry_path: &str) -> String {
 <p>Prometheus exporter for the 911Proxy OpenAPI, version {version}.</p>
 <ul>
 <li><a href="{path}">Metrics</a> ({path})</li>
-<li><a href="/-/healthy">Health</a></li>
+{probe}<li><a href="/-/healthy">Health</a></li>
 <li><a href="/-/ready">Readiness</a></li>
 </ul>
 </body>

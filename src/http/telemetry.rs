@@ -1,5 +1,6 @@
-//! `GET /metrics`: negotiates the format, derives the scrape deadline from Prometheus' timeout
-//! header, and answers with whatever the collectors have by then.
+//! `GET /metrics` (and, through [`scrape`], each target's `/probe`): negotiates the format,
+//! derives the scrape deadline from Prometheus' timeout header, and answers with whatever the
+//! collectors have by then.
 
 use std::time::Duration;
 
@@ -12,18 +13,25 @@ use tokio::time::Instant;
 
 use super::body::{Chunks, Inflating};
 use super::{negotiate, MetricsState};
+use crate::scrape::Scraper;
 
 /// Wait used when Prometheus does not say its scrape timeout.
 const DEFAULT_SCRAPE_WAIT: Duration = Duration::from_secs(10);
 const SCRAPE_TIMEOUT_HEADER: &str = "x-prometheus-scrape-timeout-seconds";
 
 pub async fn metrics(State(state): State<MetricsState>, headers: HeaderMap) -> Response {
+    scrape(&state.scraper, &headers, state.scrape_timeout_offset).await
+}
+
+/// One scrape of `scraper` answered as the request's headers ask: `/metrics`, and each target's
+/// `/probe`.
+pub async fn scrape(scraper: &Scraper, headers: &HeaderMap, offset: Duration) -> Response {
     let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
     let format = negotiate::format(header(ACCEPT.as_str()));
     let gzip = negotiate::accepts_gzip(header(ACCEPT_ENCODING.as_str()));
-    let wait = scrape_wait(header(SCRAPE_TIMEOUT_HEADER), state.scrape_timeout_offset);
+    let wait = scrape_wait(header(SCRAPE_TIMEOUT_HEADER), offset);
 
-    let answer = state.scraper.scrape(Instant::now() + wait, format).await;
+    let answer = scraper.scrape(Instant::now() + wait, format).await;
     let body = if gzip {
         Body::new(Chunks::new(answer.gzip()))
     } else {

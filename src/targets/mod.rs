@@ -11,6 +11,7 @@
 //! holds them ends. A file that fails to load keeps everything as it was. The reload state is
 //! in [`ReloadMetrics`].
 
+mod lifecycle;
 mod metrics;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,7 @@ use crate::metrics::SelfMetrics;
 use crate::scrape::{HealthMetrics, Scraper};
 use crate::upstream::{Client, ClientOptions, UpstreamError, UpstreamMetrics};
 
+pub use lifecycle::Lifecycle;
 pub use metrics::ReloadMetrics;
 
 /// What a target takes from the flags when the file leaves it out.
@@ -55,6 +57,9 @@ pub struct Target {
     settings: TargetSettings,
     client: Client,
     scraper: Arc<Scraper>,
+    /// What a layer above keeps for this target (the admin API keeps its routes here), built
+    /// on first use and freed with the target.
+    extension: std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl std::fmt::Debug for Target {
@@ -76,6 +81,11 @@ impl Target {
 
     pub fn scraper(&self) -> &Arc<Scraper> {
         &self.scraper
+    }
+
+    /// The slot a layer above fills once for this target (see the field).
+    pub fn extension(&self) -> &std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>> {
+        &self.extension
     }
 
     /// The token that manages this target only, if the file gives one.
@@ -137,6 +147,7 @@ impl Target {
             settings,
             client,
             scraper,
+            extension: std::sync::OnceLock::new(),
         })
     }
 }

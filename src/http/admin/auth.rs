@@ -18,61 +18,138 @@ use super::auth_failure::AuthFailure;
 use super::auth_log::{Admit, FailureLog, MAX_CLIENTS};
 use super::error::AdminError;
 use super::metrics::AdminMetrics;
+use crate::targets::{Target, Targets};
 
-/// What the authentication layer holds: the token, the counter, and who was logged when.
+/// Every token that manages something: the global admin token (everything), and with
+/// `--config.file` each target's own (that target only), read afresh at each request so that a
+/// reload takes effect at once.
+#[derive(Clone)]
+pub struct TokenBook {
+    global: Option<SecretString>,
+    targets: Option<Arc<Targets>>,
+}
+
+/// What a request asks to manage.
+pub enum Scope<'a> {
+    /// The exporter's own account (`/admin/...`).
+    Own,
+    /// One target (`/admin/targets/NAME/...`).
+    Target(&'a Target),
+}
+
+impl TokenBook {
+    pub fn new(global: Option<SecretString>, targets: Option<Arc<Targets>>) -> Self {
+        TokenBook { global, targets }
+    }
+
+    /// Whether some token could manage something: without any, the admin API is not served.
+    pub fn has_global(&self) -> bool {
+        self.global.is_some()
+    }
+
+    /// Admits `provided` for `scope`: the global token, or the target's own for its target.
+    /// Another target's token is [`AuthFailure::OtherTarget`] (403), any other [`AuthFailure::Wrong`].
+    fn admit(&self, scope: &Scope<'_>, provided: &[u8]) -> Result<(), AuthFailure> {
+        let matches = |token: &SecretString| token_matches(token.expose_secret().as_bytes(), provided);
+        if self.global.as_ref().is_some_and(matches) {
+            return Ok(());
+        }
+        if let Scope::Target(target) = scope {
+            if target.admin_token().is_some_and(matches) {
+                return Ok(());
+            }
+        }
+        let anothers = self.targets.as_ref().is_some_and(|targets| {
+            // Every token is compared (no early exit), so the time does not tell which matched.
+            targets
+                .current()
+                .values()
+                .filter_map(|t| t.admin_token())
+                .fold(false, |found, token| matches(token) | found)
+        });
+        if anothers {
+            Err(AuthFailure::OtherTarget)
+        } else {
+            Err(AuthFailure::Wrong)
+        }
+    }
+}
+
+/// What the authentication layer holds: the tokens, the counter, and who was logged when.
 #[derive(Clone)]
 pub struct Guard {
-    token: SecretString,
+    book: TokenBook,
     metrics: AdminMetrics,
     log: Arc<FailureLog>,
 }
 
 impl Guard {
-    pub fn new(token: SecretString, metrics: AdminMetrics) -> Self {
+    pub fn new(book: TokenBook, metrics: AdminMetrics) -> Self {
         Guard {
-            token,
+            book,
             metrics,
             log: Arc::default(),
         }
     }
-}
 
-pub async fn require_token(State(guard): State<Guard>, request: Request, next: Next) -> Response {
-    let reason = match check(request.headers(), guard.token.expose_secret().as_bytes()) {
-        Ok(()) => return next.run(request).await,
-        Err(reason) => reason,
-    };
-    guard.metrics.auth_failure(reason);
-    let client = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0);
-    let shown = client.map_or_else(|| "unknown".to_string(), |a| a.to_string());
-    match guard.log.admit(client.map(|a| a.ip())) {
-        Admit::Line { suppressed } => tracing::warn!(
-            target: "proxy911_exporter::audit",
-            client = %shown,
-            reason = reason.as_str(),
-            suppressed_since_last_line = suppressed,
-            "admin authentication refused"
-        ),
-        Admit::TooManyClients => tracing::warn!(
-            target: "proxy911_exporter::audit",
-            client = %shown,
-            reason = reason.as_str(),
-            "admin authentication refused for more than {MAX_CLIENTS} clients within a minute: \
-             lines for further clients are left out (proxy911_admin_auth_failures_total counts \
-             every refusal)"
-        ),
-        Admit::Quiet => {}
+    /// Checks the request's bearer token for `scope`; the refusal, counted and logged, as the
+    /// answer to send.
+    pub fn authorize(&self, request: &Request, scope: &Scope<'_>) -> Result<(), Response> {
+        let reason = match bearer(request.headers()) {
+            Ok(provided) => match self.book.admit(scope, provided.as_bytes()) {
+                Ok(()) => return Ok(()),
+                Err(reason) => reason,
+            },
+            Err(reason) => reason,
+        };
+        self.metrics.auth_failure(reason);
+        let client = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0);
+        let shown = client.map_or_else(|| "unknown".to_string(), |a| a.to_string());
+        let target = match scope {
+            Scope::Own => String::new(),
+            Scope::Target(target) => target.name().to_string(),
+        };
+        match self.log.admit(client.map(|a| a.ip())) {
+            Admit::Line { suppressed } => tracing::warn!(
+                target: "proxy911_exporter::audit",
+                client = %shown,
+                reason = reason.as_str(),
+                target_name = %target,
+                suppressed_since_last_line = suppressed,
+                "admin authentication refused"
+            ),
+            Admit::TooManyClients => tracing::warn!(
+                target: "proxy911_exporter::audit",
+                client = %shown,
+                reason = reason.as_str(),
+                "admin authentication refused for more than {MAX_CLIENTS} clients within a minute: \
+                 lines for further clients are left out (proxy911_admin_auth_failures_total counts \
+                 every refusal)"
+            ),
+            Admit::Quiet => {}
+        }
+        Err(match reason {
+            AuthFailure::OtherTarget => AdminError::Forbidden.into_response(),
+            _ => AdminError::Unauthorized.into_response(),
+        })
     }
-    AdminError::Unauthorized.into_response()
 }
 
-/// The bearer token of `headers`, checked against `expected`.
-fn check(headers: &HeaderMap, expected: &[u8]) -> Result<(), AuthFailure> {
+/// The layer of the exporter's own admin routes: the global token only.
+pub async fn require_token(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+    match guard.authorize(&request, &Scope::Own) {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => refusal,
+    }
+}
+
+/// The bearer token of `headers`: the text after `Bearer `.
+fn bearer(headers: &HeaderMap) -> Result<&str, AuthFailure> {
     let value = headers.get(AUTHORIZATION).ok_or(AuthFailure::Missing)?;
-    let provided = value
+    value
         .to_str()
         .ok()
         .and_then(|value| {
@@ -80,7 +157,13 @@ fn check(headers: &HeaderMap, expected: &[u8]) -> Result<(), AuthFailure> {
             let token = token.trim();
             (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
         })
-        .ok_or(AuthFailure::Malformed)?;
+        .ok_or(AuthFailure::Malformed)
+}
+
+/// The bearer token of `headers`, checked against `expected` alone.
+#[cfg(test)]
+fn check(headers: &HeaderMap, expected: &[u8]) -> Result<(), AuthFailure> {
+    let provided = bearer(headers)?;
     if token_matches(expected, provided.as_bytes()) {
         Ok(())
     } else {

@@ -13,5 +13,8 @@ label_values! {
         Malformed => "malformed",
         /// A bearer token that is not the admin token.
         Wrong => "wrong",
+        /// A target's own token (`admin_token_file`), used for another target or for the
+        /// exporter's own account: 403.
+        OtherTarget => "other_target",
     }
 }

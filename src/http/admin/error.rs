@@ -23,6 +23,9 @@ pub enum AdminError {
     InvalidArgument(Invalid),
     #[error("missing or wrong bearer token")]
     Unauthorized,
+    /// A target's own token, used for another target or for the exporter's own account.
+    #[error("this token manages another target only")]
+    Forbidden,
     #[error("{0}")]
     NotFound(String),
     #[error("the request body is larger than {} bytes (1 MiB)", MAX_BODY_BYTES)]
@@ -46,6 +49,7 @@ pub enum AdminError {
 pub enum ErrorCode {
     InvalidArgument,
     Unauthorized,
+    Forbidden,
     NotFound,
     PayloadTooLarge,
     NotRealNameAuthenticated,
@@ -60,6 +64,7 @@ impl ErrorCode {
         match self {
             ErrorCode::InvalidArgument => "invalid_argument",
             ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::NotRealNameAuthenticated => "not_real_name_authenticated",
@@ -96,6 +101,7 @@ impl AdminError {
         match self {
             AdminError::InvalidArgument(_) => ErrorCode::InvalidArgument,
             AdminError::Unauthorized => ErrorCode::Unauthorized,
+            AdminError::Forbidden => ErrorCode::Forbidden,
             AdminError::NotFound(_) => ErrorCode::NotFound,
             AdminError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             AdminError::NotRealNameAuthenticated(_) => ErrorCode::NotRealNameAuthenticated,
@@ -110,6 +116,7 @@ impl AdminError {
         match self {
             AdminError::InvalidArgument(_) => StatusCode::BAD_REQUEST,
             AdminError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AdminError::Forbidden => StatusCode::FORBIDDEN,
             AdminError::NotFound(_) => StatusCode::NOT_FOUND,
             AdminError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AdminError::NotRealNameAuthenticated(_) | AdminError::AmbiguousAccount(_) => {

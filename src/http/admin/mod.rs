@@ -26,8 +26,11 @@ use axum::Router;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::collector::CollectorId;
+use crate::config::{AlertActionMode, TargetName};
 use crate::scrape::Scraper;
+use crate::targets::Targets;
 use crate::upstream::Client;
+use auth::TokenBook;
 use answers::Operation;
 use error::AdminError;
 use metrics::Outcome;
@@ -45,6 +48,7 @@ pub mod error;
 mod handlers;
 pub mod metrics;
 pub mod openapi;
+mod per_target;
 mod refusals;
 pub mod requests;
 pub mod types;
@@ -55,19 +59,66 @@ pub use error::MAX_BODY_BYTES;
 pub use metrics::AdminMetrics;
 pub use openapi::openapi_json;
 
-/// What the admin handlers share.
+/// What the admin handlers share: the account they manage (the exporter's own, or a target's).
 #[derive(Clone)]
 pub struct AdminState {
     pub client: Client,
     pub scraper: Arc<Scraper>,
-    pub token: SecretString,
     pub metrics: AdminMetrics,
     pub alert_actions: AlertActions,
+    /// The target managed, for the audit trail; `None` for the exporter's own account.
+    pub target: Option<TargetName>,
 }
 
-/// The admin routes, relative to `/admin`; every one requires the token.
-pub fn router(state: AdminState) -> Router {
-    let guard = auth::Guard::new(state.token.clone(), state.metrics.clone());
+/// Everything the admin API is built from.
+pub struct AdminSetup {
+    /// The exporter's own account (`/admin/...`), managed with the global token; `None`
+    /// without an app_key of the process's own or without a global token.
+    pub own: Option<AdminState>,
+    /// With `--config.file`: `/admin/targets/NAME/...`.
+    pub targets: Option<Arc<Targets>>,
+    /// The global admin token, if one is configured.
+    pub global_token: Option<SecretString>,
+    pub metrics: AdminMetrics,
+    pub alert_mode: AlertActionMode,
+}
+
+/// The admin routes, relative to `/admin`; every one requires a token that manages what it
+/// names: `/admin/...` the global token, `/admin/targets/NAME/...` the global token or the
+/// target's own.
+pub fn router(setup: AdminSetup) -> Router {
+    let guard = auth::Guard::new(
+        TokenBook::new(setup.global_token, setup.targets.clone()),
+        setup.metrics.clone(),
+    );
+    let own = match setup.own {
+        Some(state) => routes(state).layer(axum::middleware::from_fn_with_state(
+            guard.clone(),
+            auth::require_token,
+        )),
+        None => Router::new().fallback(|| async {
+            AdminError::NotFound("no such admin endpoint".into())
+        }),
+    };
+    match setup.targets {
+        None => own,
+        Some(targets) => {
+            let per_target = per_target::TargetRoutes::new(
+                targets,
+                guard,
+                setup.metrics,
+                setup.alert_mode,
+            );
+            Router::new()
+                .route("/targets/{*rest}", axum::routing::any(per_target::dispatch))
+                .with_state(per_target)
+                .merge(own)
+        }
+    }
+}
+
+/// The routes of one account, relative to where they are mounted, without authentication.
+fn routes(state: AdminState) -> Router {
     Router::new()
         .route("/accounts", get(handlers::list).post(handlers::add))
         .route(
@@ -78,10 +129,6 @@ pub fn router(state: AdminState) -> Router {
         .route("/alertmanager", post(alert_actions::alertmanager))
         .route("/openapi.json", get(openapi::openapi))
         .fallback(|| async { AdminError::NotFound("no such admin endpoint".into()) })
-        .layer(axum::middleware::from_fn_with_state(
-            guard,
-            auth::require_token,
-        ))
         .with_state(state)
 }
 
@@ -133,8 +180,15 @@ impl<'a> Audit<'a> {
             .map(|a| a.to_string())
             .unwrap_or_else(|| "unknown".into());
         let accounts: Vec<&str> = accounts.iter().map(Username::as_str).collect();
+        let target = self
+            .state
+            .target
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         tracing::info!(
             target: "proxy911_exporter::audit",
+            target_name = %target,
             operation = self.operation.as_str(),
             accounts = %accounts.join(","),
             outcome = outcome.as_str(),
