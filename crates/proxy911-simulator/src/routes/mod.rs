@@ -17,6 +17,8 @@ mod traffic;
 mod user;
 
 #[cfg(test)]
+mod key_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;

@@ -97,6 +97,59 @@ impl Draw {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::seed::{world, world_of_key};
+    use crate::state::World;
+
+    fn names(world: &World) -> Vec<&str> {
+        world.accounts.iter().map(|a| a.username.as_str()).collect()
+    }
+
+    #[test]
+    fn a_keys_world_is_seeded_the_same_every_time() {
+        let (a, again) = (world_of_key("team-a", None), world_of_key("team-a", None));
+
+        assert_eq!(names(&a), names(&again));
+        assert_eq!(a.billing.balance, again.billing.balance);
+        assert_eq!(a.user.email, again.user.email);
+        assert_eq!(a.static_ips[7].ip, again.static_ips[7].ip);
+    }
+
+    #[test]
+    fn another_keys_world_has_the_shape_of_the_classic_one_and_its_own_figures() {
+        let classic = world(None);
+        let other = world_of_key("team-a", None);
+
+        let suffix = Flavor::of_key("team-a").suffix;
+        assert_eq!(other.accounts[0].username, format!("alice{suffix}"));
+        assert_ne!(other.billing.balance, classic.billing.balance);
+        assert_ne!(other.user.phone, classic.user.phone);
+        assert_ne!(other.static_ips[0].ip, classic.static_ips[0].ip);
+        assert_eq!(other.packages.len(), classic.packages.len());
+    }
+
+    #[test]
+    fn every_worlds_usernames_are_letters_and_digits_of_at_most_20() {
+        for key in ["team-a", "team-b", "x", "a much longer key 1234567890"] {
+            for account in &world_of_key(key, Some(120)).accounts {
+                let name = &account.username;
+
+                assert!(name.len() <= 20, "{name}");
+                assert!(name.chars().all(|c| c.is_ascii_alphanumeric()), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn accounts_applies_to_every_world_and_without_it_the_count_depends_on_the_key() {
+        let counts: Vec<usize> = (0..20)
+            .map(|i| world_of_key(&format!("key{i}"), None).accounts.len())
+            .collect();
+
+        assert_eq!(world_of_key("team-a", Some(100)).accounts.len(), 100);
+        assert_eq!(world_of_key("team-a", Some(3)).accounts.len(), 3);
+        assert!(counts.iter().any(|n| *n != counts[0]), "{counts:?}");
+        assert!(counts.iter().all(|n| (6..=15).contains(n)), "{counts:?}");
+    }
 
     #[test]
     fn a_keys_flavor_is_the_same_every_time_and_differs_from_another_keys() {
