@@ -229,6 +229,7 @@ async fn simulate(args: SimulateArgs) -> ExitCode {
         app_key: args.app_key,
         accounts: args.accounts,
         faults: fault_list,
+        ..SimulatorOptions::default()
     });
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(listener) => listener,

@@ -49,6 +49,7 @@ pub async fn simulator(accounts: Option<u32>) -> (Simulator, String) {
         app_key: APP_KEY.into(),
         accounts,
         faults: Vec::new(),
+        ..SimulatorOptions::default()
     });
     let addr = sim
         .clone()

@@ -97,11 +97,15 @@ impl FaultTable {
 
     /// The fault for a path: its own if set, else the `*` one.
     pub fn for_path(&self, path: &str) -> Fault {
+        self.find(path).unwrap_or_default()
+    }
+
+    /// The fault set for a path (its own, else the `*` one), if any.
+    pub fn find(&self, path: &str) -> Option<Fault> {
         self.by_target
             .get(path)
             .or_else(|| self.by_target.get("*"))
             .copied()
-            .unwrap_or_default()
     }
 }
 

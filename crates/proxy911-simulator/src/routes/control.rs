@@ -1,17 +1,22 @@
 //! The `/_simulator/` control endpoints: request counts (read and reset), faults (set and
 //! clear) and an account's traffic pace (a leak) at run time.
+//!
+//! Each takes an optional `?app_key=` selecting one key's world: its own counts, its own faults
+//! (which win over the common ones), its accounts for a leak. Without it they act as when the
+//! simulator served one key: counts of every request, faults for every key, the primary key's
+//! accounts. A key not accepted is a 404; no answer ever repeats a key.
 
 use std::collections::BTreeMap;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::faults::{Fault, FaultRequest};
-use crate::state::KB_PER_GB;
+use crate::state::{World, KB_PER_GB};
 use crate::Simulator;
 
 /// The requests of one endpoint path: all together, and by variant (page, product type, isp).
@@ -21,27 +26,61 @@ pub struct PathRequests {
     variants: BTreeMap<String, u64>,
 }
 
-/// `GET /_simulator/requests`: the counts by endpoint path.
-pub async fn request_counts(State(sim): State<Simulator>) -> Json<BTreeMap<String, PathRequests>> {
+/// The query of every control endpoint: the key whose world it acts on, if not the primary's.
+#[derive(Debug, Default, Deserialize)]
+pub struct Selector {
+    app_key: Option<String>,
+}
+
+/// The answer to a `?app_key=` the simulator does not accept (without the key).
+fn unknown_key() -> Response {
+    (StatusCode::NOT_FOUND, "no such app_key\n").into_response()
+}
+
+/// `GET /_simulator/requests`: the counts by endpoint path (of every request, or of those that
+/// carried the selected key).
+pub async fn request_counts(
+    State(sim): State<Simulator>,
+    Query(selector): Query<Selector>,
+) -> Response {
+    let counts = match &selector.app_key {
+        None => sim.request_counts(),
+        Some(key) => match sim.request_counts_of(key) {
+            Some(counts) => counts,
+            None => return unknown_key(),
+        },
+    };
     let mut by_path: BTreeMap<String, PathRequests> = BTreeMap::new();
-    for ((path, variant), count) in sim.request_counts() {
+    for ((path, variant), count) in counts {
         let entry = by_path.entry(path).or_default();
         entry.total += count;
         if !variant.is_empty() {
             entry.variants.insert(variant, count);
         }
     }
-    Json(by_path)
+    Json(by_path).into_response()
 }
 
-/// `DELETE /_simulator/requests`.
-pub async fn reset_requests(State(sim): State<Simulator>) -> StatusCode {
-    sim.reset_request_counts();
-    StatusCode::NO_CONTENT
+/// `DELETE /_simulator/requests`: forgets every request (or those of the selected key).
+pub async fn reset_requests(
+    State(sim): State<Simulator>,
+    Query(selector): Query<Selector>,
+) -> Response {
+    match &selector.app_key {
+        None => sim.reset_request_counts(),
+        Some(key) if sim.reset_request_counts_of(key) => {}
+        Some(_) => return unknown_key(),
+    }
+    StatusCode::NO_CONTENT.into_response()
 }
 
-/// `POST /_simulator/faults` with `{"endpoint": "*" or a path, "fault": a fault spec}`.
-pub async fn set_fault(State(sim): State<Simulator>, body: Bytes) -> Response {
+/// `POST /_simulator/faults` with `{"endpoint": "*" or a path, "fault": a fault spec}`: for
+/// every key, or for the selected key only.
+pub async fn set_fault(
+    State(sim): State<Simulator>,
+    Query(selector): Query<Selector>,
+    body: Bytes,
+) -> Response {
     let request: FaultRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(e) => {
@@ -53,10 +92,16 @@ pub async fn set_fault(State(sim): State<Simulator>, body: Bytes) -> Response {
         }
     };
     match Fault::parse(&request.fault) {
-        Ok(fault) => {
-            sim.set_fault(&request.endpoint, fault);
-            StatusCode::NO_CONTENT.into_response()
-        }
+        Ok(fault) => match &selector.app_key {
+            None => {
+                sim.set_fault(&request.endpoint, fault);
+                StatusCode::NO_CONTENT.into_response()
+            }
+            Some(key) if sim.set_fault_of(key, &request.endpoint, fault) => {
+                StatusCode::NO_CONTENT.into_response()
+            }
+            Some(_) => unknown_key(),
+        },
         Err(e) => (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
     }
 }
@@ -75,8 +120,13 @@ pub struct LeakRequest {
 
 /// `POST /_simulator/leak` with `{"username":…,"gb_per_hour":…}` (and optionally
 /// `"product_type"`): the account's traffic jumps to that pace, as if its password had leaked,
-/// until it is disabled (or set back). 404 when no account matches.
-pub async fn leak(State(sim): State<Simulator>, body: Bytes) -> Response {
+/// until it is disabled (or set back), in the primary key's world or the selected key's. 404
+/// when no account matches.
+pub async fn leak(
+    State(sim): State<Simulator>,
+    Query(selector): Query<Selector>,
+    body: Bytes,
+) -> Response {
     let request: LeakRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(e) => {
@@ -95,22 +145,34 @@ pub async fn leak(State(sim): State<Simulator>, body: Bytes) -> Response {
             .into_response();
     }
     let kb_per_second = request.gb_per_hour * KB_PER_GB / 3600.0;
-    let changed = sim.with_world(|world| {
+    let leak = |world: &mut World| {
         world.set_usage_rate(
             &request.username,
             request.product_type,
             kb_per_second,
             std::time::Instant::now(),
         )
-    });
+    };
+    let changed = match &selector.app_key {
+        None => Some(sim.with_world(leak)),
+        Some(key) => sim.with_world_of(key, leak),
+    };
     match changed {
-        0 => (StatusCode::NOT_FOUND, "no such account\n").into_response(),
-        _ => StatusCode::NO_CONTENT.into_response(),
+        None => unknown_key(),
+        Some(0) => (StatusCode::NOT_FOUND, "no such account\n").into_response(),
+        Some(_) => StatusCode::NO_CONTENT.into_response(),
     }
 }
 
-/// `DELETE /_simulator/faults`.
-pub async fn clear_faults(State(sim): State<Simulator>) -> StatusCode {
-    sim.clear_faults();
-    StatusCode::NO_CONTENT
+/// `DELETE /_simulator/faults`: clears every fault (of every key), or the selected key's own.
+pub async fn clear_faults(
+    State(sim): State<Simulator>,
+    Query(selector): Query<Selector>,
+) -> Response {
+    match &selector.app_key {
+        None => sim.clear_faults(),
+        Some(key) if sim.clear_faults_of(key) => {}
+        Some(_) => return unknown_key(),
+    }
+    StatusCode::NO_CONTENT.into_response()
 }

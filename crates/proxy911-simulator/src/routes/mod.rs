@@ -2,7 +2,7 @@
 //! endpoint, check the method, read the parameters, then [`respond`]: count, inject the fault,
 //! check the app_key, and answer with the endpoint's function (one per endpoint, in one file per
 //! endpoint group: accounts, packages, static IPs, traffic, orders, user, regions), a plain
-//! function of the request and the world.
+//! function of the request and the world of its app_key.
 
 mod accounts;
 mod control;
@@ -16,6 +16,8 @@ mod static_ips;
 mod traffic;
 mod user;
 
+#[cfg(test)]
+mod key_tests;
 #[cfg(test)]
 mod tests;
 
@@ -33,6 +35,7 @@ use serde::Serialize;
 use crate::drift;
 use crate::endpoint::Endpoint;
 use crate::faults::{Failure, Fault};
+use crate::keys::lock;
 use crate::state::{Refusal, World};
 use crate::Simulator;
 use envelope::Style;
@@ -99,9 +102,10 @@ async fn upstream(
 }
 
 /// The common path of every endpoint, in the order the real API shows it: the request (read as
-/// `R`) is counted; the endpoint's fault applies (latency, then a failure instead of the
-/// answer); the app_key is checked; then `answer` runs on the world, and its answer (bent by
-/// `schema-drift` when asked) goes back in the endpoint's envelope, or its refusal does.
+/// `R`) is counted (for its app_key, or among the strays); the endpoint's fault applies (its
+/// key's own, else the common one: latency, then a failure instead of the answer); the app_key
+/// is checked; then `answer` runs on that key's world, and its answer (bent by `schema-drift`
+/// when asked) goes back in the endpoint's envelope, or its refusal does.
 async fn respond<R: Request, A: Serialize>(
     sim: &Simulator,
     endpoint: Endpoint,
@@ -113,16 +117,17 @@ async fn respond<R: Request, A: Serialize>(
         Ok(request) => request,
         Err(refused) => return envelope::refusal(style, refused),
     };
-    sim.count_request(endpoint, request.variant());
-    let fault = sim.fault_for(endpoint);
+    let tenant = sim.tenant(&request.app_key().text());
+    sim.count_request(tenant.as_deref(), endpoint, request.variant());
+    let fault = sim.fault_for(tenant.as_deref(), endpoint);
     if let Some(failure) = apply_latency(fault).await {
         return envelope::failed(style, failure);
     }
-    if request.app_key().text() != sim.app_key() {
+    let Some(tenant) = tenant else {
         return envelope::refusal(style, envelope::INVALID_APP_KEY);
-    }
+    };
     let now = Instant::now();
-    let answered = sim.with_world(|world| answer(request, world, now));
+    let answered = answer(request, &mut lock(&tenant.world), now);
     match answered {
         Ok(answer) => {
             let mut data = serde_json::to_value(answer)

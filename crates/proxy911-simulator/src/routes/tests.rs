@@ -18,7 +18,12 @@ fn simulator() -> Simulator {
 }
 
 /// Sends one request; returns the status and the body as JSON (`null` when it is not JSON).
-async fn call(sim: &Simulator, method: Method, uri: &str, body: Value) -> (StatusCode, Value) {
+pub(super) async fn call(
+    sim: &Simulator,
+    method: Method,
+    uri: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     let body = match body {
         Value::Null => Body::empty(),
         body => Body::from(body.to_string()),

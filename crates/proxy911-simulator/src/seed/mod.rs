@@ -4,6 +4,10 @@
 //! order pending payment for hours and one just placed, a balance, the coverage of the dynamic
 //! pool), optionally grown to N accounts with packages, static IPs and orders in proportion.
 //! Deterministic but for the clock.
+//!
+//! The primary app_key's world is [`world`]; every other key's ([`world_of_key`]) has the same
+//! shape, bent by a [`flavor::Flavor`] drawn from the key: its usernames carry a suffix, and its
+//! counts, usage, balance and owner are its own.
 
 use std::time::Instant;
 
@@ -15,8 +19,10 @@ use crate::state::{
 };
 
 mod account;
+mod flavor;
 
 use account::{coverage, seed_orders};
+use flavor::Flavor;
 
 /// A small deterministic generator (xorshift64*), so every run seeds the same world.
 struct Rng(u64);
@@ -139,16 +145,27 @@ const ACCOUNTS: &[AccountSeed] = &[
     },
 ];
 
-/// The default world (no `--accounts`): the accounts above.
+/// The primary app_key's world: the accounts above (or `accounts` of them, grown past them with
+/// generated ones).
 pub fn world(accounts: Option<u32>) -> World {
+    seeded(&Flavor::classic(ACCOUNTS.len()), accounts)
+}
+
+/// The world of an app_key other than the primary: the same shape, its own figures, the same
+/// every time for the same key.
+pub fn world_of_key(key: &str, accounts: Option<u32>) -> World {
+    seeded(&Flavor::of_key(key), accounts)
+}
+
+fn seeded(flavor: &Flavor, accounts: Option<u32>) -> World {
     let now = Instant::now();
     let now_utc = Utc::now();
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng(flavor.rng_seed);
     let mut world = World {
         started: now,
         started_at: now_utc,
         accounts: Vec::new(),
-        next_account_id: 1000,
+        next_account_id: flavor.first_account_id,
         packages: Vec::new(),
         static_ips: Vec::new(),
         residential_regions: regions(&[
@@ -168,40 +185,43 @@ pub fn world(accounts: Option<u32>) -> World {
             ("HK", 90),
         ]),
         past_days_kb: (0..6)
-            .map(|i| (18.0 + 3.0 * f64::from(i % 3)) * KB_PER_GB)
+            .map(|i| (18.0 + 3.0 * f64::from(i % 3)) * KB_PER_GB * flavor.rate_scale)
             .collect(),
         today_base_kb: 6.0 * KB_PER_GB,
         user: SimUser {
-            id: 880_021,
-            email: "wei.zhang.ops@example.cn".into(),
-            phone: "+86-138-0013-8000".into(),
+            id: flavor.user_id,
+            email: flavor.email.clone(),
+            phone: flavor.phone.clone(),
             status: 1,
             is_real_name: true,
             created_at: now_utc - ChronoDuration::days(400),
         },
         billing: Billing {
             orders: Vec::new(),
-            balance: 86.4,
+            balance: flavor.balance,
             next_order_id: 31_000,
             hours_billed: 0,
         },
         coverage: coverage(),
     };
-    let wanted = accounts.map(|n| n as usize).unwrap_or(ACCOUNTS.len());
+    let wanted = accounts
+        .map(|n| n as usize)
+        .unwrap_or(flavor.default_accounts);
     for (i, seed) in ACCOUNTS.iter().take(wanted).enumerate() {
+        let usage = seed.usage * flavor.usage_scale;
         let usage_gb = if seed.limit_gb > 0 {
-            seed.usage * seed.limit_gb as f64
+            usage.min(1.0) * seed.limit_gb as f64
         } else {
-            seed.usage
+            usage
         };
         push_account(
             &mut world,
-            seed.username.to_string(),
+            format!("{}{}", seed.username, flavor.suffix),
             seed.product_type,
             seed.remark.to_string(),
             seed.limit_gb,
             usage_gb * KB_PER_GB,
-            seed.rate,
+            seed.rate * flavor.rate_scale,
             seed.enabled,
             (i as i64 + 1) * 9,
         );
@@ -212,18 +232,18 @@ pub fn world(accounts: Option<u32>) -> World {
         let usage_gb = rng.below(40_000) as f64 / 1000.0;
         push_account(
             &mut world,
-            format!("user{i:05}"),
+            format!("user{i:05}{}", flavor.suffix),
             TYPES[i % 4],
             format!("fleet {}", i % 17),
             limit_gb,
             usage_gb * KB_PER_GB,
-            rng.below(50) as f64,
+            rng.below(50) as f64 * flavor.rate_scale,
             rng.below(20) != 0,
             30 + (i as i64 % 300),
         );
     }
     seed_packages(&mut world, &mut rng, wanted);
-    seed_static_ips(&mut world, &mut rng, wanted);
+    seed_static_ips(&mut world, &mut rng, wanted, flavor.ip_octet);
     seed_orders(&mut world, &mut rng, wanted);
     world
 }
@@ -303,7 +323,7 @@ fn seed_packages(world: &mut World, rng: &mut Rng, accounts: usize) {
     }
 }
 
-fn seed_static_ips(world: &mut World, rng: &mut Rng, accounts: usize) {
+fn seed_static_ips(world: &mut World, rng: &mut Rng, accounts: usize, first_octet: u16) {
     const COUNTRIES: [&str; 6] = ["US", "GB", "DE", "JP", "SG", "BR"];
     let count = (accounts / 5).max(120);
     for i in 0..count {
@@ -316,7 +336,12 @@ fn seed_static_ips(world: &mut World, rng: &mut Rng, accounts: usize) {
         let country = COUNTRIES[(i * 7 + rng.below(3) as usize) % COUNTRIES.len()];
         world.static_ips.push(SimStaticIp {
             id: 70_000 + i as i64,
-            ip: format!("45.{}.{}.{}", 10 + i / 65_536 % 200, i / 256 % 256, i % 256),
+            ip: format!(
+                "{first_octet}.{}.{}.{}",
+                10 + i / 65_536 % 200,
+                i / 256 % 256,
+                i % 256
+            ),
             port: 6000 + (i % 1000) as u16,
             country_code: country.to_string(),
             product_type: if i % 3 == 0 { 14 } else { 25 },
