@@ -205,15 +205,13 @@ impl App {
             let metrics = admin_metrics.clone().unwrap_or_default();
             let global = config.admin.as_ref();
             http::admin::router(AdminSetup {
-                own: client
-                    .zip(global)
-                    .map(|(client, admin)| AdminState {
-                        client,
-                        scraper: scraper.clone(),
-                        metrics: metrics.clone(),
-                        alert_actions: AlertActions::new(admin.alert_actions),
-                        target: None,
-                    }),
+                own: client.zip(global).map(|(client, admin)| AdminState {
+                    client,
+                    scraper: scraper.clone(),
+                    metrics: metrics.clone(),
+                    alert_actions: AlertActions::new(admin.alert_actions),
+                    target: None,
+                }),
                 targets: targets.clone(),
                 global_token: global.map(|admin| admin.token.clone()),
                 metrics,

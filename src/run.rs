@@ -14,8 +14,8 @@ use crate::config::{
     ApiConfig, CheckArgs, Cli, Command, Config, LogFormat, OutputFormat, SimulateArgs, TargetsFile,
 };
 use crate::logging;
-use crate::upstream::UpstreamMetrics;
 use crate::targets::Lifecycle;
+use crate::upstream::UpstreamMetrics;
 
 /// Runs what `cli` asks for; the environment is the process's.
 pub async fn run(cli: Cli) -> ExitCode {
@@ -156,7 +156,10 @@ async fn check(args: CheckArgs) -> ExitCode {
         .filter(|(name, _)| args.target.as_deref().is_none_or(|t| t == name.as_str()))
         .collect();
     if let (Some(wanted), true) = (&args.target, chosen.is_empty()) {
-        return fail(&format!("--target {wanted:?}: no such target in --config.file"), 2);
+        return fail(
+            &format!("--target {wanted:?}: no such target in --config.file"),
+            2,
+        );
     }
     let mut reports = Vec::new();
     for (name, settings) in chosen {
@@ -201,15 +204,19 @@ async fn check(args: CheckArgs) -> ExitCode {
             let by_target: serde_json::Map<String, serde_json::Value> = reports
                 .iter()
                 .map(|(name, report)| {
-                    let value = serde_json::from_str(&report.to_json())
-                        .unwrap_or(serde_json::Value::Null);
+                    let value =
+                        serde_json::from_str(&report.to_json()).unwrap_or(serde_json::Value::Null);
                     (name.to_string(), value)
                 })
                 .collect();
             println!("{}", serde_json::json!({ "targets": by_target }));
         }
     }
-    let code = reports.iter().map(|(_, r)| r.exit_code()).max().unwrap_or(0);
+    let code = reports
+        .iter()
+        .map(|(_, r)| r.exit_code())
+        .max()
+        .unwrap_or(0);
     ExitCode::from(code)
 }
 

@@ -65,12 +65,18 @@ async fn admin_router(upstream: &str) -> Router {
         .await
         .expect("the exporter builds");
     let (client, _) = common::client(upstream);
-    admin::router(AdminState {
-        client,
-        scraper: app.scraper().clone(),
-        token: SecretString::from(ADMIN_TOKEN),
+    admin::router(admin::AdminSetup {
+        own: Some(AdminState {
+            client,
+            scraper: app.scraper().clone(),
+            metrics: admin::AdminMetrics::default(),
+            alert_actions: admin::AlertActions::new(AlertActionMode::Log),
+            target: None,
+        }),
+        targets: None,
+        global_token: Some(SecretString::from(ADMIN_TOKEN)),
         metrics: admin::AdminMetrics::default(),
-        alert_actions: admin::AlertActions::new(AlertActionMode::Log),
+        alert_mode: AlertActionMode::Log,
     })
 }
 

@@ -52,7 +52,11 @@ pub struct CheckArgs {
     pub demo: bool,
     /// Check the targets of this config file (every one, or the one `--target` names) instead
     /// of the app_key of the flags.
-    #[arg(long = "config.file", env = "PROXY911_CONFIG_FILE", value_name = "FILE")]
+    #[arg(
+        long = "config.file",
+        env = "PROXY911_CONFIG_FILE",
+        value_name = "FILE"
+    )]
     pub config_file: Option<PathBuf>,
     /// With `--config.file`: check only this target.
     #[arg(long, value_name = "NAME", requires = "config_file")]
@@ -180,7 +184,11 @@ pub struct ExporterArgs {
 
     /// Several 911Proxy accounts in one exporter: a YAML file of `targets:`, each probed at
     /// /probe?target=NAME (see the README, "Several accounts"); reloaded on SIGHUP.
-    #[arg(long = "config.file", env = "PROXY911_CONFIG_FILE", value_name = "FILE")]
+    #[arg(
+        long = "config.file",
+        env = "PROXY911_CONFIG_FILE",
+        value_name = "FILE"
+    )]
     pub config_file: Option<PathBuf>,
 
     #[command(flatten)]

@@ -22,6 +22,7 @@ fn app_key(config: &Config) -> &SecretString {
     match &config.api.upstream {
         Upstream::Api { app_key, .. } => app_key,
         Upstream::Demo => panic!("no app_key in demo mode"),
+        Upstream::TargetsOnly { .. } => panic!("no app_key of its own with only targets"),
     }
 }
 

@@ -275,7 +275,11 @@ impl Targets {
                 let mut report = ReloadReport::default();
                 let old = self.current();
                 let map = self.build_map(file, &old, &mut report)?;
-                report.removed = old.keys().filter(|n| !map.contains_key(*n)).cloned().collect();
+                report.removed = old
+                    .keys()
+                    .filter(|n| !map.contains_key(*n))
+                    .cloned()
+                    .collect();
                 Ok((map, report))
             });
         match result {
@@ -313,12 +317,13 @@ impl Targets {
             if let Some(hook) = &self.on_key {
                 hook(&settings.app_key);
             }
-            let target = Target::build(name.clone(), settings, &self.defaults).map_err(
-                |source| ReloadError::Client {
-                    target: name.clone(),
-                    source,
-                },
-            )?;
+            let target =
+                Target::build(name.clone(), settings, &self.defaults).map_err(|source| {
+                    ReloadError::Client {
+                        target: name.clone(),
+                        source,
+                    }
+                })?;
             map.insert(name, Arc::new(target));
         }
         Ok(map)

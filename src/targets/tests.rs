@@ -4,7 +4,8 @@ struct Folder(PathBuf);
 
 impl Folder {
     fn new(test: &str) -> Folder {
-        let dir = std::env::temp_dir().join(format!("proxy911-targets-{test}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("proxy911-targets-{test}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         for (name, key) in [("a", "key-a"), ("b", "key-b"), ("b2", "key-b2")] {
@@ -69,15 +70,25 @@ fn a_reload_keeps_unchanged_targets_rebuilds_changed_ones_and_drops_removed_ones
     assert_eq!(report.added, vec![TargetName::parse("c").unwrap()]);
     assert_eq!(report.changed, vec![TargetName::parse("b").unwrap()]);
     assert!(report.removed.is_empty());
-    assert!(Arc::ptr_eq(&a, &targets.get("a").unwrap()), "a kept as it was");
-    assert!(!Arc::ptr_eq(&b, &targets.get("b").unwrap()), "b built with its new key");
+    assert!(
+        Arc::ptr_eq(&a, &targets.get("a").unwrap()),
+        "a kept as it was"
+    );
+    assert!(
+        !Arc::ptr_eq(&b, &targets.get("b").unwrap()),
+        "b built with its new key"
+    );
 
     folder.write("targets:\n  c:\n    app_key_file: a\n");
     let report = targets.reload().unwrap();
     assert_eq!(report.removed.len(), 2);
     assert!(targets.get("a").is_none());
     drop(targets);
-    assert_eq!(Arc::strong_count(&a), 1, "a removed target is held by nobody but its last user");
+    assert_eq!(
+        Arc::strong_count(&a),
+        1,
+        "a removed target is held by nobody but its last user"
+    );
 }
 
 #[test]
@@ -112,7 +123,10 @@ fn a_targets_collectors_come_from_the_file_or_else_from_the_flags() {
     assert_eq!(chosen.ids().collect::<Vec<_>>(), vec![CollectorId::User]);
     let mut flags_only = settings.clone();
     flags_only.collectors = None;
-    assert_eq!(selection(&flags_only, &Selection::default()), Selection::default());
+    assert_eq!(
+        selection(&flags_only, &Selection::default()),
+        Selection::default()
+    );
 }
 
 #[test]
@@ -126,8 +140,18 @@ fn the_key_hook_sees_every_built_target_and_no_kept_one() {
         record.lock().unwrap().push(key.expose_secret().to_string());
     });
     let file = TargetsFile::read(&path).unwrap();
-    let targets = Targets::new(&path, file, defaults(), Some(hook), &mut Registry::default()).unwrap();
+    let targets = Targets::new(
+        &path,
+        file,
+        defaults(),
+        Some(hook),
+        &mut Registry::default(),
+    )
+    .unwrap();
     folder.write("targets:\n  a:\n    app_key_file: a\n  b:\n    app_key_file: b\n");
     targets.reload().unwrap();
-    assert_eq!(*seen.lock().unwrap(), vec!["key-a".to_string(), "key-b".to_string()]);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec!["key-a".to_string(), "key-b".to_string()]
+    );
 }

@@ -49,7 +49,8 @@ pub fn client_config(url: &reqwest::Url) -> Result<ClientConfig, TrustError> {
 /// Read once per process and shared: a multi-target exporter builds a client per target, and
 /// a thousand targets must not read and parse the store a thousand times.
 fn system_roots(host: &str) -> Result<Arc<RootCertStore>, TrustError> {
-    static ROOTS: std::sync::OnceLock<(Arc<RootCertStore>, Option<String>)> = std::sync::OnceLock::new();
+    static ROOTS: std::sync::OnceLock<(Arc<RootCertStore>, Option<String>)> =
+        std::sync::OnceLock::new();
     let (store, first_error) = ROOTS.get_or_init(|| {
         let found = rustls_native_certs::load_native_certs();
         let first_error = found.errors.first().map(|e| e.to_string());

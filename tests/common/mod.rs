@@ -67,6 +67,7 @@ pub fn config(api_url: &str) -> Config {
             telemetry_path: "/metrics".into(),
             scrape_timeout_offset: Duration::from_millis(500),
             web_config_file: None,
+            enable_lifecycle: false,
         },
         api: ApiConfig {
             upstream: Upstream::Api {
@@ -84,6 +85,7 @@ pub fn config(api_url: &str) -> Config {
         },
         collectors: Selection::default(),
         admin: None,
+        targets: None,
         log: LogConfig {
             format: LogFormat::Text,
             level: "info".into(),

@@ -42,15 +42,11 @@ impl TokenBook {
         TokenBook { global, targets }
     }
 
-    /// Whether some token could manage something: without any, the admin API is not served.
-    pub fn has_global(&self) -> bool {
-        self.global.is_some()
-    }
-
     /// Admits `provided` for `scope`: the global token, or the target's own for its target.
     /// Another target's token is [`AuthFailure::OtherTarget`] (403), any other [`AuthFailure::Wrong`].
     fn admit(&self, scope: &Scope<'_>, provided: &[u8]) -> Result<(), AuthFailure> {
-        let matches = |token: &SecretString| token_matches(token.expose_secret().as_bytes(), provided);
+        let matches =
+            |token: &SecretString| token_matches(token.expose_secret().as_bytes(), provided);
         if self.global.as_ref().is_some_and(matches) {
             return Ok(());
         }
@@ -94,7 +90,7 @@ impl Guard {
 
     /// Checks the request's bearer token for `scope`; the refusal, counted and logged, as the
     /// answer to send.
-    pub fn authorize(&self, request: &Request, scope: &Scope<'_>) -> Result<(), Response> {
+    pub fn authorize(&self, request: &Request, scope: &Scope<'_>) -> Result<(), Box<Response>> {
         let reason = match bearer(request.headers()) {
             Ok(provided) => match self.book.admit(scope, provided.as_bytes()) {
                 Ok(()) => return Ok(()),
@@ -131,10 +127,10 @@ impl Guard {
             ),
             Admit::Quiet => {}
         }
-        Err(match reason {
+        Err(Box::new(match reason {
             AuthFailure::OtherTarget => AdminError::Forbidden.into_response(),
             _ => AdminError::Unauthorized.into_response(),
-        })
+        }))
     }
 }
 
@@ -142,7 +138,7 @@ impl Guard {
 pub async fn require_token(State(guard): State<Guard>, request: Request, next: Next) -> Response {
     match guard.authorize(&request, &Scope::Own) {
         Ok(()) => next.run(request).await,
-        Err(refusal) => refusal,
+        Err(refusal) => *refusal,
     }
 }
 

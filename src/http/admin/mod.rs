@@ -30,8 +30,8 @@ use crate::config::{AlertActionMode, TargetName};
 use crate::scrape::Scraper;
 use crate::targets::Targets;
 use crate::upstream::Client;
-use auth::TokenBook;
 use answers::Operation;
+use auth::TokenBook;
 use error::AdminError;
 use metrics::Outcome;
 use types::Username;
@@ -96,19 +96,14 @@ pub fn router(setup: AdminSetup) -> Router {
             guard.clone(),
             auth::require_token,
         )),
-        None => Router::new().fallback(|| async {
-            AdminError::NotFound("no such admin endpoint".into())
-        }),
+        None => Router::new()
+            .fallback(|| async { AdminError::NotFound("no such admin endpoint".into()) }),
     };
     match setup.targets {
         None => own,
         Some(targets) => {
-            let per_target = per_target::TargetRoutes::new(
-                targets,
-                guard,
-                setup.metrics,
-                setup.alert_mode,
-            );
+            let per_target =
+                per_target::TargetRoutes::new(targets, guard, setup.metrics, setup.alert_mode);
             Router::new()
                 .route("/targets/{*rest}", axum::routing::any(per_target::dispatch))
                 .with_state(per_target)

@@ -78,7 +78,7 @@ pub async fn dispatch(State(routes): State<TargetRoutes>, mut request: Request) 
         .into_response();
     };
     if let Err(refusal) = routes.guard.authorize(&request, &Scope::Target(&target)) {
-        return refusal;
+        return *refusal;
     }
     let inner_uri = match request.uri().query() {
         Some(query) => format!("{inner}?{query}"),
