@@ -6,7 +6,10 @@
 //!
 //! The optional TLS component (deploy/kubernetes/components/tls) is rendered with the base from an
 //! overlay written to a temporary directory (kustomize refuses an overlay inside the base's own
-//! directory), and checked the same way, its Certificate against cert-manager's CRD schema.
+//! directory), and checked the same way, its Certificate against cert-manager's CRD schema. So is
+//! the multi-target component (deploy/kubernetes/components/multi-target): its config file's
+//! targets, their app_keys projected from a Secret, a ServiceMonitor `/probe` endpoint per target
+//! relabelled into a `target` label, alone and with the TLS component.
 
 mod common;
 
@@ -845,4 +848,61 @@ fn each_service_monitor_probe_endpoint_asks_for_its_target_and_relabels_it_into_
         .map(|(name, _)| name)
         .collect();
     assert_eq!(probed, configured, "one endpoint per configured target");
+}
+
+/// The component README's overlay with the tls component as well, probes over https.
+const MULTI_TARGET_TLS_OVERLAY: &str = "apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - {repo}/deploy/kubernetes
+components:
+  - {repo}/deploy/kubernetes/components/FIRST
+  - {repo}/deploy/kubernetes/components/SECOND
+patches:
+  - target: {kind: ServiceMonitor, name: proxy911-exporter}
+    patch: |-
+      - {op: add, path: /spec/endpoints/1/scheme, value: https}
+      - {op: add, path: /spec/endpoints/1/tlsConfig, value: {serverName: proxy911-exporter.monitoring.svc, ca: {secret: {name: proxy911-exporter-tls, key: ca.crt}}}}
+      - {op: add, path: /spec/endpoints/2/scheme, value: https}
+      - {op: add, path: /spec/endpoints/2/tlsConfig, value: {serverName: proxy911-exporter.monitoring.svc, ca: {secret: {name: proxy911-exporter-tls, key: ca.crt}}}}
+";
+
+#[test]
+fn the_multi_target_component_goes_with_the_tls_component_in_either_order() {
+    for (first, second) in [("tls", "multi-target"), ("multi-target", "tls")] {
+        let overlay = Overlay::new(&format!("{first}-{second}"));
+        let manifests = render(
+            &overlay.write(
+                "overlay",
+                &MULTI_TARGET_TLS_OVERLAY
+                    .replace("FIRST", first)
+                    .replace("SECOND", second),
+            ),
+        );
+        let objects = objects_of(&manifests);
+        assert_deployment_hardened(&objects, &manifests);
+        let (ok, out, err) = run(
+            "node",
+            &["scripts/crd-validate/validate.mjs"],
+            &serde_json::to_string(&objects).unwrap(),
+        );
+        assert!(ok, "{first} then {second}:\n{out}{err}");
+
+        let container = &find(&objects, "Deployment")["spec"]["template"]["spec"]["containers"][0];
+        assert!(strings(&container["args"])
+            .contains(&"--config.file=/etc/proxy911-exporter/targets/config.yml"));
+        assert!(container["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "PROXY911_WEB_CONFIG_FILE"));
+        let endpoints = find(&objects, "ServiceMonitor")["spec"]["endpoints"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(endpoints.len(), 3, "{first} then {second}");
+        for endpoint in &endpoints {
+            assert_eq!(endpoint["scheme"], "https", "{endpoint}");
+        }
+    }
 }
