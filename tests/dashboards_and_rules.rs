@@ -1,7 +1,10 @@
 //! The shipped dashboards and rules, checked without a Prometheus: the dashboards match their
 //! generator and type-check against Grafana's dashboard schema, the rules pass `promtool check rules` and `promtool test rules` (both test files), the example
 //! Alertmanager configuration passes `amtool check-config`, and every metric name that a panel or
-//! a rule uses is one the exporter exposes (or a recording rule defines).
+//! a rule uses is one the exporter exposes (or a recording rule defines). For several accounts in
+//! one exporter (multi-target): every panel and variable filters by the `target` variable, and the
+//! example scrape configuration (examples/prometheus-multi-target.yml) passes `promtool check
+//! config` and relabels each account's name into its `target` label.
 
 mod common;
 
@@ -340,4 +343,81 @@ fn every_dashboard_query_and_variable_filters_each_of_our_selectors_by_target() 
         "selectors without target=~\"$target\":\n{}",
         missing.join("\n")
     );
+}
+
+/// A YAML file of the repository as JSON, through PyYAML from the venv.
+fn yaml_file(path: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(repo(path)).unwrap();
+    let (ok, out, err) = common::run_with_stdin(
+        common::python(),
+        &[
+            "-c",
+            "import sys, yaml, json; print(json.dumps(yaml.safe_load(sys.stdin)))",
+        ],
+        &text,
+    );
+    assert!(ok, "{path}: {err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+#[test]
+fn the_multi_target_scrape_config_example_passes_promtool_and_probes_each_target() {
+    let (ok, report) = run(
+        "promtool",
+        &["check", "config", "examples/prometheus-multi-target.yml"],
+    );
+    assert!(ok, "{report}");
+
+    let config = yaml_file("examples/prometheus-multi-target.yml");
+    let jobs = config["scrape_configs"].as_array().unwrap();
+    let probe = jobs
+        .iter()
+        .find(|j| j["metrics_path"] == "/probe")
+        .expect("a job scraping /probe");
+    assert_eq!(probe["job_name"], "proxy911-exporter", "the rules' job");
+    assert_eq!(
+        probe["static_configs"][0]["targets"],
+        serde_json::json!(["team-a", "team-b"])
+    );
+    // Relabelled in this order: the listed name to the parameter, the parameter to the label,
+    // then the address to the exporter's (the default listen port, 9911).
+    let relabel: Vec<(serde_json::Value, &str, Option<&str>)> = probe["relabel_configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["source_labels"].clone(),
+                r["target_label"].as_str().unwrap(),
+                r["replacement"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        relabel,
+        [
+            (serde_json::json!(["__address__"]), "__param_target", None),
+            (serde_json::json!(["__param_target"]), "target", None),
+            (
+                serde_json::Value::Null,
+                "__address__",
+                Some("127.0.0.1:9911")
+            ),
+        ]
+    );
+
+    // The exporter's own /metrics, under the job the rules watch.
+    let own = jobs
+        .iter()
+        .find(|j| j["metrics_path"].is_null() || j["metrics_path"] == "/metrics")
+        .expect("a job scraping the exporter's /metrics");
+    assert_eq!(
+        own["static_configs"][0]["targets"],
+        serde_json::json!(["127.0.0.1:9911"])
+    );
+    assert!(own["relabel_configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["target_label"] == "job" && r["replacement"] == "proxy911-exporter"));
 }
