@@ -6,7 +6,10 @@
 //!
 //! The optional TLS component (deploy/kubernetes/components/tls) is rendered with the base from an
 //! overlay written to a temporary directory (kustomize refuses an overlay inside the base's own
-//! directory), and checked the same way, its Certificate against cert-manager's CRD schema.
+//! directory), and checked the same way, its Certificate against cert-manager's CRD schema. So is
+//! the multi-target component (deploy/kubernetes/components/multi-target): its config file's
+//! targets, their app_keys projected from a Secret, a ServiceMonitor `/probe` endpoint per target
+//! relabelled into a `target` label, alone and with the TLS component.
 
 mod common;
 
@@ -132,6 +135,7 @@ fn the_rendered_deployment_is_hardened() {
     let manifests = rendered();
     let objects = objects_of(&manifests);
     assert_deployment_hardened(&objects, &manifests);
+    assert_app_key_from_the_base_secret(&objects);
 
     let service = objects.iter().find(|o| o["kind"] == "Service").unwrap();
     let ports: Vec<i64> = service["spec"]["ports"]
@@ -173,13 +177,7 @@ fn assert_deployment_hardened(objects: &[Value], manifests: &str) {
     }
     assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/-/healthy");
     assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/-/ready");
-    let args: Vec<&str> = container["args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap())
-        .collect();
-    assert!(args.contains(&"--api.app-key-file=/etc/proxy911/app_key"));
+    let args = strings(&container["args"]);
     assert!(args.contains(&"--admin.token-file=/etc/proxy911/admin_token"));
     assert!(
         args.iter()
@@ -196,10 +194,19 @@ fn assert_deployment_hardened(objects: &[Value], manifests: &str) {
         volume(pod, secrets_mount["name"].as_str().unwrap())["secret"]["secretName"].is_string(),
         "secrets come from a Secret, as files"
     );
+    for mount in container["volumeMounts"].as_array().unwrap() {
+        assert_eq!(mount["readOnly"], true, "{mount}");
+    }
     assert!(
         !manifests.to_lowercase().contains("app_key: "),
         "no secret value in the manifests"
     );
+}
+
+/// The single-target Deployment: its one app_key, a file of the base's Secret.
+fn assert_app_key_from_the_base_secret(objects: &[Value]) {
+    let container = &find(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0];
+    assert!(strings(&container["args"]).contains(&"--api.app-key-file=/etc/proxy911/app_key"));
 }
 
 /// The pod's volume of that name.
@@ -358,6 +365,7 @@ fn the_tls_component_serves_https_from_the_certificate_and_keeps_the_hardening()
     let manifests = rendered_with_tls();
     let objects = objects_of(&manifests);
     assert_deployment_hardened(&objects, &manifests);
+    assert_app_key_from_the_base_secret(&objects);
 
     let service = find(&objects, "Service");
     let namespace = service["metadata"]["namespace"].as_str().unwrap();
@@ -587,4 +595,314 @@ components:
         find(&objects, "ServiceMonitor")["spec"]["endpoints"][0]["tlsConfig"]["serverName"],
         "proxy911-exporter.observability.svc"
     );
+}
+
+// ---- The multi-target component (deploy/kubernetes/components/multi-target) ----
+
+/// The overlay of the component's README: the base, with the multi-target component.
+const MULTI_TARGET_OVERLAY: &str = "apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - {repo}/deploy/kubernetes
+components:
+  - {repo}/deploy/kubernetes/components/multi-target
+";
+
+/// The base with the multi-target component, rendered.
+fn rendered_with_multi_target() -> String {
+    let overlay = Overlay::new("multi-target");
+    render(&overlay.write("overlay", MULTI_TARGET_OVERLAY))
+}
+
+/// The targets of the rendered config file, and the paths their app_key files resolve to.
+struct Targets {
+    /// (name, absolute path of its app_key file), in the file's order.
+    app_keys: Vec<(String, String)>,
+}
+
+/// Follows `--config.file` to the file of the mounted ConfigMap, and reads its targets.
+fn rendered_targets(objects: &[Value]) -> Targets {
+    let pod = &find(objects, "Deployment")["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    let config_file = strings(&container["args"])
+        .into_iter()
+        .find_map(|a| a.strip_prefix("--config.file="))
+        .expect("--config.file")
+        .to_string();
+    let (config_dir, file_name) = config_file.rsplit_once('/').unwrap();
+    let mount = container["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["mountPath"] == config_dir)
+        .unwrap_or_else(|| panic!("nothing is mounted at {config_dir}"));
+    let sources = volume(pod, mount["name"].as_str().unwrap())["projected"]["sources"]
+        .as_array()
+        .expect("the targets' volume is projected");
+    let config_map_name = sources
+        .iter()
+        .find_map(|s| {
+            let items = s["configMap"]["items"].as_array()?;
+            items
+                .iter()
+                .any(|i| i["path"] == file_name)
+                .then(|| s["configMap"]["name"].as_str().unwrap())
+        })
+        .unwrap_or_else(|| panic!("no ConfigMap of the volume holds {file_name}"));
+    let config_map = objects
+        .iter()
+        .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == config_map_name)
+        .expect("the ConfigMap the volume names");
+    let config = &objects_of(config_map["data"]["config.yml"].as_str().unwrap())[0];
+    let app_keys = config["targets"]
+        .as_object()
+        .expect("targets:")
+        .iter()
+        .map(|(name, target)| {
+            let file = target["app_key_file"].as_str().expect("app_key_file");
+            let path = if file.starts_with('/') {
+                file.to_string()
+            } else {
+                format!("{config_dir}/{file}")
+            };
+            (name.clone(), path)
+        })
+        .collect();
+    Targets { app_keys }
+}
+
+#[test]
+fn the_multi_target_component_renders_valid_kubernetes_objects() {
+    let manifests = rendered_with_multi_target();
+    for version in ["1.31", "1.37"] {
+        let (ok, out, err) = run(
+            venv("kubernetes-validate"),
+            &["--strict", "-k", version, "-"],
+            &manifests,
+        );
+        let report = format!("{out}{err}");
+        assert!(ok, "kubernetes {version}:\n{report}");
+        // The base's five built-in objects and the targets' ConfigMap.
+        assert_eq!(report.matches("passed for resource").count(), 6, "{report}");
+        assert!(report.contains("passed for resource configmap/proxy911-exporter-targets-"));
+    }
+}
+
+#[test]
+fn the_multi_target_component_custom_resources_match_their_crd_schemas() {
+    let objects = objects_of(&rendered_with_multi_target());
+    let validate = |objects: &[Value]| {
+        run(
+            "node",
+            &["scripts/crd-validate/validate.mjs"],
+            &serde_json::to_string(objects).unwrap(),
+        )
+    };
+    let (ok, out, err) = validate(&objects);
+    assert!(ok, "CRD validation:\n{out}{err}");
+    for name in [
+        "ServiceMonitor/proxy911-exporter",
+        "PrometheusRule/proxy911-exporter",
+    ] {
+        assert!(out.contains(&format!("valid: {name}")), "{name}:\n{out}");
+    }
+
+    // The probe endpoints are checked too: a relabeling action the operator does not know is
+    // refused.
+    let mut bad = objects.clone();
+    for o in bad.iter_mut().filter(|o| o["kind"] == "ServiceMonitor") {
+        o["spec"]["endpoints"][1]["relabelings"][0]["action"] = "rename".into();
+    }
+    let (ok, _, err) = validate(&bad);
+    assert!(
+        !ok && err.contains("ServiceMonitor/proxy911-exporter") && err.contains("action"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_multi_target_component_reads_each_app_key_from_its_secret_and_keeps_the_hardening() {
+    let manifests = rendered_with_multi_target();
+    let objects = objects_of(&manifests);
+    assert_deployment_hardened(&objects, &manifests);
+
+    for o in &objects {
+        assert_eq!(
+            o["metadata"]["namespace"], "monitoring",
+            "{}",
+            o["metadata"]
+        );
+        assert_eq!(
+            o["metadata"]["labels"]["app.kubernetes.io/name"], "proxy911-exporter",
+            "{}",
+            o["metadata"]
+        );
+    }
+
+    let pod = &find(&objects, "Deployment")["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    let args = strings(&container["args"]);
+    assert!(
+        !args.iter().any(|a| a.starts_with("--api.app-key-file")),
+        "every account is a target, served once, on /probe: {args:?}"
+    );
+    // The base Secret is still mounted, for the admin token only.
+    let base_secret = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["secret"]["secretName"] == "proxy911-exporter")
+        .expect("the base Secret");
+    let base_keys: Vec<&str> = base_secret["secret"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(base_keys, ["admin_token"]);
+
+    // Whole-volume mounts only: the kubelet never updates a subPath mount.
+    for mount in container["volumeMounts"].as_array().unwrap() {
+        assert!(
+            mount["subPath"].is_null() && mount["subPathExpr"].is_null(),
+            "{mount}"
+        );
+    }
+
+    // The config file names team-a and team-b, each app_key a file of the keys' Secret,
+    // projected into the mounted volume.
+    let targets = rendered_targets(&objects);
+    let names: Vec<&str> = targets.app_keys.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["team-a", "team-b"]);
+    let mount = container["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| volume(pod, m["name"].as_str().unwrap())["projected"].is_object())
+        .unwrap();
+    let mount_path = mount["mountPath"].as_str().unwrap();
+    let sources = volume(pod, mount["name"].as_str().unwrap())["projected"]["sources"]
+        .as_array()
+        .unwrap();
+    let secret = sources
+        .iter()
+        .find(|s| s["secret"]["name"] == "proxy911-exporter-target-keys")
+        .expect("the Secret proxy911-exporter-target-keys is projected");
+    let projected: Vec<String> = secret["secret"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| format!("{mount_path}/{}", i["path"].as_str().unwrap()))
+        .collect();
+    for (name, path) in &targets.app_keys {
+        assert!(
+            projected.contains(path),
+            "{name}'s app_key_file {path} is not one of {projected:?}"
+        );
+    }
+    assert!(projected.contains(&"/etc/proxy911-exporter/targets/keys/team-a".to_string()));
+}
+
+#[test]
+fn each_service_monitor_probe_endpoint_asks_for_its_target_and_relabels_it_into_a_target_label() {
+    let objects = objects_of(&rendered_with_multi_target());
+    let base = rendered_objects();
+    let base_endpoint = &find(&base, "ServiceMonitor")["spec"]["endpoints"][0];
+    let endpoints = find(&objects, "ServiceMonitor")["spec"]["endpoints"]
+        .as_array()
+        .unwrap()
+        .clone();
+
+    // The base's endpoint stays as it was, for the exporter's own metrics.
+    assert_eq!(&endpoints[0], base_endpoint);
+    assert_eq!(endpoints[0]["path"], "/metrics");
+
+    let mut probed = Vec::new();
+    for endpoint in &endpoints[1..] {
+        assert_eq!(endpoint["path"], "/probe", "{endpoint}");
+        assert_eq!(endpoint["port"], base_endpoint["port"], "{endpoint}");
+        assert_eq!(
+            endpoint["honorLabels"], base_endpoint["honorLabels"],
+            "{endpoint}"
+        );
+        let target = strings(&endpoint["params"]["target"]);
+        assert_eq!(target.len(), 1, "one target per endpoint: {endpoint}");
+        assert!(
+            endpoint["relabelings"]
+                .as_array()
+                .unwrap_or_else(|| panic!("no relabelings: {endpoint}"))
+                .iter()
+                .any(
+                    |r| r["sourceLabels"] == serde_json::json!(["__param_target"])
+                        && r["targetLabel"] == "target"
+                        && ["replace", "Replace"]
+                            .contains(&r["action"].as_str().unwrap_or("replace"))
+                ),
+            "the target parameter becomes the target label: {endpoint}"
+        );
+        probed.push(target[0].to_string());
+    }
+    let configured: Vec<String> = rendered_targets(&objects)
+        .app_keys
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(probed, configured, "one endpoint per configured target");
+}
+
+/// The component README's overlay with the tls component as well, probes over https.
+const MULTI_TARGET_TLS_OVERLAY: &str = "apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - {repo}/deploy/kubernetes
+components:
+  - {repo}/deploy/kubernetes/components/FIRST
+  - {repo}/deploy/kubernetes/components/SECOND
+patches:
+  - target: {kind: ServiceMonitor, name: proxy911-exporter}
+    patch: |-
+      - {op: add, path: /spec/endpoints/1/scheme, value: https}
+      - {op: add, path: /spec/endpoints/1/tlsConfig, value: {serverName: proxy911-exporter.monitoring.svc, ca: {secret: {name: proxy911-exporter-tls, key: ca.crt}}}}
+      - {op: add, path: /spec/endpoints/2/scheme, value: https}
+      - {op: add, path: /spec/endpoints/2/tlsConfig, value: {serverName: proxy911-exporter.monitoring.svc, ca: {secret: {name: proxy911-exporter-tls, key: ca.crt}}}}
+";
+
+#[test]
+fn the_multi_target_component_goes_with_the_tls_component_in_either_order() {
+    for (first, second) in [("tls", "multi-target"), ("multi-target", "tls")] {
+        let overlay = Overlay::new(&format!("{first}-{second}"));
+        let manifests = render(
+            &overlay.write(
+                "overlay",
+                &MULTI_TARGET_TLS_OVERLAY
+                    .replace("FIRST", first)
+                    .replace("SECOND", second),
+            ),
+        );
+        let objects = objects_of(&manifests);
+        assert_deployment_hardened(&objects, &manifests);
+        let (ok, out, err) = run(
+            "node",
+            &["scripts/crd-validate/validate.mjs"],
+            &serde_json::to_string(&objects).unwrap(),
+        );
+        assert!(ok, "{first} then {second}:\n{out}{err}");
+
+        let container = &find(&objects, "Deployment")["spec"]["template"]["spec"]["containers"][0];
+        assert!(strings(&container["args"])
+            .contains(&"--config.file=/etc/proxy911-exporter/targets/config.yml"));
+        assert!(container["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "PROXY911_WEB_CONFIG_FILE"));
+        let endpoints = find(&objects, "ServiceMonitor")["spec"]["endpoints"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(endpoints.len(), 3, "{first} then {second}");
+        for endpoint in &endpoints {
+            assert_eq!(endpoint["scheme"], "https", "{endpoint}");
+        }
+    }
 }

@@ -67,6 +67,7 @@ fn substitute(expr: &str, instance: &str) -> String {
         .replace("$instance", instance)
         .replace("$product_type", ".*")
         .replace("$account", ".*")
+        .replace("$target", ".*")
         .replace("$__rate_interval", "1m")
 }
 
