@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use proxy911_exporter::collector::Selection;
-use proxy911_exporter::config::AdminConfig;
+use proxy911_exporter::config::{AdminConfig, TargetsConfig, TargetsFile};
 use secrecy::SecretString;
 
 /// The families the reference's tables name: the first cell of each row, in backquotes.
@@ -24,9 +24,21 @@ fn documented() -> BTreeSet<String> {
 /// The families of a scrape, by their `# TYPE` lines, once every collector has refreshed.
 async fn emitted() -> BTreeSet<String> {
     let (_sim, url) = common::simulator(None).await;
+    // A config file of one target (the same key), so that `/metrics` has the families of
+    // several accounts too.
+    let dir =
+        std::env::temp_dir().join(format!("proxy911-metrics-reference-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("key"), common::APP_KEY).unwrap();
+    let config_file = dir.join("config.yml");
+    std::fs::write(&config_file, "targets:\n  one:\n    app_key_file: key\n").unwrap();
     let (addr, _) = common::exporter_at(&url, |c| {
         c.collectors = Selection::all();
         c.admin = Some(AdminConfig::new(SecretString::from(common::ADMIN_TOKEN)));
+        c.targets = Some(TargetsConfig {
+            file: TargetsFile::read(&config_file).unwrap(),
+            path: config_file.clone(),
+        });
     })
     .await;
     // One admin operation, so the admin request counter has a series to show.

@@ -672,3 +672,112 @@ async fn check_reports_every_target_or_one_with_one_exit_code() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("nobody"));
 }
+
+/// A firing traffic-anomaly alert naming `account` (and its id), with a `target` label if given.
+fn anomaly(account: &str, account_id: i64, target: Option<&str>) -> serde_json::Value {
+    let mut labels = serde_json::json!({
+        "alertname": "Proxy911AccountTrafficAnomaly",
+        "account": account,
+        "account_id": account_id.to_string(),
+        "severity": "critical",
+    });
+    if let Some(target) = target {
+        labels["target"] = target.into();
+    }
+    serde_json::json!({
+        "status": "firing",
+        "labels": labels,
+        "annotations": {},
+        "startsAt": "2026-12-04T11:00:00Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus:9090/graph",
+        "fingerprint": "0123456789abcdef"
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alertmanager_alert_is_acted_on_only_at_the_route_of_the_target_it_names() {
+    let folder = Folder::new("alert-actions");
+    let (sim, url) = simulator().await;
+    let addr = exporter(&url, &folder.write(TWO_TARGETS), true, |c| {
+        c.admin = Some(proxy911_exporter::config::AdminConfig::new(
+            ADMIN_TOKEN.into(),
+        ))
+    })
+    .await;
+    let first_of = |key: &str| {
+        sim.with_world_of(key, |w| {
+            let a = w
+                .accounts
+                .iter()
+                .find(|a| {
+                    w.accounts
+                        .iter()
+                        .filter(|b| b.username == a.username)
+                        .count()
+                        == 1
+                })
+                .unwrap();
+            (a.username.clone(), a.id)
+        })
+        .unwrap()
+    };
+    let (a_name, a_id) = first_of(KEY_A);
+    let (own_name, own_id) = first_of(APP_KEY);
+    let notify = |path: &'static str, alerts: Vec<serde_json::Value>| async move {
+        let body = serde_json::json!({"version": "4", "status": "firing", "receiver": "r",
+            "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {}, "externalURL": "",
+            "groupKey": "{}", "truncatedAlerts": 0, "alerts": alerts});
+        let response = common::http()
+            .post(format!("http://{addr}/admin{path}"))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let answer: serde_json::Value = response.json().await.unwrap();
+        answer["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                format!(
+                    "{}/{}",
+                    a["action"].as_str().unwrap(),
+                    a["reason"].as_str().unwrap()
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+
+    let at_a = notify(
+        "/targets/team-a/alertmanager",
+        vec![
+            anomaly(&a_name, a_id, Some("team-a")),
+            anomaly(&a_name, a_id, Some("team-b")),
+            anomaly(&a_name, a_id, None),
+        ],
+    )
+    .await;
+    assert_eq!(
+        at_a,
+        vec![
+            "would_disable/log_mode",
+            "skipped/other_target",
+            "skipped/other_target"
+        ]
+    );
+    let at_own = notify(
+        "/alertmanager",
+        vec![
+            anomaly(&own_name, own_id, None),
+            anomaly(&a_name, a_id, Some("team-a")),
+        ],
+    )
+    .await;
+    assert_eq!(
+        at_own,
+        vec!["would_disable/log_mode", "skipped/other_target"]
+    );
+}

@@ -315,25 +315,20 @@ async fn a_control_endpoint_answers_404_for_an_unknown_key_without_repeating_it(
     assert_eq!(status, StatusCode::OK, "no fault was set for anyone");
 }
 
-/// The benchmark's simulator: run with
-/// `cargo test --release -p proxy911-simulator -- --ignored --nocapture a_thousand`.
+/// The benchmark's simulator (its seeding time is measured by scripts/bench/multi_target.sh,
+/// never asserted here).
 #[test]
-#[ignore = "a timing, meaningful in release only"]
-fn a_thousand_keys_of_a_hundred_accounts_are_seeded_in_a_few_seconds() {
-    let started = std::time::Instant::now();
+fn a_thousand_keys_of_a_hundred_accounts_each_get_a_world_of_their_own() {
     let sim = Simulator::new(SimulatorOptions {
         app_key: PRIMARY.into(),
         more_app_keys: (1..1000).map(|i| format!("target-{i:04}")).collect(),
         accounts: Some(100),
         ..SimulatorOptions::default()
     });
-    let took = started.elapsed();
-    println!("seeded 1,000 worlds of 100 accounts in {took:?}");
 
     assert_eq!(sim.app_keys().len(), 1000);
     assert_eq!(
         sim.with_world_of("target-0999", |w| w.accounts.len()),
         Some(100)
     );
-    assert!(took < Duration::from_secs(5), "{took:?}");
 }

@@ -86,6 +86,10 @@ pub enum Reason {
     RateLimited,
     /// 911Proxy refused the disable or did not answer.
     UpstreamError,
+    /// The alert's `target` label is not the target of this route: a target's alerts are acted
+    /// on only at `/admin/targets/NAME/alertmanager`, and `/admin/alertmanager` takes only
+    /// alerts without a `target` (the exporter's own account).
+    OtherTarget,
 }
 
 /// The `action` label of `proxy911_admin_alert_actions_total`: the action, and for a skip its
@@ -95,7 +99,7 @@ pub struct Outcome(pub Action, pub Reason);
 
 impl Outcome {
     /// Every label value, so each series exists at 0 from the start.
-    pub const ALL: [Outcome; 11] = [
+    pub const ALL: [Outcome; 12] = [
         Outcome(Action::Disabled, Reason::FiringAnomaly),
         Outcome(Action::WouldDisable, Reason::LogMode),
         Outcome(Action::Skipped, Reason::Resolved),
@@ -107,6 +111,7 @@ impl Outcome {
         Outcome(Action::Skipped, Reason::AlreadyDisabled),
         Outcome(Action::Skipped, Reason::RateLimited),
         Outcome(Action::Skipped, Reason::UpstreamError),
+        Outcome(Action::Skipped, Reason::OtherTarget),
     ];
 
     pub fn label(self) -> &'static str {
@@ -123,6 +128,7 @@ impl Outcome {
                 Reason::AlreadyDisabled => "skipped_already_disabled",
                 Reason::RateLimited => "skipped_rate_limited",
                 Reason::UpstreamError => "skipped_upstream_error",
+                Reason::OtherTarget => "skipped_other_target",
                 Reason::FiringAnomaly | Reason::LogMode => "skipped",
             },
         }
@@ -141,6 +147,7 @@ impl Outcome {
             Reason::AlreadyDisabled => "already_disabled",
             Reason::RateLimited => "rate_limited",
             Reason::UpstreamError => "upstream_error",
+            Reason::OtherTarget => "other_target",
         }
     }
 }

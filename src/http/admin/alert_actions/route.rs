@@ -75,8 +75,15 @@ pub async fn alertmanager(
     let mut seen = HashSet::new();
     let mut actions = Vec::with_capacity(anomalies.len());
     let mut changed = false;
+    // The account an alert names is the account of the target its `target` label names: only
+    // that target's route may act on it.
+    let route_target = state.target.as_ref().map(|t| t.as_str());
     for alert in anomalies {
-        let (named, decision) = plan(alert, &accounts, &mut seen);
+        let (named, decision) = if alert.label("target") == route_target {
+            plan(alert, &accounts, &mut seen)
+        } else {
+            (Named::of(alert), Plan::Skip(Reason::OtherTarget))
+        };
         let outcome = match decision {
             Plan::Skip(reason) => Outcome(Action::Skipped, reason),
             Plan::Disable(_) if !settings.budget.take() => {
@@ -126,6 +133,7 @@ fn audit(
     state.metrics.alert_action(outcome);
     tracing::info!(
         target: "proxy911_exporter::audit",
+        target_name = %state.target.as_ref().map(ToString::to_string).unwrap_or_default(),
         operation = "alert_action",
         mode = mode.as_str(),
         account = named.account.as_ref().map_or("-", |name| name.as_str()),
