@@ -7,6 +7,9 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use serde::Serialize;
 
@@ -37,19 +40,48 @@ pub struct EndpointReport {
     pub error: Option<String>,
 }
 
+/// The default of `--check.timeout`: the whole of `check`, every target together. A list of many
+/// pages at the default rate limit takes minutes; an upstream that answers slowly without end
+/// must not hold a terminal or a CI job for longer.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// Asks every endpoint of the collectors on by default once; see [`run_for`].
 pub async fn run(client: &Client) -> Report {
-    run_for(client, &Selection::default()).await
+    run_for(
+        client,
+        &Selection::default(),
+        Instant::now() + DEFAULT_TIMEOUT,
+        None,
+    )
+    .await
 }
 
+/// Says which collector is being asked (on a terminal: `check` can take minutes).
+pub type Progress<'a> = &'a (dyn Fn(&str) + Sync);
+
 /// Asks every endpoint of the `collectors` once, one call after the other (so latencies are the
-/// endpoint's own).
-pub async fn run_for(client: &Client, collectors: &Selection) -> Report {
+/// endpoint's own), until `deadline`: the endpoints not answered by then are failed rows saying
+/// so, and the rest are not asked.
+pub async fn run_for(
+    client: &Client,
+    collectors: &Selection,
+    deadline: Instant,
+    progress: Option<Progress<'_>>,
+) -> Report {
     let mut rows: Vec<EndpointReport> = Vec::new();
     for id in collectors.ids() {
+        let definition = id.definition();
+        if let Some(say) = progress {
+            say(definition.flags.name);
+        }
         // The calls are the collector's own, from its definition.
-        for call in (id.definition().check)(client).await {
-            add(&mut rows, call);
+        match tokio::time::timeout_at(deadline, (definition.check)(client)).await {
+            Ok(calls) => calls.into_iter().for_each(|call| add(&mut rows, call)),
+            Err(_) => {
+                for endpoint in definition.endpoints {
+                    out_of_time(&mut rows, endpoint.label());
+                }
+            }
         }
     }
     Report {
@@ -58,15 +90,19 @@ pub async fn run_for(client: &Client, collectors: &Selection) -> Report {
     }
 }
 
-/// Folds one call into its endpoint's row.
-fn add(rows: &mut Vec<EndpointReport>, call: Call) {
-    let Call {
-        endpoint,
-        took,
-        result,
-    } = call;
-    let label = endpoint.label();
-    let index = match rows.iter().position(|r| r.endpoint == label) {
+/// An endpoint `check` had no time left for: failed, saying why (unless a call of it already
+/// answered, or failed on its own).
+fn out_of_time(rows: &mut Vec<EndpointReport>, label: &'static str) {
+    let index = row_of(rows, label);
+    let row = &mut rows[index];
+    row.ok = false;
+    row.error
+        .get_or_insert_with(|| "not answered within --check.timeout".to_string());
+}
+
+/// The row of the endpoint `label`, added if it is the first call of it.
+fn row_of(rows: &mut Vec<EndpointReport>, label: &'static str) -> usize {
+    match rows.iter().position(|r| r.endpoint == label) {
         Some(index) => index,
         None => {
             rows.push(EndpointReport {
@@ -81,7 +117,17 @@ fn add(rows: &mut Vec<EndpointReport>, call: Call) {
             });
             rows.len() - 1
         }
-    };
+    }
+}
+
+/// Folds one call into its endpoint's row.
+fn add(rows: &mut Vec<EndpointReport>, call: Call) {
+    let Call {
+        endpoint,
+        took,
+        result,
+    } = call;
+    let index = row_of(rows, endpoint.label());
     let row = &mut rows[index];
     row.latency_seconds += took.as_secs_f64();
     match result {

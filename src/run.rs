@@ -135,6 +135,12 @@ async fn check(args: CheckArgs) -> ExitCode {
         Err(e) => return fail(&e, 1),
     };
     let collectors = args.collectors.apply(Selection::default());
+    let deadline = tokio::time::Instant::now() + args.check_timeout;
+    // On a terminal, what is being asked (a check of many pages takes minutes); never in a pipe,
+    // where stdout is the report and stderr is for errors.
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let say = |what: &str| eprintln!("checking {what}…");
+    let progress: Option<crate::check::Progress<'_>> = terminal.then_some(&say);
     let Some(file) = targets else {
         let Some(key) = own_key else {
             return fail(&"no app_key given", 2);
@@ -143,7 +149,7 @@ async fn check(args: CheckArgs) -> ExitCode {
             Ok(client) => client,
             Err(e) => return fail(&e, 2),
         };
-        let report = crate::check::run_for(&client, &collectors).await;
+        let report = crate::check::run_for(&client, &collectors, deadline, progress).await;
         match args.output {
             OutputFormat::Text => print!("{}", report.to_text()),
             OutputFormat::Json => println!("{}", report.to_json()),
@@ -190,7 +196,8 @@ async fn check(args: CheckArgs) -> ExitCode {
             }
             None => collectors.clone(),
         };
-        reports.push((name, crate::check::run_for(&client, &selection).await));
+        let report = crate::check::run_for(&client, &selection, deadline, progress).await;
+        reports.push((name, report));
     }
     match args.output {
         OutputFormat::Text => {

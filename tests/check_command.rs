@@ -254,3 +254,51 @@ async fn the_collector_flags_choose_the_endpoints_that_are_asked() {
     assert!(!asked.contains(&"order/list"), "{asked:?}");
     assert!(asked.contains(&"whitelist-account/list"), "{asked:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_slower_than_the_check_timeout_ends_the_check_with_the_rest_reported_failed() {
+    let (sim, url) = simulator(None).await;
+    // The static IP regions answer after an hour; the client's own timeout is longer still.
+    sim.set_fault(
+        "/api-gate-way/static-ip-region",
+        Fault {
+            latency: Some(std::time::Duration::from_secs(3600)),
+            ..Fault::default()
+        },
+    );
+
+    let output = check(
+        &url,
+        sim.app_key(),
+        &[
+            "--output",
+            "json",
+            "--check.timeout",
+            "2s",
+            "--api.timeout",
+            "2h",
+        ],
+    )
+    .await;
+
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let report = json(&output);
+    assert_eq!(
+        row(&report, "whitelist-account/list")["ok"],
+        true,
+        "asked before the deadline"
+    );
+    for endpoint in ["static-ip-region", "user-usage-flow/total", "order/list"] {
+        let row = row(&report, endpoint);
+        assert_eq!(row["ok"], false, "{endpoint}");
+        assert_eq!(
+            row["error"], "not answered within --check.timeout",
+            "{endpoint}"
+        );
+    }
+    assert_eq!(
+        sim.request_count(proxy911_simulator::Endpoint::OrderList),
+        0,
+        "nothing is asked after the deadline"
+    );
+}

@@ -218,7 +218,13 @@ async fn check_reports_the_new_endpoints_of_enabled_collectors_without_personal_
     sim.set_fault("*", Fault::parse("schema-drift").unwrap());
     let (client, _) = common::client(&url);
 
-    let report = check::run_for(&client, &Selection::all()).await;
+    let report = check::run_for(
+        &client,
+        &Selection::all(),
+        tokio::time::Instant::now() + check::DEFAULT_TIMEOUT,
+        None,
+    )
+    .await;
     let defaults = check::run(&client).await;
 
     let endpoints: Vec<&str> = report.endpoints.iter().map(|e| e.endpoint).collect();
@@ -271,7 +277,13 @@ async fn check_asks_upstream_exactly_what_each_collectors_refresh_asks_and_its_d
         sim.reset_request_counts();
         let mut only = Selection::none();
         only.enable(id);
-        let report = check::run_for(&client, &only).await;
+        let report = check::run_for(
+            &client,
+            &only,
+            tokio::time::Instant::now() + check::DEFAULT_TIMEOUT,
+            None,
+        )
+        .await;
         let checked = sim.request_counts();
 
         assert_eq!(

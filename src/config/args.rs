@@ -61,6 +61,11 @@ pub struct CheckArgs {
     /// With `--config.file`: check only this target.
     #[arg(long, value_name = "NAME", requires = "config_file")]
     pub target: Option<String>,
+    /// The longest the whole check may take, every target together; endpoints not answered by
+    /// then are reported as failed.
+    #[arg(long = "check.timeout", env = "PROXY911_CHECK_TIMEOUT", value_name = "DURATION",
+          default_value = "5m", value_parser = parse_positive_duration)]
+    pub check_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
