@@ -283,7 +283,17 @@ pub fn list<T: Decode>(raw: &str, drift: &mut Drift) -> Result<Vec<T>, ShapeErro
     if let Some(cap) = items.cap {
         return Err(cap);
     }
-    read.map_err(|_| ShapeError(format!("expected a list, got {}", kind_of(raw))))?;
+    read.map_err(|e| {
+        ShapeError(match kind_of(raw) {
+            // Found by fuzz/fuzz_targets: "expected a list, got a list" said nothing.
+            "a list" => format!(
+                "a list that is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+            other => format!("expected a list, got {other}"),
+        })
+    })?;
     Ok(items.items)
 }
 

@@ -257,3 +257,15 @@ fn an_answer_that_is_not_an_object_is_described_by_what_it_is() {
     assert_eq!(describe_answer(b"[1,2]"), "JSON a list, not an object");
     assert_eq!(describe_answer(b"42"), "JSON a number, not an object");
 }
+
+#[test]
+fn a_list_that_is_not_valid_json_says_where_it_breaks_not_that_it_is_a_list() {
+    let mut drift = Drift::default();
+    let error = list::<Account>("[{\"id\": 1}, {\"id\": ]", &mut drift)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("not valid JSON") && error.contains("column"), "{error}");
+    assert!(!error.contains("got a list"), "{error}");
+    let error = list::<Account>("{\"id\": 1}", &mut drift).unwrap_err().to_string();
+    assert!(error.contains("expected a list, got an object"), "{error}");
+}
