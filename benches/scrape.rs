@@ -16,7 +16,7 @@ use proxy911_exporter::cache::CachePolicy;
 use proxy911_exporter::collector::{
     accounts, packages, static_ips, traffic, CollectorId, CollectorSpec, RenderContext,
 };
-use proxy911_exporter::exposition::{Family, Format, Inflater, Part, Rendered};
+use proxy911_exporter::exposition::{DataFamily, Format, Inflater, Part, Rendered};
 use proxy911_exporter::metrics::{self, SelfMetrics};
 use proxy911_exporter::scrape::{Answer, HealthMetrics, Scraper};
 use proxy911_exporter::upstream::api::IpType;
@@ -115,7 +115,7 @@ fn ctx() -> RenderContext {
 }
 
 /// Every collector's families, in collector order.
-fn families(s: &Snapshots) -> Vec<(CollectorId, Vec<Family>)> {
+fn families(s: &Snapshots) -> Vec<(CollectorId, Vec<DataFamily>)> {
     let ctx = ctx();
     vec![
         (accounts::ID, accounts::families(&s.accounts, &ctx)),

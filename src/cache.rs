@@ -295,7 +295,7 @@ fn unix_now() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exposition::Family;
+    use crate::exposition::DataFamily;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A collector whose fetch counts its calls, takes `latency`, and fails while `failing` is set.
@@ -329,7 +329,7 @@ mod tests {
                     if f.load(Ordering::SeqCst) {
                         return Err(UpstreamError::Http { status: 500 });
                     }
-                    let mut family = Family::gauge("fake", "Fake", None);
+                    let mut family = DataFamily::gauge("fake", "Fake", None);
                     family.push(vec![], n as f64);
                     Ok(vec![family])
                 })

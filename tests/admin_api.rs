@@ -11,6 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{HeaderMap, Request};
 use axum::Router;
 use common::{exporter_at, http, simulator, value, ADMIN_TOKEN, APP_KEY};
@@ -78,6 +79,11 @@ async fn admin_router(upstream: &str) -> Router {
         metrics: admin::AdminMetrics::default(),
         alert_mode: AlertActionMode::Log,
     })
+    // What the server gives every request: the peer's address (the audit's `client`).
+    .layer(MockConnectInfo(std::net::SocketAddr::from((
+        [127, 0, 0, 1],
+        40000,
+    ))))
 }
 
 /// The admin router against an upstream that must receive nothing (checked when the returned

@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use prometheus_client::registry::Unit;
 
 use super::{product_type_or_unknown, text_or_unknown, CollectorId, RenderContext, flags, refresh, Call, Definition};
-use crate::exposition::{Family, Labels};
+use crate::exposition::{DataFamily, Labels};
 use crate::upstream::model::Account;
 use crate::upstream::{Client, Endpoint, UpstreamError};
 
@@ -48,28 +48,28 @@ pub async fn fetch(client: &Client) -> Result<Snapshot, UpstreamError> {
     })
 }
 
-pub fn families(snapshot: &Snapshot, ctx: &RenderContext) -> Vec<Family> {
-    let mut info = Family::gauge(
+pub fn families(snapshot: &Snapshot, ctx: &RenderContext) -> Vec<DataFamily> {
+    let mut info = DataFamily::gauge(
         "account_info",
         "Proxy sub-account; value 1, the remark as a label",
         None,
     );
-    let mut enabled = Family::gauge(
+    let mut enabled = DataFamily::gauge(
         "account_enabled",
         "1 if the proxy sub-account is enabled, 0 if disabled",
         None,
     );
-    let mut used = Family::counter(
+    let mut used = DataFamily::counter(
         "account_traffic_used",
         "Traffic used by the proxy sub-account",
         Some(Unit::Bytes),
     );
-    let mut limit = Family::gauge(
+    let mut limit = DataFamily::gauge(
         "account_traffic_limit",
         "Traffic limit of the proxy sub-account; +Inf when unlimited",
         Some(Unit::Bytes),
     );
-    let mut created = Family::gauge(
+    let mut created = DataFamily::gauge(
         "account_created_timestamp",
         "Unix time the proxy sub-account was created",
         Some(Unit::Seconds),

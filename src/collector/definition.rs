@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use tokio::time::Instant;
 
 use super::{CollectorId, RenderContext};
-use crate::exposition::Family;
+use crate::exposition::DataFamily;
 use crate::upstream::api::{Listed, Single};
 use crate::upstream::decode::Drift;
 use crate::upstream::{Client, Endpoint, UpstreamError};
@@ -36,7 +36,7 @@ pub struct Definition {
 }
 
 /// What a refresh gives the cache.
-pub type RefreshFuture = BoxFuture<'static, Result<Vec<Family>, UpstreamError>>;
+pub type RefreshFuture = BoxFuture<'static, Result<Vec<DataFamily>, UpstreamError>>;
 
 /// The spellings of one collector's name, flags and variables: static, as clap keeps them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::FixedOffset;
 use futures::future::BoxFuture;
 
-use crate::exposition::Family;
+use crate::exposition::DataFamily;
 use crate::upstream::{Client, ProductType, UpstreamError};
 
 mod definition;
@@ -74,7 +74,7 @@ pub struct RenderContext {
 
 /// Fetches a collector's data and renders its families.
 pub type FetchFn =
-    Arc<dyn Fn() -> BoxFuture<'static, Result<Vec<Family>, UpstreamError>> + Send + Sync>;
+    Arc<dyn Fn() -> BoxFuture<'static, Result<Vec<DataFamily>, UpstreamError>> + Send + Sync>;
 
 /// A named collector, ready for the cache.
 #[derive(Clone)]

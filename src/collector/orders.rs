@@ -14,7 +14,7 @@ use futures::future::BoxFuture;
 use prometheus_client::registry::Unit;
 
 use super::{product_type_or_unknown, CollectorId, RenderContext, UNKNOWN, flags, refresh, Call, Definition};
-use crate::exposition::Family;
+use crate::exposition::DataFamily;
 use crate::upstream::model::Order;
 use crate::upstream::{Client, Endpoint, UpstreamError};
 
@@ -100,7 +100,7 @@ struct Group {
     fee: Option<f64>,
 }
 
-pub fn families(snapshot: &Snapshot, ctx: &RenderContext) -> Vec<Family> {
+pub fn families(snapshot: &Snapshot, ctx: &RenderContext) -> Vec<DataFamily> {
     let mut groups: BTreeMap<(String, OrderStatus), Group> = BTreeMap::new();
     let mut oldest_pending: Option<f64> = None;
     let mut seen = HashSet::new();
@@ -124,12 +124,12 @@ pub fn families(snapshot: &Snapshot, ctx: &RenderContext) -> Vec<Family> {
             }
         }
     }
-    let mut count = Family::gauge(
+    let mut count = DataFamily::gauge(
         "orders",
         "Orders by product type and status: pending_payment, paid, canceled (unpaid, timed out), refunded",
         None,
     );
-    let mut fee = Family::gauge(
+    let mut fee = DataFamily::gauge(
         "orders_fee",
         "Sum of the orders' pay_fee by product type and status, in the account's currency",
         None,
@@ -146,7 +146,7 @@ pub fn families(snapshot: &Snapshot, ctx: &RenderContext) -> Vec<Family> {
         }
         count.push(labels, group.count as f64);
     }
-    let mut oldest = Family::gauge(
+    let mut oldest = DataFamily::gauge(
         "order_oldest_pending_timestamp",
         "Unix time the oldest order still pending payment was created; absent when none is",
         Some(Unit::Seconds),
@@ -179,7 +179,7 @@ mod tests {
         }
     }
 
-    fn text(families: Vec<Family>) -> String {
+    fn text(families: Vec<DataFamily>) -> String {
         let rendered = crate::exposition::Rendered::new(families);
         rendered.plain(crate::exposition::Format::Text)
     }

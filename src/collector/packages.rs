@@ -5,7 +5,7 @@ use futures::future::BoxFuture;
 use prometheus_client::registry::Unit;
 
 use super::{product_type_or_unknown, text_or_unknown, CollectorId, RenderContext, flags, refresh, Call, Definition};
-use crate::exposition::{Family, LabelValue};
+use crate::exposition::{DataFamily, LabelValue};
 use crate::upstream::model::{Package, PackageSummary, KB};
 use crate::upstream::{Client, Endpoint, ProductType, UpstreamError};
 
@@ -62,28 +62,28 @@ pub async fn fetch(client: &Client) -> Result<Snapshot, UpstreamError> {
     })
 }
 
-pub fn families(snapshot: &Snapshot, ctx: &RenderContext) -> Vec<Family> {
-    let mut total = Family::gauge(
+pub fn families(snapshot: &Snapshot, ctx: &RenderContext) -> Vec<DataFamily> {
+    let mut total = DataFamily::gauge(
         "package_total",
         "Traffic bought in all packages of the product type",
         Some(Unit::Bytes),
     );
-    let mut used = Family::gauge(
+    let mut used = DataFamily::gauge(
         "package_used",
         "Traffic used in all packages of the product type",
         Some(Unit::Bytes),
     );
-    let mut remaining = Family::gauge(
+    let mut remaining = DataFamily::gauge(
         "package_remaining",
         "Traffic remaining in packages by state; expiring (within 7 days) is part of effective",
         Some(Unit::Bytes),
     );
-    let mut count = Family::gauge(
+    let mut count = DataFamily::gauge(
         "packages",
         "Number of packages by state: all, effective, expiring (within 7 days), expired",
         None,
     );
-    let mut expiry = Family::gauge(
+    let mut expiry = DataFamily::gauge(
         "package_expiry_timestamp",
         "Unix time the package expires; its traffic cannot be used after",
         Some(Unit::Seconds),
@@ -94,7 +94,7 @@ pub fn families(snapshot: &Snapshot, ctx: &RenderContext) -> Vec<Family> {
         let with_state =
             |state: &str| vec![("product_type", product.clone()), ("state", state.into())];
         // A field missing or unreadable leaves its sample out: never a made-up 0.
-        let put = |family: &mut Family, labels: Vec<_>, value: Option<f64>, scale: f64| {
+        let put = |family: &mut DataFamily, labels: Vec<_>, value: Option<f64>, scale: f64| {
             if let Some(value) = value {
                 family.push(labels, value * scale);
             }

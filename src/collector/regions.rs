@@ -14,7 +14,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 
 use super::{CollectorId, RenderContext, UNKNOWN, flags, refresh, Call, Definition};
-use crate::exposition::Family;
+use crate::exposition::DataFamily;
 use crate::upstream::model::DynamicCountry;
 use crate::upstream::{Client, Endpoint, UpstreamError};
 
@@ -74,8 +74,8 @@ pub async fn fetch(client: &Client) -> Result<Snapshot, UpstreamError> {
     })
 }
 
-pub fn families(snapshot: &Snapshot, _ctx: &RenderContext) -> Vec<Family> {
-    let mut locations = Family::gauge(
+pub fn families(snapshot: &Snapshot, _ctx: &RenderContext) -> Vec<DataFamily> {
+    let mut locations = DataFamily::gauge(
         "dynamic_locations",
         "States or cities the dynamic proxy pool offers in the country, by level",
         None,

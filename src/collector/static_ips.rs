@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use futures::future::BoxFuture;
 
 use super::{product_type_or_unknown, CollectorId, RenderContext, UNKNOWN, flags, refresh, Call, Definition};
-use crate::exposition::Family;
+use crate::exposition::DataFamily;
 use crate::upstream::api::IpType;
 use crate::upstream::model::{StaticIp, StaticIpRegion};
 use crate::upstream::{Client, Endpoint, UpstreamError};
@@ -72,8 +72,8 @@ pub fn status_label(status: Option<i64>) -> &'static str {
     }
 }
 
-pub fn families(snapshot: &Snapshot, _ctx: &RenderContext) -> Vec<Family> {
-    let mut available = Family::gauge(
+pub fn families(snapshot: &Snapshot, _ctx: &RenderContext) -> Vec<DataFamily> {
+    let mut available = DataFamily::gauge(
         "static_ip_available",
         "Static IPs on sale, by country or region and IP type",
         None,
@@ -102,7 +102,7 @@ pub fn families(snapshot: &Snapshot, _ctx: &RenderContext) -> Vec<Family> {
         );
         *counts.entry(key).or_default() += 1;
     }
-    let mut purchased = Family::gauge(
+    let mut purchased = DataFamily::gauge(
         "static_ips",
         "Purchased static IPs, by country, product type and status",
         None,

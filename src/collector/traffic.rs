@@ -6,7 +6,7 @@ use futures::future::BoxFuture;
 use prometheus_client::registry::Unit;
 
 use super::{CollectorId, RenderContext, flags, refresh, Call, Definition};
-use crate::exposition::Family;
+use crate::exposition::DataFamily;
 use crate::upstream::model::{DailyFlow, KB};
 use crate::upstream::{Client, Endpoint, UpstreamError};
 
@@ -42,8 +42,8 @@ pub async fn fetch(client: &Client) -> Result<Snapshot, UpstreamError> {
     })
 }
 
-pub fn families(snapshot: &Snapshot, _ctx: &RenderContext) -> Vec<Family> {
-    let mut daily = Family::gauge(
+pub fn families(snapshot: &Snapshot, _ctx: &RenderContext) -> Vec<DataFamily> {
+    let mut daily = DataFamily::gauge(
         "traffic_daily",
         "Traffic used on the day, all sub-accounts together",
         Some(Unit::Bytes),

@@ -7,7 +7,7 @@
 use futures::future::BoxFuture;
 
 use super::{CollectorId, RenderContext, flags, refresh, Call, Definition};
-use crate::exposition::Family;
+use crate::exposition::DataFamily;
 use crate::upstream::model::UserInfo;
 use crate::upstream::{Client, Endpoint, UpstreamError};
 
@@ -44,13 +44,13 @@ pub async fn fetch(client: &Client) -> Result<Snapshot, UpstreamError> {
     })
 }
 
-pub fn families(snapshot: &Snapshot, _ctx: &RenderContext) -> Vec<Family> {
-    let mut balance = Family::gauge(
+pub fn families(snapshot: &Snapshot, _ctx: &RenderContext) -> Vec<DataFamily> {
+    let mut balance = DataFamily::gauge(
         "balance",
         "Balance of the 911Proxy account, in the account's currency",
         None,
     );
-    let mut verified = Family::gauge(
+    let mut verified = DataFamily::gauge(
         "user_real_name_verified",
         "1 if the 911Proxy account passed real-name authentication, 0 if not",
         None,

@@ -55,7 +55,7 @@ pub type Labels = Arc<[(&'static str, LabelValue)]>;
 /// One metric family of upstream data; samples keep insertion order, and a label set that comes
 /// again is dropped when the family is rendered.
 #[derive(Debug, Clone)]
-pub struct Family {
+pub struct DataFamily {
     name: &'static str,
     help: &'static str,
     unit: Option<Unit>,
@@ -63,7 +63,7 @@ pub struct Family {
     samples: Vec<(Labels, f64)>,
 }
 
-impl Family {
+impl DataFamily {
     /// A gauge named `proxy911_{name}` (plus `_{unit}` when a unit is given).
     pub fn gauge(name: &'static str, help: &'static str, unit: Option<Unit>) -> Self {
         Self::new(name, help, unit, MetricType::Gauge)
@@ -80,7 +80,7 @@ impl Family {
         unit: Option<Unit>,
         metric_type: MetricType,
     ) -> Self {
-        Family {
+        DataFamily {
             name,
             help,
             unit,
@@ -127,7 +127,7 @@ impl Family {
 }
 
 #[derive(Debug)]
-struct FamilySet(Vec<Family>);
+struct FamilySet(Vec<DataFamily>);
 
 impl Collector for FamilySet {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
@@ -172,12 +172,12 @@ pub struct Rendered {
 const SMALL_PLAIN: u64 = 1024 * 1024;
 
 impl Rendered {
-    pub fn new(mut families: Vec<Family>) -> Self {
-        let dropped: usize = families.iter_mut().map(Family::dedup).sum();
+    pub fn new(mut families: Vec<DataFamily>) -> Self {
+        let dropped: usize = families.iter_mut().map(DataFamily::dedup).sum();
         if dropped > 0 {
             tracing::debug!(dropped, "duplicate series dropped");
         }
-        let samples = families.iter().map(Family::len).sum();
+        let samples = families.iter().map(DataFamily::len).sum();
         let mut registry = Registry::with_prefix(PREFIX);
         registry.register_collector(Box::new(FamilySet(families)));
         // Each format is encoded straight into its compressor: the plain text is never held.
@@ -257,7 +257,7 @@ mod tests {
 
     #[test]
     fn a_small_rendering_keeps_its_plain_text_and_a_large_one_does_not() {
-        let mut small = Family::gauge("x", "help", None);
+        let mut small = DataFamily::gauge("x", "help", None);
         small.push(vec![("a", "1".into())], 1.0);
         let rendered = Rendered::new(vec![small]);
         let kept = rendered.small_plain(Format::Text).unwrap();
@@ -265,7 +265,7 @@ mod tests {
         let again = rendered.small_plain(Format::Text).unwrap();
         assert_eq!(kept.as_ptr(), again.as_ptr(), "inflated once, then shared");
 
-        let mut large = Family::gauge("y", "help", None);
+        let mut large = DataFamily::gauge("y", "help", None);
         for i in 0..40_000 {
             large.push(vec![("account", format!("user{i:08}").into())], i as f64);
         }
@@ -276,7 +276,7 @@ mod tests {
 
     #[test]
     fn a_series_never_appears_twice() {
-        let mut family = Family::gauge("x", "help", None);
+        let mut family = DataFamily::gauge("x", "help", None);
         family.push(vec![("a", "1".into())], 1.0);
         family.push(vec![("a", "1".into())], 2.0);
         family.push(vec![("a", "2".into())], 2.0);
@@ -294,9 +294,9 @@ mod tests {
 
     #[test]
     fn both_formats_name_units_and_counters_as_prometheus_expects() {
-        let mut used = Family::counter("used", "Used traffic", Some(Unit::Bytes));
+        let mut used = DataFamily::counter("used", "Used traffic", Some(Unit::Bytes));
         used.push(vec![("account", "a\"b\\c\nd".into())], 2048.0);
-        let mut limit = Family::gauge("limit", "Limit", Some(Unit::Bytes));
+        let mut limit = DataFamily::gauge("limit", "Limit", Some(Unit::Bytes));
         limit.push(vec![], f64::INFINITY);
         let rendered = Rendered::new(vec![used, limit]);
         let text = rendered.plain(Format::Text);

@@ -1,8 +1,10 @@
 //! One handler per admin route: decode the request into its types (a refusal sends nothing
 //! upstream), make the upstream calls, audit, answer. Each carries its OpenAPI description.
 
+use std::net::SocketAddr;
+
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -17,7 +19,7 @@ use super::error::AdminError;
 use super::refusals::{BodyRefusals, InputRefusals, Refusals};
 use super::requests::{AddRequest, BatchRequest, UpdateRequest};
 use super::types::Username;
-use super::{decode, scrub, AdminState, Audit, ClientAddr};
+use super::{decode, scrub, AdminState, Audit};
 use crate::upstream::api::NewAccount;
 use crate::upstream::{Client, UpstreamError};
 
@@ -26,7 +28,7 @@ use crate::upstream::{Client, UpstreamError};
     responses((status = 200, description = "The accounts.", body = AccountList), Refusals))]
 pub async fn list(
     State(state): State<AdminState>,
-    client: ClientAddr,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
 ) -> Result<Json<AccountList>, AdminError> {
     let audit = Audit::new(&state, Operation::List, client);
     let result = state.client.list_accounts().await.map_err(AdminError::from);
@@ -40,7 +42,7 @@ pub async fn list(
         BodyRefusals, Refusals))]
 pub async fn add(
     State(state): State<AdminState>,
-    client: ClientAddr,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     LimitedBody(body): LimitedBody,
 ) -> Result<impl IntoResponse, AdminError> {
     let audit = Audit::new(&state, Operation::Add, client);
@@ -88,7 +90,7 @@ pub async fn add(
         BodyRefusals, Refusals))]
 pub async fn update(
     State(state): State<AdminState>,
-    client: ClientAddr,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     path: Result<Path<String>, PathRejection>,
     query: Result<Query<Scope>, QueryRejection>,
     LimitedBody(body): LimitedBody,
@@ -171,7 +173,7 @@ async fn apply(
         InputRefusals, Refusals))]
 pub async fn delete(
     State(state): State<AdminState>,
-    client: ClientAddr,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     path: Result<Path<String>, PathRejection>,
     query: Result<Query<Scope>, QueryRejection>,
 ) -> Result<Json<ChangeResult>, AdminError> {
@@ -201,7 +203,7 @@ pub async fn delete(
         BodyRefusals, Refusals))]
 pub async fn batch_action(
     State(state): State<AdminState>,
-    client: ClientAddr,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     path: Result<Path<BatchAction>, PathRejection>,
     query: Result<Query<Scope>, QueryRejection>,
     LimitedBody(body): LimitedBody,

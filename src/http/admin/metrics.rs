@@ -11,28 +11,28 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
-use super::alert_actions::Outcome as AlertOutcome;
+use super::alert_actions::AlertOutcome;
 use super::answers::Operation;
 use super::auth_failure::AuthFailure;
 use super::error::ErrorCode;
 
 /// How an admin request ended: the `outcome` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Outcome {
+pub enum AdminOutcome {
     Success,
     Refused(ErrorCode),
 }
 
-impl Outcome {
+impl AdminOutcome {
     pub fn as_str(self) -> &'static str {
         match self {
-            Outcome::Success => "success",
-            Outcome::Refused(code) => code.as_str(),
+            AdminOutcome::Success => "success",
+            AdminOutcome::Refused(code) => code.as_str(),
         }
     }
 }
 
-impl EncodeLabelValue for Outcome {
+impl EncodeLabelValue for AdminOutcome {
     fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
         encoder.write_str(self.as_str())
     }
@@ -63,7 +63,7 @@ struct AuthLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct AdminLabels {
     operation: Operation,
-    outcome: Outcome,
+    outcome: AdminOutcome,
 }
 
 /// Cheap to clone: the handles are shared.
@@ -106,7 +106,7 @@ impl AdminMetrics {
     }
 
     /// Counts one admin operation.
-    pub fn request(&self, operation: Operation, outcome: Outcome) {
+    pub fn request(&self, operation: Operation, outcome: AdminOutcome) {
         self.requests
             .get_or_create(&AdminLabels { operation, outcome })
             .inc();

@@ -19,8 +19,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::request::Parts;
 use axum::routing::{get, patch, post};
 use axum::Router;
 use secrecy::{ExposeSecret, SecretString};
@@ -33,7 +31,7 @@ use crate::upstream::Client;
 use answers::Operation;
 use auth::TokenBook;
 use error::AdminError;
-use metrics::Outcome;
+use metrics::AdminOutcome;
 use types::Username;
 
 pub mod alert_actions;
@@ -127,32 +125,16 @@ fn routes(state: AdminState) -> Router {
         .with_state(state)
 }
 
-/// The peer address, when the server was started with connect info (absent in `oneshot` tests).
-pub struct ClientAddr(Option<SocketAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|info| info.0),
-        ))
-    }
-}
-
 /// One admin operation, audited: a log line, a metric, and on success the accounts cache
 /// invalidated so the next scrape shows the change.
 struct Audit<'a> {
     state: &'a AdminState,
     operation: Operation,
-    client: Option<SocketAddr>,
+    client: SocketAddr,
 }
 
 impl<'a> Audit<'a> {
-    fn new(state: &'a AdminState, operation: Operation, ClientAddr(client): ClientAddr) -> Self {
+    fn new(state: &'a AdminState, operation: Operation, client: SocketAddr) -> Self {
         Audit {
             state,
             operation,
@@ -166,14 +148,11 @@ impl<'a> Audit<'a> {
         result: Result<T, AdminError>,
     ) -> Result<T, AdminError> {
         let outcome = match &result {
-            Ok(_) => Outcome::Success,
-            Err(error) => Outcome::Refused(error.code()),
+            Ok(_) => AdminOutcome::Success,
+            Err(error) => AdminOutcome::Refused(error.code()),
         };
         self.state.metrics.request(self.operation, outcome);
-        let client = self
-            .client
-            .map(|a| a.to_string())
-            .unwrap_or_else(|| "unknown".into());
+        let client = self.client;
         let accounts: Vec<&str> = accounts.iter().map(Username::as_str).collect();
         let target = self
             .state

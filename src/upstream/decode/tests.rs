@@ -264,8 +264,13 @@ fn a_list_that_is_not_valid_json_says_where_it_breaks_not_that_it_is_a_list() {
     let error = list::<Account>("[{\"id\": 1}, {\"id\": ]", &mut drift)
         .unwrap_err()
         .to_string();
-    assert!(error.contains("not valid JSON") && error.contains("column"), "{error}");
+    assert!(
+        error.contains("not valid JSON") && error.contains("column"),
+        "{error}"
+    );
     assert!(!error.contains("got a list"), "{error}");
-    let error = list::<Account>("{\"id\": 1}", &mut drift).unwrap_err().to_string();
+    let error = list::<Account>("{\"id\": 1}", &mut drift)
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("expected a list, got an object"), "{error}");
 }

@@ -95,30 +95,30 @@ pub enum Reason {
 /// The `action` label of `proxy911_admin_alert_actions_total`: the action, and for a skip its
 /// reason. A closed set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Outcome(pub Action, pub Reason);
+pub struct AlertOutcome(pub Action, pub Reason);
 
-impl Outcome {
+impl AlertOutcome {
     /// Every label value, so each series exists at 0 from the start.
-    pub const ALL: [Outcome; 12] = [
-        Outcome(Action::Disabled, Reason::FiringAnomaly),
-        Outcome(Action::WouldDisable, Reason::LogMode),
-        Outcome(Action::Skipped, Reason::Resolved),
-        Outcome(Action::Skipped, Reason::InvalidLabels),
-        Outcome(Action::Skipped, Reason::Duplicate),
-        Outcome(Action::Skipped, Reason::NotFound),
-        Outcome(Action::Skipped, Reason::SharedUsername),
-        Outcome(Action::Skipped, Reason::AccountIdMismatch),
-        Outcome(Action::Skipped, Reason::AlreadyDisabled),
-        Outcome(Action::Skipped, Reason::RateLimited),
-        Outcome(Action::Skipped, Reason::UpstreamError),
-        Outcome(Action::Skipped, Reason::OtherTarget),
+    pub const ALL: [AlertOutcome; 12] = [
+        AlertOutcome(Action::Disabled, Reason::FiringAnomaly),
+        AlertOutcome(Action::WouldDisable, Reason::LogMode),
+        AlertOutcome(Action::Skipped, Reason::Resolved),
+        AlertOutcome(Action::Skipped, Reason::InvalidLabels),
+        AlertOutcome(Action::Skipped, Reason::Duplicate),
+        AlertOutcome(Action::Skipped, Reason::NotFound),
+        AlertOutcome(Action::Skipped, Reason::SharedUsername),
+        AlertOutcome(Action::Skipped, Reason::AccountIdMismatch),
+        AlertOutcome(Action::Skipped, Reason::AlreadyDisabled),
+        AlertOutcome(Action::Skipped, Reason::RateLimited),
+        AlertOutcome(Action::Skipped, Reason::UpstreamError),
+        AlertOutcome(Action::Skipped, Reason::OtherTarget),
     ];
 
     pub fn label(self) -> &'static str {
         match self {
-            Outcome(Action::Disabled, _) => "disabled",
-            Outcome(Action::WouldDisable, _) => "would_disable",
-            Outcome(Action::Skipped, reason) => match reason {
+            AlertOutcome(Action::Disabled, _) => "disabled",
+            AlertOutcome(Action::WouldDisable, _) => "would_disable",
+            AlertOutcome(Action::Skipped, reason) => match reason {
                 Reason::Resolved => "skipped_resolved",
                 Reason::InvalidLabels => "skipped_invalid_labels",
                 Reason::Duplicate => "skipped_duplicate",
@@ -343,9 +343,9 @@ mod tests {
 
     #[test]
     fn every_outcome_has_its_own_label_value() {
-        let labels: HashSet<&str> = Outcome::ALL.iter().map(|o| o.label()).collect();
+        let labels: HashSet<&str> = AlertOutcome::ALL.iter().map(|o| o.label()).collect();
 
-        assert_eq!(labels.len(), Outcome::ALL.len());
+        assert_eq!(labels.len(), AlertOutcome::ALL.len());
         assert!(!labels.contains("skipped"));
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::net::SocketAddr;
 
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -13,9 +13,9 @@ use utoipa::ToSchema;
 use super::super::body_limit::LimitedBody;
 use super::super::error::AdminError;
 use super::super::refusals::{BodyRefusals, Refusals};
-use super::super::{decode, AdminState, ClientAddr};
+use super::super::{decode, AdminState};
 use super::webhook::{AlertStatus, Webhook};
-use super::{plan, Action, Named, Outcome, Plan, Reason, ANOMALY_ALERT};
+use super::{plan, Action, AlertOutcome, Named, Plan, Reason, ANOMALY_ALERT};
 use crate::collector::CollectorId;
 use crate::config::AlertActionMode;
 
@@ -51,7 +51,7 @@ pub struct AlertAction {
         BodyRefusals, Refusals))]
 pub async fn alertmanager(
     State(state): State<AdminState>,
-    ClientAddr(client): ClientAddr,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     LimitedBody(body): LimitedBody,
 ) -> Result<Json<AlertActionsAnswer>, AdminError> {
     let webhook = match body.and_then(|body| Ok(decode::body::<Webhook>(&body)?)) {
@@ -85,23 +85,23 @@ pub async fn alertmanager(
             (Named::of(alert), Plan::Skip(Reason::OtherTarget))
         };
         let outcome = match decision {
-            Plan::Skip(reason) => Outcome(Action::Skipped, reason),
+            Plan::Skip(reason) => AlertOutcome(Action::Skipped, reason),
             Plan::Disable(_) if !settings.budget.take() => {
-                Outcome(Action::Skipped, Reason::RateLimited)
+                AlertOutcome(Action::Skipped, Reason::RateLimited)
             }
             Plan::Disable(_) if settings.mode == AlertActionMode::Log => {
-                Outcome(Action::WouldDisable, Reason::LogMode)
+                AlertOutcome(Action::WouldDisable, Reason::LogMode)
             }
             Plan::Disable(username) => {
                 match state.client.disable_accounts(&[username.to_string()]).await {
                     Ok(()) => {
                         changed = true;
-                        Outcome(Action::Disabled, Reason::FiringAnomaly)
+                        AlertOutcome(Action::Disabled, Reason::FiringAnomaly)
                     }
                     Err(error) => {
                         tracing::warn!(error = %AdminError::from(error), account = %username,
                             "alert action: 911Proxy did not disable the account");
-                        Outcome(Action::Skipped, Reason::UpstreamError)
+                        AlertOutcome(Action::Skipped, Reason::UpstreamError)
                     }
                 }
             }
@@ -126,9 +126,9 @@ pub async fn alertmanager(
 fn audit(
     state: &AdminState,
     mode: AlertActionMode,
-    client: Option<SocketAddr>,
+    client: SocketAddr,
     named: &Named,
-    outcome: Outcome,
+    outcome: AlertOutcome,
 ) {
     state.metrics.alert_action(outcome);
     tracing::info!(
@@ -140,18 +140,18 @@ fn audit(
         account_id = named.account_id.map_or_else(|| "-".to_string(), |id| id.to_string()),
         action = outcome.label(),
         reason = outcome.reason_str(),
-        client = %client.map_or_else(|| "unknown".to_string(), |a| a.to_string()),
+        client = %client,
         "admin operation"
     );
 }
 
 /// A notification that was not acted on at all: audited once, and answered with `error`.
-fn refused(client: Option<SocketAddr>, error: AdminError) -> AdminError {
+fn refused(client: SocketAddr, error: AdminError) -> AdminError {
     tracing::info!(
         target: "proxy911_exporter::audit",
         operation = "alert_action",
         outcome = error.code().as_str(),
-        client = %client.map_or_else(|| "unknown".to_string(), |a| a.to_string()),
+        client = %client,
         "admin operation"
     );
     error
