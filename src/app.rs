@@ -51,7 +51,7 @@ pub enum AppError {
 impl AppError {
     /// A mistake in what the user gave (a flag, a file, a missing CA store) rather than a
     /// failure of the machine: reported in one line, exit code 2, like a flag error.
-    pub fn is_configuration(&self) -> bool {
+    pub(crate) fn is_configuration(&self) -> bool {
         match self {
             AppError::Targets(e) => e.is_configuration(),
             _ => matches!(
@@ -94,7 +94,7 @@ impl std::fmt::Debug for App {
 /// Where the upstream is: the configured API, or with `--demo` a simulator started on loopback
 /// (returned, so that it lives as long as its user); and the process's own app_key, which only
 /// a multi-target exporter may lack. Shared by [`App::build`] and `check`.
-pub async fn connect_upstream(
+pub(crate) async fn connect_upstream(
     upstream: Upstream,
 ) -> Result<(Option<Simulator>, reqwest::Url, Option<SecretString>), AppError> {
     match upstream {
@@ -120,7 +120,7 @@ pub async fn connect_upstream(
 }
 
 /// The upstream client as the flags describe it: the one builder of [`App::build`] and `check`.
-pub fn upstream_client(
+pub(crate) fn upstream_client(
     api: &ApiConfig,
     url: reqwest::Url,
     app_key: SecretString,
@@ -288,7 +288,7 @@ impl App {
     }
 
     /// The address of the in-process simulator, in demo mode.
-    pub fn simulator_addr(&self) -> Option<SocketAddr> {
+    pub(crate) fn simulator_addr(&self) -> Option<SocketAddr> {
         self.simulator_addr
     }
 
@@ -307,7 +307,7 @@ impl App {
     }
 
     /// The admin token generated for the demo, if one was (printed once by `main`).
-    pub fn demo_admin_token(&self) -> Option<&SecretString> {
+    pub(crate) fn demo_admin_token(&self) -> Option<&SecretString> {
         self.demo_admin_token.as_ref()
     }
 
@@ -389,7 +389,7 @@ fn demo_key_hook(simulator: Option<&Simulator>) -> Option<KeyHook> {
 }
 
 /// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -23,7 +23,7 @@ use crate::upstream::UpstreamError;
 
 /// Why a refresh produced no new data.
 #[derive(Debug, thiserror::Error)]
-pub enum RefreshError {
+pub(crate) enum RefreshError {
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
     /// The rendering task ended without a result (it cannot fail on input; a runtime shutting
@@ -61,7 +61,7 @@ pub struct Served {
 }
 
 #[derive(Debug)]
-pub struct CollectorCache {
+pub(crate) struct CollectorCache {
     spec: CollectorSpec,
     policy: CachePolicy,
     // A std mutex: it is never held across an `.await`, and every critical section is short.
@@ -150,7 +150,7 @@ impl CollectorCache {
     }
 
     /// Marks the data as out of date: the next scrape refreshes it, whatever the TTL.
-    pub fn invalidate(&self) {
+    pub(crate) fn invalidate(&self) {
         self.lock().generation += 1;
     }
 

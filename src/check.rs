@@ -57,7 +57,7 @@ pub async fn run(client: &Client) -> Report {
 }
 
 /// Says which collector is being asked (on a terminal: `check` can take minutes).
-pub type Progress<'a> = &'a (dyn Fn(&str) + Sync);
+pub(crate) type Progress<'a> = &'a (dyn Fn(&str) + Sync);
 
 /// Asks every endpoint of the `collectors` once, one call after the other (so latencies are the
 /// endpoint's own), until `deadline`: the endpoints not answered by then are failed rows saying

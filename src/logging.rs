@@ -8,7 +8,7 @@ use crate::config::LogFormat;
 
 /// Installs the global subscriber. Safe to call more than once (later calls are ignored), so
 /// tests and the demo can share the one start-up path.
-pub fn init(format: LogFormat, level: &str) {
+pub(crate) fn init(format: LogFormat, level: &str) {
     let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
     // Colour only on a terminal: a log collected from a pipe or a file holds no escape sequence
     // of ours (nor, escaped by `upstream::sanitize`, of the upstream's).

@@ -30,7 +30,7 @@ pub fn registry() -> Registry {
 
 /// `exporter_build_info`: the running build; value 1, set once.
 #[derive(Debug, Clone)]
-pub struct BuildInfo;
+pub(crate) struct BuildInfo;
 
 impl BuildInfo {
     /// Registers the build info in `registry`, whose prefix the caller chose.
@@ -65,13 +65,13 @@ impl SelfMetrics {
     }
 
     /// OpenMetrics text of every self metric, without the closing `# EOF`.
-    pub fn encode_openmetrics(&self, out: &mut String) {
+    pub(crate) fn encode_openmetrics(&self, out: &mut String) {
         prometheus_client::encoding::text::encode_registry(out, &self.registry)
             .expect("writing to a String cannot fail");
     }
 
     /// Classic Prometheus text (0.0.4) of every self metric.
-    pub fn encode_text(&self, out: &mut String) {
+    pub(crate) fn encode_text(&self, out: &mut String) {
         prometheus_client::encoding::prometheus_text::encode(out, &self.registry)
             .expect("writing to a String cannot fail");
     }

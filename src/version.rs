@@ -3,16 +3,16 @@
 //! `proxy911_exporter_build_info` labels them. The values come from `build.rs`.
 
 /// The crate version, e.g. `0.1.0`.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The short git revision the binary was built from, or `unknown`.
 pub const REVISION: &str = env!("PROXY911_GIT_REVISION");
 /// When it was built, UTC, `YYYYMMDD-HH:MM:SS` (`SOURCE_DATE_EPOCH` for reproducible releases).
-pub const BUILD_DATE: &str = env!("PROXY911_BUILD_DATE");
+pub(crate) const BUILD_DATE: &str = env!("PROXY911_BUILD_DATE");
 /// `rustc --version` of the compiler that built it.
-pub const RUST_VERSION: &str = env!("PROXY911_RUST_VERSION");
+pub(crate) const RUST_VERSION: &str = env!("PROXY911_RUST_VERSION");
 
 /// The compiler's release alone (`1.95.0`), for a label.
-pub fn rust_release() -> &'static str {
+pub(crate) fn rust_release() -> &'static str {
     RUST_VERSION
         .split_whitespace()
         .nth(1)

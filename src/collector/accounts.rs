@@ -19,7 +19,7 @@ pub const ID: CollectorId = CollectorId::Accounts;
 pub const NAME: CollectorId = ID;
 
 /// The accounts collector, as the table lists it.
-pub const DEFINITION: Definition = Definition {
+pub(crate) const DEFINITION: Definition = Definition {
     id: ID,
     flags: flags!("accounts", "ACCOUNTS"),
     enabled_by_default: true,

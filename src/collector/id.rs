@@ -16,18 +16,18 @@ impl CollectorId {
         self.definition().flags.name
     }
 
-    pub fn from_name(name: &str) -> Option<CollectorId> {
+    pub(crate) fn from_name(name: &str) -> Option<CollectorId> {
         CollectorId::ALL.into_iter().find(|id| id.as_str() == name)
     }
 
     /// On unless a flag turns it off.
-    pub fn enabled_by_default(self) -> bool {
+    pub(crate) fn enabled_by_default(self) -> bool {
         self.definition().enabled_by_default
     }
 
     /// How long its data is served before a refresh, unless a flag says otherwise; `None`: the
     /// common `--cache.ttl`.
-    pub fn default_ttl(self) -> Option<Duration> {
+    pub(crate) fn default_ttl(self) -> Option<Duration> {
         self.definition().default_ttl
     }
 

@@ -63,7 +63,7 @@ collectors! {
 }
 
 /// The label value of whatever the upstream did not give in a readable form.
-pub const UNKNOWN: &str = "unknown";
+pub(crate) const UNKNOWN: &str = "unknown";
 
 /// What rendering needs beyond the snapshot.
 #[derive(Debug, Clone, Copy)]
@@ -73,7 +73,7 @@ pub struct RenderContext {
 }
 
 /// Fetches a collector's data and renders its families.
-pub type FetchFn =
+pub(crate) type FetchFn =
     Arc<dyn Fn() -> BoxFuture<'static, Result<Vec<DataFamily>, UpstreamError>> + Send + Sync>;
 
 /// A named collector, ready for the cache.
@@ -114,7 +114,10 @@ pub fn all(client: &Client, ctx: RenderContext, selection: &Selection) -> Vec<Co
 /// The upstream requests per second the enabled collectors need at the least to refresh within
 /// their TTLs (`default_ttl` for those without their own); a TTL of 0 (refresh on every scrape)
 /// depends on the scrape interval and is left out.
-pub fn min_requests_per_second(specs: &[CollectorSpec], default_ttl: std::time::Duration) -> f64 {
+pub(crate) fn min_requests_per_second(
+    specs: &[CollectorSpec],
+    default_ttl: std::time::Duration,
+) -> f64 {
     specs
         .iter()
         .filter_map(|spec| {
@@ -125,11 +128,11 @@ pub fn min_requests_per_second(specs: &[CollectorSpec], default_ttl: std::time::
 }
 
 /// The `product_type` label: the slug, or `unknown` when the upstream gave none.
-pub fn product_type_or_unknown(product_type: Option<ProductType>) -> String {
+pub(crate) fn product_type_or_unknown(product_type: Option<ProductType>) -> String {
     product_type.map_or_else(|| UNKNOWN.to_string(), |p| p.slug().into_owned())
 }
 
 /// A text label: `unknown` when the upstream gave none.
-pub fn text_or_unknown(text: Option<&str>) -> &str {
+pub(crate) fn text_or_unknown(text: Option<&str>) -> &str {
     text.unwrap_or(UNKNOWN)
 }

@@ -22,7 +22,7 @@ pub const ID: CollectorId = CollectorId::Orders;
 
 /// An order's status: the `status` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum OrderStatus {
+pub(crate) enum OrderStatus {
     PendingPayment,
     Paid,
     /// Unpaid, and canceled when its time to pay ran out.
@@ -34,7 +34,7 @@ pub enum OrderStatus {
 
 impl OrderStatus {
     /// The statuses of the reference, each of which has a series per product type.
-    pub const KNOWN: [OrderStatus; 4] = [
+    pub(crate) const KNOWN: [OrderStatus; 4] = [
         OrderStatus::PendingPayment,
         OrderStatus::Paid,
         OrderStatus::Canceled,
@@ -63,7 +63,7 @@ impl OrderStatus {
 }
 
 /// The orders collector, as the table lists it.
-pub const DEFINITION: Definition = Definition {
+pub(crate) const DEFINITION: Definition = Definition {
     id: ID,
     flags: flags!("orders", "ORDERS"),
     enabled_by_default: true,

@@ -11,13 +11,13 @@ use crate::upstream::{Client, Endpoint, ProductType, UpstreamError};
 
 pub const ID: CollectorId = CollectorId::Packages;
 /// The product types the summary endpoint supports.
-pub const SUMMARY_PRODUCT_TYPES: [ProductType; 2] = [
+pub(crate) const SUMMARY_PRODUCT_TYPES: [ProductType; 2] = [
     ProductType::DynamicResidentialTraffic,
     ProductType::LongTermIdcTraffic,
 ];
 
 /// The packages collector, as the table lists it.
-pub const DEFINITION: Definition = Definition {
+pub(crate) const DEFINITION: Definition = Definition {
     id: ID,
     flags: flags!("packages", "PACKAGES"),
     enabled_by_default: true,

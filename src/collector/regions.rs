@@ -22,7 +22,7 @@ pub const ID: CollectorId = CollectorId::Regions;
 
 /// Which list a location comes from: the `level` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Level {
+pub(crate) enum Level {
     State,
     City,
 }
@@ -37,7 +37,7 @@ impl Level {
 }
 
 /// The regions collector, as the table lists it.
-pub const DEFINITION: Definition = Definition {
+pub(crate) const DEFINITION: Definition = Definition {
     id: ID,
     flags: flags!("regions", "REGIONS"),
     // Off by default: coverage of the dynamic pool, not of the account; it changes rarely, so

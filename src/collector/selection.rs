@@ -59,7 +59,7 @@ impl Selection {
     }
 
     /// Serves `id`'s data for `ttl` before refreshing it; `None`: the common `--cache.ttl`.
-    pub fn set_ttl(&mut self, id: CollectorId, ttl: Option<Duration>) {
+    pub(crate) fn set_ttl(&mut self, id: CollectorId, ttl: Option<Duration>) {
         match ttl {
             Some(ttl) => self.ttl.insert(id, ttl),
             None => self.ttl.remove(&id),

@@ -16,7 +16,7 @@ use crate::upstream::{Client, Endpoint, UpstreamError};
 pub const ID: CollectorId = CollectorId::StaticIps;
 
 /// The static_ips collector, as the table lists it.
-pub const DEFINITION: Definition = Definition {
+pub(crate) const DEFINITION: Definition = Definition {
     id: ID,
     flags: flags!("static_ips", "STATIC_IPS"),
     enabled_by_default: true,
@@ -62,7 +62,7 @@ pub async fn fetch(client: &Client) -> Result<Snapshot, UpstreamError> {
 }
 
 /// The `status` label of a purchased IP's status code.
-pub fn status_label(status: Option<i64>) -> &'static str {
+pub(crate) fn status_label(status: Option<i64>) -> &'static str {
     match status {
         Some(1) => "valid",
         Some(2) => "invalid",

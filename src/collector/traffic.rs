@@ -13,7 +13,7 @@ use crate::upstream::{Client, Endpoint, UpstreamError};
 pub const ID: CollectorId = CollectorId::Traffic;
 
 /// The traffic collector, as the table lists it.
-pub const DEFINITION: Definition = Definition {
+pub(crate) const DEFINITION: Definition = Definition {
     id: ID,
     flags: flags!("traffic", "TRAFFIC"),
     enabled_by_default: true,

@@ -14,7 +14,7 @@ use crate::upstream::{Client, Endpoint, UpstreamError};
 pub const ID: CollectorId = CollectorId::User;
 
 /// The user collector, as the table lists it.
-pub const DEFINITION: Definition = Definition {
+pub(crate) const DEFINITION: Definition = Definition {
     id: ID,
     flags: flags!("user", "USER"),
     // Off by default: the reference marks its endpoint "not yet open".

@@ -30,9 +30,9 @@ use crate::cache::CachePolicy;
 use crate::collector::Selection;
 
 /// Environment variable holding the app_key itself.
-pub const APP_KEY_ENV: &str = "PROXY911_APP_KEY";
+pub(crate) const APP_KEY_ENV: &str = "PROXY911_APP_KEY";
 /// Environment variable holding the admin bearer token itself.
-pub const ADMIN_TOKEN_ENV: &str = "PROXY911_ADMIN_TOKEN";
+pub(crate) const ADMIN_TOKEN_ENV: &str = "PROXY911_ADMIN_TOKEN";
 
 /// Everything the exporter runs on, validated, secrets loaded.
 #[derive(Debug, Clone)]
@@ -269,7 +269,7 @@ impl ApiConfig {
 
 /// The host of an `--api.url` the app_key would travel to in clear: plain `http://` to a host
 /// that is not loopback (127.0.0.0/8, `::1`, `localhost`). `None` for https and for loopback.
-pub fn cleartext_remote_host(url: &reqwest::Url) -> Option<String> {
+pub(crate) fn cleartext_remote_host(url: &reqwest::Url) -> Option<String> {
     if url.scheme() != "http" {
         return None;
     }

@@ -28,7 +28,7 @@ use super::{parse, secret, ConfigError};
 use crate::collector::CollectorId;
 
 /// The longest config file read: far above any real one, and a bound on what `/dev/zero` costs.
-pub const MAX_CONFIG_FILE_BYTES: u64 = 1 << 20;
+pub(crate) const MAX_CONFIG_FILE_BYTES: u64 = 1 << 20;
 
 /// A target's name: `[a-z0-9][a-z0-9_.-]{0,62}`, safe in a URL path, a query and a log line.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -220,20 +220,17 @@ fn collectors<'de, D: serde::Deserializer<'de>>(
     let names = Vec::<String>::deserialize(d)?;
     let mut ids = Vec::new();
     for name in names {
-        let id = CollectorId::ALL
-            .into_iter()
-            .find(|id| id.definition().flags.name == name)
-            .ok_or_else(|| {
-                let known: Vec<_> = CollectorId::ALL
-                    .iter()
-                    .map(|id| id.definition().flags.name)
-                    .collect();
-                serde::de::Error::custom(format!(
-                    "unknown collector {:?}; known: {}",
-                    crate::upstream::sanitize::for_log(&name, 64),
-                    known.join(", ")
-                ))
-            })?;
+        let id = CollectorId::from_name(&name).ok_or_else(|| {
+            let known: Vec<_> = CollectorId::ALL
+                .iter()
+                .map(|id| id.definition().flags.name)
+                .collect();
+            serde::de::Error::custom(format!(
+                "unknown collector {:?}; known: {}",
+                crate::upstream::sanitize::for_log(&name, 64),
+                known.join(", ")
+            ))
+        })?;
         if !ids.contains(&id) {
             ids.push(id);
         }

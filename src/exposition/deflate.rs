@@ -22,7 +22,8 @@ pub struct DeflatePiece {
 
 impl DeflatePiece {
     /// A piece for the middle of a stream (ends in a sync flush).
-    pub fn compress(data: &[u8]) -> Self {
+    #[cfg(test)]
+    pub(crate) fn compress(data: &[u8]) -> Self {
         let mut writer = DeflateWriter::new(data.len() / 4);
         writer.write_bytes(data);
         writer.finish()
@@ -30,7 +31,7 @@ impl DeflatePiece {
 
     /// The last piece of a stream: raw DEFLATE ending in a final block, compressed fast (it is
     /// small and made at most once a second).
-    pub fn compress_last(data: &[u8]) -> Self {
+    pub(crate) fn compress_last(data: &[u8]) -> Self {
         let mut encoder =
             DeflateEncoder::new(Vec::with_capacity(data.len() / 3 + 64), Compression::fast());
         // Writing to a Vec cannot fail.
@@ -46,12 +47,12 @@ impl DeflatePiece {
     }
 
     /// The raw DEFLATE bytes.
-    pub fn deflate(&self) -> &Bytes {
+    pub(crate) fn deflate(&self) -> &Bytes {
         &self.deflate
     }
 
     /// Length of the uncompressed bytes.
-    pub fn plain_len(&self) -> u64 {
+    pub(crate) fn plain_len(&self) -> u64 {
         self.len
     }
 }

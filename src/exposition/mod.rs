@@ -23,7 +23,7 @@ mod deflate;
 pub use deflate::{gzip_join, inflate, DeflatePiece, DeflateWriter, Inflater, Part};
 
 /// Prefix of every exporter metric.
-pub const PREFIX: &str = "proxy911";
+pub(crate) const PREFIX: &str = "proxy911";
 /// Appended to every upstream-data HELP text: the values are cached.
 const CACHED_NOTE: &str = " (cached upstream data, see proxy911_collector_cache_age_seconds)";
 
@@ -37,7 +37,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub fn content_type(self) -> &'static str {
+    pub(crate) fn content_type(self) -> &'static str {
         match self {
             Format::Text => "text/plain; version=0.0.4; charset=utf-8",
             Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
@@ -47,7 +47,7 @@ impl Format {
 
 /// A label value, shared: one account's labels appear in five families, so they are allocated
 /// once per account rather than once per series.
-pub type LabelValue = Arc<str>;
+pub(crate) type LabelValue = Arc<str>;
 /// A label set, shared the same way: a sample holds a pointer to it (16 bytes), not a copy (at
 /// 100,000 accounts, five families of copies were ~60 MB while a refresh rendered).
 pub type Labels = Arc<[(&'static str, LabelValue)]>;
@@ -65,7 +65,7 @@ pub struct DataFamily {
 
 impl DataFamily {
     /// A gauge named `proxy911_{name}` (plus `_{unit}` when a unit is given).
-    pub fn gauge(name: &'static str, help: &'static str, unit: Option<Unit>) -> Self {
+    pub(crate) fn gauge(name: &'static str, help: &'static str, unit: Option<Unit>) -> Self {
         Self::new(name, help, unit, MetricType::Gauge)
     }
 
@@ -92,7 +92,7 @@ impl DataFamily {
     /// Adds a sample.
     /// Makes room for `additional` samples at once (a vector grown by doubling holds up to
     /// twice what it needs).
-    pub fn reserve(&mut self, additional: usize) {
+    pub(crate) fn reserve(&mut self, additional: usize) {
         self.samples.reserve_exact(additional);
     }
 
@@ -198,7 +198,7 @@ impl Rendered {
 
     /// The plain text of `format`, kept after the first call, if the rendering is small
     /// (at most 1 MiB plain); `None` for a large one, which is inflated as it is sent.
-    pub fn small_plain(&self, format: Format) -> Option<Bytes> {
+    pub(crate) fn small_plain(&self, format: Format) -> Option<Bytes> {
         let piece = self.piece(format);
         if piece.plain_len() > SMALL_PLAIN {
             return None;

@@ -15,7 +15,7 @@ use crate::exposition::{Inflater, Part};
 
 /// A response body that sends the stored chunks as they are (no copy into one buffer), with an
 /// exact size so the answer carries a `Content-Length`.
-pub struct Chunks {
+pub(crate) struct Chunks {
     chunks: VecDeque<Bytes>,
     remaining: u64,
 }
@@ -56,7 +56,7 @@ impl http_body::Body for Chunks {
 
 /// Parts of a plain answer, in order: stored plain bytes sent as they are, raw DEFLATE pieces
 /// inflated a bounded chunk at a time.
-pub struct Inflating {
+pub(crate) struct Inflating {
     parts: VecDeque<Part>,
     current: Option<Inflater>,
     remaining: u64,

@@ -76,7 +76,7 @@ async fn ready(axum::extract::State(state): axum::extract::State<MetricsState>) 
 /// `router` behind the web configuration's layer (`crate::web::guard`): basic auth on every
 /// path but `/admin/...` when the admin API is mounted on it (`admin_mounted`), then the
 /// configured response headers. Outermost, so that it covers every route and the fallback.
-pub fn with_web_config(router: Router, web: WebHandle, admin_mounted: bool) -> Router {
+pub(crate) fn with_web_config(router: Router, web: WebHandle, admin_mounted: bool) -> Router {
     router.layer(axum::middleware::from_fn_with_state(
         GuardState { web, admin_mounted },
         guard,
@@ -84,7 +84,7 @@ pub fn with_web_config(router: Router, web: WebHandle, admin_mounted: bool) -> R
 }
 
 /// The router of a separate admin listener: only `/admin/...`, everything else 404.
-pub fn admin_only(admin: Router) -> Router {
+pub(crate) fn admin_only(admin: Router) -> Router {
     Router::new()
         .nest_service("/admin", admin)
         .fallback(|| async { (StatusCode::NOT_FOUND, "404 page not found\n") })

@@ -38,7 +38,7 @@ pub fn format(accept: Option<&str>) -> Format {
 }
 
 /// Whether an `Accept-Encoding` header allows gzip.
-pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
+pub(crate) fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
     accept_encoding.unwrap_or("").split(',').any(|coding| {
         let mut parts = coding.split(';').map(str::trim);
         let name = parts.next().unwrap_or("");

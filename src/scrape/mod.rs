@@ -50,7 +50,7 @@ impl Scraper {
     }
 
     /// Makes the collector refresh on the next scrape (after an admin change).
-    pub fn invalidate(&self, collector: CollectorId) {
+    pub(crate) fn invalidate(&self, collector: CollectorId) {
         for cache in self.caches.iter().filter(|c| c.id() == collector) {
             cache.invalidate();
         }

@@ -22,7 +22,7 @@ const MAX_TAIL_AGE: Duration = Duration::from_secs(1);
 
 /// The self metrics, encoded once.
 #[derive(Debug)]
-pub struct Tail {
+pub(crate) struct Tail {
     pub text: Bytes,
     pub text_deflate: DeflatePiece,
     pub openmetrics: Bytes,
@@ -63,7 +63,7 @@ fn key(reports: &[CollectorReport]) -> Key {
 }
 
 #[derive(Debug, Default)]
-pub struct TailCache {
+pub(crate) struct TailCache {
     // A std mutex: held to compare and swap an `Arc`, never across an `.await`. Encoding happens
     // outside it.
     current: Mutex<Option<(Instant, Key, Arc<Tail>)>>,

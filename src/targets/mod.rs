@@ -49,7 +49,7 @@ pub struct TargetDefaults {
 
 /// Called with each target's app_key before its client is built (the demo registers the key
 /// with its simulator, so that every target has a world of its own).
-pub type KeyHook = Box<dyn Fn(&SecretString) + Send + Sync>;
+pub(crate) type KeyHook = Box<dyn Fn(&SecretString) + Send + Sync>;
 
 /// One account: its name, the settings it was built from, its client and its scrape side.
 pub struct Target {
@@ -184,7 +184,7 @@ pub enum ReloadError {
 
 impl ReloadError {
     /// A mistake in the file (or a missing CA store), rather than a failure of the machine.
-    pub fn is_configuration(&self) -> bool {
+    pub(crate) fn is_configuration(&self) -> bool {
         match self {
             ReloadError::File(_) => true,
             ReloadError::Client { source, .. } => matches!(source, UpstreamError::Trust(_)),

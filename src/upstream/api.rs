@@ -15,11 +15,11 @@ use super::page::{self, Page};
 use super::{Client, Endpoint, ProductType, UpstreamError};
 
 /// Items asked for per page of a paginated list.
-pub const PAGE_SIZE: i64 = 100;
+pub(crate) const PAGE_SIZE: i64 = 100;
 /// Pages followed at most (100,000 items at [`PAGE_SIZE`]); more is treated as a broken answer.
-pub const MAX_PAGES: u32 = 1_000;
+pub(crate) const MAX_PAGES: u32 = 1_000;
 /// Pages of one list fetched at once once the page count is known.
-pub const PAGE_CONCURRENCY: usize = 8;
+pub(crate) const PAGE_CONCURRENCY: usize = 8;
 
 /// The kind of static IPs on sale, as `static-ip-region?isp=` takes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,7 @@
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// The largest single answer read (an account list of 100,000 accounts is about 25 MiB).
-pub const MAX_ANSWER_BYTES: usize = 32 << 20;
+pub(crate) const MAX_ANSWER_BYTES: usize = 32 << 20;
 /// All answers in flight together.
 pub const BUDGET_BYTES: usize = 48 << 20;
 
@@ -19,7 +19,7 @@ static BUDGET: Semaphore = Semaphore::const_new(BUDGET_BYTES);
 
 /// Why an answer could not be given room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum OverBudget {
+pub(crate) enum OverBudget {
     #[error("the answer is larger than {} MiB", MAX_ANSWER_BYTES >> 20)]
     TooLarge,
     #[error("the answers in flight would pass the exporter's {} MiB budget", BUDGET_BYTES >> 20)]
@@ -28,7 +28,7 @@ pub enum OverBudget {
 
 /// Room reserved for one answer; released when dropped.
 #[derive(Debug, Default)]
-pub struct Reservation {
+pub(crate) struct Reservation {
     permit: Option<SemaphorePermit<'static>>,
     bytes: usize,
 }

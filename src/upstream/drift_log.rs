@@ -9,7 +9,7 @@ use super::decode::{Drift, DriftSignature};
 use super::Endpoint;
 
 #[derive(Debug, Default)]
-pub struct DriftLog {
+pub(crate) struct DriftLog {
     /// The drift each endpoint showed last. A std mutex: held for a comparison, never across an
     /// `.await`.
     seen: Mutex<HashMap<(Endpoint, String), DriftSignature>>,
@@ -64,7 +64,7 @@ impl DriftLog {
 
 /// What [`DriftLog::record`] logged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Logged {
+pub(crate) enum Logged {
     /// The WARN: drift appeared or changed.
     Drift,
     /// The INFO: drift is gone.

@@ -85,7 +85,7 @@ impl Endpoint {
 
     /// The query parameters of a paginated list's page number and page size: each list names
     /// them its own way. `None` for an endpoint that is not paginated.
-    pub fn page_params(self) -> Option<(&'static str, &'static str)> {
+    pub(crate) fn page_params(self) -> Option<(&'static str, &'static str)> {
         match self {
             Endpoint::PackageList | Endpoint::StaticIpList => Some(("page", "size")),
             Endpoint::OrderList => Some(("page_no", "page_size")),

@@ -10,13 +10,13 @@ use crate::label::label_values;
 use super::Outcome;
 
 /// Upstream code for an invalid app_key.
-pub const CODE_INVALID_APP_KEY: i64 = 3;
+pub(crate) const CODE_INVALID_APP_KEY: i64 = 3;
 /// Upstream code for an account that is not real-name authenticated.
-pub const CODE_NOT_REAL_NAME_AUTHENTICATED: i64 = 156;
+pub(crate) const CODE_NOT_REAL_NAME_AUTHENTICATED: i64 = 156;
 
 label_values! {
     /// Why the upstream refused a request in its envelope: the `reason` label.
-    pub enum ApiErrorReason {
+    pub(crate) enum ApiErrorReason {
         InvalidAppKey => "invalid_app_key",
         NotRealNameAuthenticated => "not_real_name_authenticated",
         Other => "other",
@@ -75,7 +75,7 @@ impl UpstreamError {
     }
 
     /// The `reason` label of `proxy911_upstream_api_errors_total`, for refusals in the envelope.
-    pub fn api_reason(&self) -> Option<ApiErrorReason> {
+    pub(crate) fn api_reason(&self) -> Option<ApiErrorReason> {
         match self {
             UpstreamError::InvalidAppKey { .. } => Some(ApiErrorReason::InvalidAppKey),
             UpstreamError::NotRealNameAuthenticated { .. } => {
@@ -87,7 +87,7 @@ impl UpstreamError {
     }
 
     /// Whether a GET may be retried after this failure (HTTP 429 and 5xx only).
-    pub fn is_retryable(&self) -> bool {
+    pub(crate) fn is_retryable(&self) -> bool {
         matches!(self, UpstreamError::Http { status } if *status == 429 || *status >= 500)
     }
 }

@@ -12,7 +12,7 @@ use super::Endpoint;
 
 /// The fixed set of upstream JSON field names read from an endpoint's answers: the values the
 /// `field` label of `proxy911_upstream_fields_defaulted_total` can take.
-pub fn fields_read(endpoint: Endpoint) -> Vec<&'static str> {
+pub(crate) fn fields_read(endpoint: Endpoint) -> Vec<&'static str> {
     let joined = |parts: &[&[&'static str]]| {
         let mut fields: Vec<&'static str> = parts.concat();
         fields.sort_unstable();

@@ -133,7 +133,7 @@ impl UpstreamMetrics {
     }
 
     /// Records one HTTP request to the upstream (each retry counts).
-    pub fn observe(&self, endpoint: Endpoint, outcome: Outcome, elapsed: Duration) {
+    pub(crate) fn observe(&self, endpoint: Endpoint, outcome: Outcome, elapsed: Duration) {
         self.requests
             .get_or_create(&RequestLabels { endpoint, outcome })
             .inc();
@@ -143,7 +143,7 @@ impl UpstreamMetrics {
     }
 
     /// Records an upstream refusal in the envelope.
-    pub fn api_error(&self, endpoint: Endpoint, reason: ApiErrorReason) {
+    pub(crate) fn api_error(&self, endpoint: Endpoint, reason: ApiErrorReason) {
         self.api_errors
             .get_or_create(&ApiErrorLabels { endpoint, reason })
             .inc();

@@ -68,12 +68,12 @@ pub const GB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 impl Account {
     /// Traffic used, in bytes.
-    pub fn used_bytes(&self) -> Option<f64> {
+    pub(crate) fn used_bytes(&self) -> Option<f64> {
         self.usage_flow.map(|kb| kb * KB)
     }
 
     /// The traffic limit in bytes; `+Inf` when the limit is 0 (unlimited).
-    pub fn limit_bytes(&self) -> Option<f64> {
+    pub(crate) fn limit_bytes(&self) -> Option<f64> {
         self.limit_flow
             .map(|gb| if gb == 0.0 { f64::INFINITY } else { gb * GB })
     }

@@ -15,7 +15,7 @@ pub struct Page<T> {
 }
 
 /// The fields of a page around its list (the list itself is read by [`data_page`]).
-pub const PAGE_FIELDS: &[&str] = &[
+pub(crate) const PAGE_FIELDS: &[&str] = &[
     "page_size",
     "size",
     "total_count",
@@ -23,7 +23,7 @@ pub const PAGE_FIELDS: &[&str] = &[
     "pagination",
 ];
 /// Fields of a page that are known but not read.
-pub const PAGE_IGNORED: &[&str] = &["list", "page", "page_no", "total"];
+pub(crate) const PAGE_IGNORED: &[&str] = &["list", "page", "page_no", "total"];
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Pagination {

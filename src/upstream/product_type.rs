@@ -89,7 +89,7 @@ impl ProductType {
     }
 
     /// The `product_type` label value: the slug, or the number of an unknown code.
-    pub fn slug(self) -> Cow<'static, str> {
+    pub(crate) fn slug(self) -> Cow<'static, str> {
         match self {
             ProductType::Other(code) => Cow::Owned(code.to_string()),
             known => Cow::Borrowed(

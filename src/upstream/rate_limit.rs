@@ -14,7 +14,7 @@ use tokio::time::Instant;
 const MAX_INTERVAL: Duration = Duration::from_secs(3600);
 
 #[derive(Debug)]
-pub struct TokenBucket {
+pub(crate) struct TokenBucket {
     /// Time one token takes to refill.
     interval: Duration,
     /// How far ahead of its theoretical time a request may go: the burst, as time.
@@ -42,7 +42,7 @@ impl TokenBucket {
     }
 
     /// Waits until a token is available and takes it.
-    pub async fn acquire(&self) {
+    pub(crate) async fn acquire(&self) {
         // Holding the async mutex across the sleep is the point: later callers queue behind the
         // one waiting for the next token, in order.
         let mut next_at = self.next_at.lock().await;

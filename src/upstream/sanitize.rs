@@ -7,7 +7,7 @@
 
 /// `text` with control characters escaped (`\n`, `\u{1b}`), cut to `max_chars` characters of
 /// the original (an ellipsis marks the cut).
-pub fn for_log(text: &str, max_chars: usize) -> String {
+pub(crate) fn for_log(text: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max_chars * 2));
     for (i, c) in text.chars().enumerate() {
         if i == max_chars {
@@ -26,7 +26,7 @@ pub fn for_log(text: &str, max_chars: usize) -> String {
 /// Line separators and the format characters (Unicode category Cf) that change how text around
 /// them reads or hide in it: bidi embeddings, overrides and isolates, zero-width characters,
 /// the soft hyphen, the byte-order mark.
-pub fn is_invisible_format(c: char) -> bool {
+pub(crate) fn is_invisible_format(c: char) -> bool {
     matches!(c,
         '\u{85}' | '\u{2028}' | '\u{2029}'
         | '\u{ad}' | '\u{61c}' | '\u{180e}'
@@ -42,7 +42,7 @@ pub fn is_invisible_format(c: char) -> bool {
 /// and JSON-escaped (the ways an upstream can echo what it was sent). Only whole words are
 /// replaced: a secret inside a longer word is left (replacing a short password inside other
 /// words would tell, letter by letter, what the password is), and so is the word.
-pub fn redact(text: &str, secrets: &[&str]) -> String {
+pub(crate) fn redact(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_owned();
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
         let json = serde_json::to_string(secret).unwrap_or_default();

@@ -29,7 +29,7 @@ pub enum TrustError {
 
 /// The rustls configuration of the upstream client. For an `http` URL the root store is left
 /// empty and nothing is read from disk: there is nothing to verify.
-pub fn client_config(url: &reqwest::Url) -> Result<ClientConfig, TrustError> {
+pub(crate) fn client_config(url: &reqwest::Url) -> Result<ClientConfig, TrustError> {
     let roots = if url.scheme() == "https" {
         let host = url.host_str().unwrap_or_default().to_string();
         system_roots(&host)?

@@ -31,9 +31,9 @@ use tokio::time::Instant;
 use super::fair::FairQueue;
 
 /// How long a failed check is remembered.
-pub const FAILED_FOR: Duration = Duration::from_secs(60);
+pub(crate) const FAILED_FOR: Duration = Duration::from_secs(60);
 /// How many failed checks are remembered at most.
-pub const FAILED_MAX: usize = 1024;
+pub(crate) const FAILED_MAX: usize = 1024;
 
 /// The users of one version of the web configuration, and the checks that succeeded.
 pub struct BasicAuth {
@@ -141,7 +141,8 @@ impl BasicAuth {
     }
 
     /// How many checks are waiting for or running a bcrypt.
-    pub fn bcrypt_queued(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn bcrypt_queued(&self) -> usize {
         self.bcrypt_queue.queued()
     }
 

@@ -7,7 +7,7 @@ use std::io::{self, Read};
 use std::path::Path;
 
 /// The largest file read: 1 MiB, far above any real configuration, certificate chain or CA bundle.
-pub const MAX_FILE_BYTES: u64 = 1 << 20;
+pub(crate) const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// The whole file at `path` if it is at most [`MAX_FILE_BYTES`]; a larger one is an
 /// `InvalidData` error saying so.

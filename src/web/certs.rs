@@ -196,7 +196,7 @@ impl TlsError {
         }
     }
 
-    pub fn in_file(self, config: &std::path::Path) -> WebConfigError {
+    pub(crate) fn in_file(self, config: &std::path::Path) -> WebConfigError {
         WebConfigError::Tls {
             path: config.display().to_string(),
             key: self.key,

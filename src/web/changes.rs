@@ -40,7 +40,7 @@ impl Seen {
     }
 
     /// Whether any file may differ from what was recorded (one `stat` each).
-    pub fn may_have_changed(&self) -> bool {
+    pub(crate) fn may_have_changed(&self) -> bool {
         let now = self.stamps_now();
         if now != self.stamps {
             return true;
@@ -52,12 +52,12 @@ impl Seen {
 
     /// Records the files' stamps as they are now (before reading them: a write after this is
     /// seen at the next check).
-    pub fn restamp(&mut self) {
+    pub(crate) fn restamp(&mut self) {
         self.stamps = self.stamps_now();
     }
 
     /// The digest of `config` (the web config's text) and of the other files as they are now.
-    pub fn digest(&self, config: &str) -> Option<[u8; 32]> {
+    pub(crate) fn digest(&self, config: &str) -> Option<[u8; 32]> {
         let mut context = Context::new(&SHA256);
         context.update(&(config.len() as u64).to_be_bytes());
         context.update(config.as_bytes());

@@ -33,7 +33,7 @@ use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 /// Why a client certificate was refused by the checks webpki does not make.
 #[derive(Debug, thiserror::Error)]
-pub enum ClientCertRefused {
+pub(crate) enum ClientCertRefused {
     #[error("the client certificate carries none of client_allowed_sans")]
     NoAllowedSan,
     #[error("the client certificate cannot be parsed: {0}")]
@@ -62,7 +62,7 @@ struct Chain {
 
 impl GoClientVerifier {
     /// The Request/RequireAny modes: no chain check.
-    pub fn unverified(
+    pub(crate) fn unverified(
         provider: &CryptoProvider,
         mandatory: bool,
         sans: Option<Vec<String>>,

@@ -20,7 +20,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// How many bcrypt checks run at once, whatever the number of clients: one, as exporter-toolkit
 /// does, so wrong passwords cannot take every core.
-pub const BCRYPT_SLOTS: usize = 1;
+pub(crate) const BCRYPT_SLOTS: usize = 1;
 
 /// Who a check is for: an IPv4 address, an IPv6 /64 prefix, or unknown (no peer address, as
 /// in tests that call the router directly; all such checks share one turn).
@@ -47,7 +47,7 @@ impl Client {
 
 /// The queue: per-client turns in front of the shared slots.
 #[derive(Debug)]
-pub struct FairQueue {
+pub(crate) struct FairQueue {
     slots: Semaphore,
     // A std lock: held for one lookup, insert or removal, never across an `.await`.
     turns: Mutex<HashMap<Client, Arc<Semaphore>>>,
@@ -66,7 +66,7 @@ impl Default for FairQueue {
 }
 
 /// A check's place: while held, its client's turn and one shared slot are taken.
-pub struct Place<'a> {
+pub(crate) struct Place<'a> {
     _slot: SemaphorePermit<'a>,
     _turn: tokio::sync::OwnedSemaphorePermit,
     _entry: Entry<'a>,
@@ -95,7 +95,7 @@ impl Drop for Entry<'_> {
 impl FairQueue {
     /// Waits for this client's turn, then for a shared slot. `None` only if a semaphore was
     /// closed, which never happens: the caller then refuses.
-    pub async fn enter(&self, address: Option<IpAddr>) -> Option<Place<'_>> {
+    pub(crate) async fn enter(&self, address: Option<IpAddr>) -> Option<Place<'_>> {
         let client = Client::of(address);
         let turn = lock(&self.turns)
             .entry(client)
@@ -118,7 +118,8 @@ impl FairQueue {
     }
 
     /// How many checks are in the queue, waiting or running.
-    pub fn queued(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn queued(&self) -> usize {
         self.queued.load(Ordering::Relaxed)
     }
 

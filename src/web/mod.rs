@@ -111,7 +111,7 @@ impl Web {
     }
 
     /// Whether connections must speak TLS.
-    pub fn tls_enabled(&self) -> bool {
+    pub(crate) fn tls_enabled(&self) -> bool {
         self.tls.is_some()
     }
 
@@ -129,7 +129,7 @@ impl Web {
     }
 
     /// Whether `rate_limit` lets one more request through now (always, without one).
-    pub fn rate_allows(&self) -> bool {
+    pub(crate) fn rate_allows(&self) -> bool {
         self.limiter.as_ref().is_none_or(rate_limit::Limiter::allow)
     }
 }
@@ -191,7 +191,7 @@ impl WebHandle {
     }
 
     /// Whether the listeners speak TLS (the configuration in force).
-    pub fn tls_enabled(&self) -> bool {
+    pub(crate) fn tls_enabled(&self) -> bool {
         self.current().tls_enabled()
     }
 

@@ -36,7 +36,7 @@ const fn tls13(name: &'static str) -> GoCipher {
 }
 
 /// Go's `tls.CipherSuites()`.
-pub static CIPHERS: [GoCipher; 17] = [
+pub(crate) static CIPHERS: [GoCipher; 17] = [
     tls13("TLS_AES_128_GCM_SHA256"),
     tls13("TLS_AES_256_GCM_SHA384"),
     tls13("TLS_CHACHA20_POLY1305_SHA256"),
@@ -75,7 +75,7 @@ pub static CIPHERS: [GoCipher; 17] = [
 ];
 
 /// The suites Go's HTTP/2 server requires one of when `cipher_suites` limits TLS 1.2.
-pub const HTTP2_REQUIRED: [&str; 2] = [
+pub(crate) const HTTP2_REQUIRED: [&str; 2] = [
     "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
     "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
 ];
@@ -89,7 +89,7 @@ pub struct GoCurve {
     pub rustls: Option<&'static dyn SupportedKxGroup>,
 }
 
-pub static CURVES: [GoCurve; 5] = [
+pub(crate) static CURVES: [GoCurve; 5] = [
     GoCurve {
         name: "CurveP256",
         rustls: Some(kx_group::SECP256R1),

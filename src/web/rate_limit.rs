@@ -22,7 +22,7 @@ pub struct RateLimit {
 
 /// The bucket of one loaded configuration.
 #[derive(Debug)]
-pub struct Limiter {
+pub(crate) struct Limiter {
     interval: Duration,
     burst: f64,
     // A std lock: held for a few arithmetic operations, never across an `.await`.
@@ -75,11 +75,11 @@ impl Limiter {
 /// Why a Go duration could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0:?} is not a duration (Go's syntax: 0, 500ms, 1s, 1m30s, 1.5h)")]
-pub struct BadDuration(pub String);
+pub(crate) struct BadDuration(pub String);
 
 /// Go's `time.ParseDuration` for non-negative durations: a sequence of decimal numbers, each
 /// with a unit (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`), or a bare `0`.
-pub fn parse_go_duration(text: &str) -> Result<Duration, BadDuration> {
+pub(crate) fn parse_go_duration(text: &str) -> Result<Duration, BadDuration> {
     let bad = || BadDuration(text.to_string());
     let mut rest = text.strip_prefix('+').unwrap_or(text);
     if rest == "0" {

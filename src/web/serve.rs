@@ -35,12 +35,12 @@ use super::refusals::Refusals;
 use super::WebHandle;
 
 /// How long a client has to send its request headers.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client has to complete the TLS handshake.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long requests in progress may take after stop; then their connections are dropped.
 /// Below the 10 s stop bound, leaving room for the rest of the exit.
-pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(9);
+pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(9);
 /// The pause after an accept error that is not about one vanished peer.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 

@@ -69,7 +69,7 @@ pub struct TlsSettings {
 
 impl TlsSettings {
     /// Whether TLS 1.2 is among the versions served.
-    pub fn serves_tls12(&self) -> bool {
+    pub(crate) fn serves_tls12(&self) -> bool {
         self.min_version <= TlsVersion::Tls12 && self.max_version >= TlsVersion::Tls12
     }
 }
@@ -94,7 +94,7 @@ pub enum ClientAuthType {
 
 impl ClientAuthType {
     /// The mode Go's name (or exporter-toolkit's older `RequireClientCert`) stands for.
-    pub fn from_go_name(name: &str) -> Option<ClientAuthType> {
+    pub(crate) fn from_go_name(name: &str) -> Option<ClientAuthType> {
         Some(match name {
             "NoClientCert" => ClientAuthType::NoClientCert,
             "RequestClientCert" => ClientAuthType::RequestClientCert,

@@ -18,7 +18,7 @@ use crate::upstream::{Client, ProductType};
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct Scope {
+pub(crate) struct Scope {
     /// Apply the change to every account of the username, in every product type, even when
     /// there are several (otherwise refused with 409 `ambiguous_account`).
     #[serde(default)]
@@ -27,7 +27,9 @@ pub struct Scope {
 
 impl Scope {
     /// The scope from the query string; a malformed one (`?all=maybe`) is a 400 naming `all`.
-    pub fn from_query(query: Result<Query<Scope>, QueryRejection>) -> Result<Scope, AdminError> {
+    pub(crate) fn from_query(
+        query: Result<Query<Scope>, QueryRejection>,
+    ) -> Result<Scope, AdminError> {
         match query {
             Ok(Query(scope)) => Ok(scope),
             Err(rejection) => Err(AdminError::InvalidArgument(Invalid::new(
@@ -44,7 +46,7 @@ impl Scope {
 /// Refuses when any of `names` matches more than one account, unless `scope.all`. Costs one
 /// account list upstream (none with `all`); if the list cannot be read, the mutation is refused
 /// with that error rather than sent blind.
-pub async fn refuse_if_ambiguous(
+pub(crate) async fn refuse_if_ambiguous(
     client: &Client,
     names: &[Username],
     scope: &Scope,

@@ -9,7 +9,7 @@ use crate::upstream::model::Account;
 use crate::upstream::ProductType;
 
 /// Said of operations the upstream takes about 5 minutes to apply.
-pub const APPLIES_LATER: &str = "911Proxy applies this within about 5 minutes; until then the previous state may still be in effect (and billed)";
+pub(crate) const APPLIES_LATER: &str = "911Proxy applies this within about 5 minutes; until then the previous state may still be in effect (and billed)";
 
 /// An admin operation: the `operation` of an answer, of the audit line and of the metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, Hash)]
@@ -36,7 +36,7 @@ impl Operation {
     }
 
     /// Whether 911Proxy takes about 5 minutes to apply it, so the answer says so.
-    pub fn applies_later(self) -> bool {
+    pub(crate) fn applies_later(self) -> bool {
         matches!(self, Operation::Delete | Operation::Disable)
     }
 }
@@ -44,7 +44,7 @@ impl Operation {
 /// The `{action}` of `POST /admin/accounts/actions/{action}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum BatchAction {
+pub(crate) enum BatchAction {
     Enable,
     Disable,
     Delete,
@@ -121,7 +121,7 @@ impl From<&Account> for ListedAccount {
 
 /// `POST /admin/accounts`: the accounts were added.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AddResult {
+pub(crate) struct AddResult {
     pub operation: Operation,
     pub accounts: Vec<Username>,
     pub product_type: AccountProductType,
@@ -129,7 +129,7 @@ pub struct AddResult {
 
 /// A change to existing accounts.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ChangeResult {
+pub(crate) struct ChangeResult {
     pub operation: Operation,
     pub accounts: Vec<Username>,
     /// The changes of a `PATCH`, in the order they were applied.
@@ -157,7 +157,7 @@ impl ChangeResult {
 /// One field of a `PATCH`, as applied upstream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Change {
+pub(crate) enum Change {
     Password,
     Remark,
     LimitGb,

@@ -24,13 +24,13 @@ use crate::targets::{Target, Targets};
 /// `--config.file` each target's own (that target only), read afresh at each request so that a
 /// reload takes effect at once.
 #[derive(Clone)]
-pub struct TokenBook {
+pub(crate) struct TokenBook {
     global: Option<SecretString>,
     targets: Option<Arc<Targets>>,
 }
 
 /// What a request asks to manage.
-pub enum Scope<'a> {
+pub(crate) enum Scope<'a> {
     /// The exporter's own account (`/admin/...`).
     Own,
     /// One target (`/admin/targets/NAME/...`).
@@ -73,7 +73,7 @@ impl TokenBook {
 
 /// What the authentication layer holds: the tokens, the counter, and who was logged when.
 #[derive(Clone)]
-pub struct Guard {
+pub(crate) struct Guard {
     book: TokenBook,
     metrics: AdminMetrics,
     log: Arc<FailureLog>,
@@ -90,7 +90,11 @@ impl Guard {
 
     /// Checks the request's bearer token for `scope`; the refusal, counted and logged, as the
     /// answer to send.
-    pub fn authorize(&self, request: &Request, scope: &Scope<'_>) -> Result<(), Box<Response>> {
+    pub(crate) fn authorize(
+        &self,
+        request: &Request,
+        scope: &Scope<'_>,
+    ) -> Result<(), Box<Response>> {
         let reason = match bearer(request.headers()) {
             Ok(provided) => match self.book.admit(scope, provided.as_bytes()) {
                 Ok(()) => return Ok(()),
@@ -135,7 +139,11 @@ impl Guard {
 }
 
 /// The layer of the exporter's own admin routes: the global token only.
-pub async fn require_token(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+pub(crate) async fn require_token(
+    State(guard): State<Guard>,
+    request: Request,
+    next: Next,
+) -> Response {
     match guard.authorize(&request, &Scope::Own) {
         Ok(()) => next.run(request).await,
         Err(refusal) => *refusal,

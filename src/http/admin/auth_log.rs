@@ -16,13 +16,13 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// How long a client's line keeps its further refusals out of the log.
-pub const WINDOW: Duration = Duration::from_secs(60);
+pub(crate) const WINDOW: Duration = Duration::from_secs(60);
 /// Most client addresses remembered at once (a few hundred KiB at most).
-pub const MAX_CLIENTS: usize = 4096;
+pub(crate) const MAX_CLIENTS: usize = 4096;
 
 /// Whether to write a log line for this refusal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Admit {
+pub(crate) enum Admit {
     /// Log it; `suppressed` refusals from the same client were left out since its last line.
     Line { suppressed: u64 },
     /// Log one line saying that too many clients are being refused to name each.
@@ -32,7 +32,7 @@ pub enum Admit {
 }
 
 #[derive(Debug, Default)]
-pub struct FailureLog {
+pub(crate) struct FailureLog {
     // A std mutex: held for a map lookup, never across an `.await`.
     inner: Mutex<Inner>,
 }
@@ -55,7 +55,7 @@ struct Entry {
 
 impl FailureLog {
     /// Decides, on tokio's clock, whether a refusal from `client` is logged.
-    pub fn admit(&self, client: Option<IpAddr>) -> Admit {
+    pub(crate) fn admit(&self, client: Option<IpAddr>) -> Admit {
         let now = Instant::now();
         // An IPv4 client of a dual-stack listener arrives as `::ffff:a.b.c.d`: one client.
         let client = client.map(|ip| ip.to_canonical());

@@ -28,12 +28,12 @@ use super::decode::Invalid;
 use super::error::{AdminError, MAX_BODY_BYTES};
 
 /// How much more of a refused body is read and thrown away before the 413.
-pub const DRAIN_BYTES: usize = 8 << 20;
+pub(crate) const DRAIN_BYTES: usize = 8 << 20;
 /// How long a refused body is read on before the 413, at most.
-pub const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+pub(crate) const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How long the whole body may take to arrive.
-pub const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+pub(crate) const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The body of an admin request, or why it was refused.
 pub struct LimitedBody(pub Result<Bytes, AdminError>);

@@ -78,12 +78,12 @@ impl ErrorCode {
 
 /// The body of every refusal.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
+pub(crate) struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
+pub(crate) struct ErrorDetail {
     pub code: ErrorCode,
     pub message: String,
     /// The field at fault, as a path such as `accounts[1].password`, with `invalid_argument`.

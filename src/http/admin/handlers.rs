@@ -201,7 +201,7 @@ pub async fn delete(
     request_body = BatchRequest,
     responses((status = 200, description = "The action was applied.", body = ChangeResult),
         BodyRefusals, Refusals))]
-pub async fn batch_action(
+pub(crate) async fn batch_action(
     State(state): State<AdminState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     path: Result<Path<BatchAction>, PathRejection>,

@@ -120,7 +120,7 @@ impl AdminMetrics {
     }
 
     /// Counts one refused authentication.
-    pub fn auth_failure(&self, reason: AuthFailure) {
+    pub(crate) fn auth_failure(&self, reason: AuthFailure) {
         self.auth_failures
             .get_or_create(&AuthLabels { reason })
             .inc();

@@ -22,7 +22,7 @@ use crate::targets::{Target, Targets};
 
 /// What the dispatcher needs to find a target and build its routes.
 #[derive(Clone)]
-pub struct TargetRoutes {
+pub(crate) struct TargetRoutes {
     targets: Arc<Targets>,
     guard: Guard,
     metrics: AdminMetrics,
@@ -63,7 +63,7 @@ impl TargetRoutes {
 
 /// `/targets/NAME/REST` (relative to `/admin`): authorised for NAME, then REST served by the
 /// target's routes.
-pub async fn dispatch(State(routes): State<TargetRoutes>, mut request: Request) -> Response {
+pub(crate) async fn dispatch(State(routes): State<TargetRoutes>, mut request: Request) -> Response {
     let path = request.uri().path().to_string();
     let rest = path.strip_prefix("/targets/").unwrap_or_default();
     let (name, inner) = match rest.split_once('/') {

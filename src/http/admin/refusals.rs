@@ -43,7 +43,7 @@ fn responses(list: Vec<(&str, Response)>) -> BTreeMap<String, RefOr<Response>> {
 }
 
 /// 401 only: the document itself asks nothing of the upstream.
-pub struct Unauthorized;
+pub(crate) struct Unauthorized;
 
 impl IntoResponses for Unauthorized {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
@@ -52,7 +52,7 @@ impl IntoResponses for Unauthorized {
 }
 
 /// What any operation that goes upstream may answer besides success.
-pub struct Refusals;
+pub(crate) struct Refusals;
 
 impl IntoResponses for Refusals {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
@@ -71,7 +71,7 @@ fn invalid() -> Response {
 }
 
 /// 400, for an operation that takes input in its path only.
-pub struct InputRefusals;
+pub(crate) struct InputRefusals;
 
 impl IntoResponses for InputRefusals {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
@@ -80,7 +80,7 @@ impl IntoResponses for InputRefusals {
 }
 
 /// 400 and 413, for an operation that takes a body.
-pub struct BodyRefusals;
+pub(crate) struct BodyRefusals;
 
 impl IntoResponses for BodyRefusals {
     fn responses() -> BTreeMap<String, RefOr<Response>> {

@@ -11,11 +11,11 @@ use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
 /// Longest username or password.
-pub const MAX_NAME_LEN: usize = 64;
+pub(crate) const MAX_NAME_LEN: usize = 64;
 /// Largest traffic limit the upstream accepts, in GB.
 pub const MAX_LIMIT_GB: u32 = 102_400;
 /// Remark width limit: 64, a CJK character counting 2.
-pub const MAX_REMARK_WIDTH: usize = 64;
+pub(crate) const MAX_REMARK_WIDTH: usize = 64;
 
 const NAME_PATTERN: &str = "^[A-Za-z0-9]{1,64}$";
 const NAME_RULE: &str = "must be 1 to 64 letters or digits (A-Z, a-z, 0-9)";
@@ -155,7 +155,7 @@ impl TryFrom<String> for Remark {
 }
 
 /// Display width of a remark as the upstream counts it: a CJK character counts 2.
-pub fn remark_width(remark: &str) -> usize {
+pub(crate) fn remark_width(remark: &str) -> usize {
     remark.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum()
 }
 

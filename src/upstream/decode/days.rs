@@ -10,7 +10,7 @@ use super::Drift;
 use crate::upstream::model::DailyFlow;
 
 /// How far back from the newest day a day may be.
-pub const MAX_DAYS: i64 = 62;
+pub(crate) const MAX_DAYS: i64 = 62;
 
 /// Applies the window and drops repeated days, counting both in `drift`.
 pub fn settle(days: &mut Vec<DailyFlow>, drift: &mut Drift) {

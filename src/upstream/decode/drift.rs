@@ -27,7 +27,7 @@ pub struct DriftSignature {
 }
 
 impl DriftSignature {
-    pub fn is_clean(&self) -> bool {
+    pub(crate) fn is_clean(&self) -> bool {
         !self.skips_items && self.defaulted.is_empty()
     }
 }
@@ -53,7 +53,7 @@ impl Drift {
     }
 
     /// Adds another answer's drift (the next page of the same list).
-    pub fn merge(&mut self, other: Drift) {
+    pub(crate) fn merge(&mut self, other: Drift) {
         self.skipped += other.skipped;
         for (field, n) in other.defaulted {
             *self.defaulted.entry(field).or_default() += n;
@@ -65,7 +65,7 @@ impl Drift {
         }
     }
 
-    pub fn signature(&self) -> DriftSignature {
+    pub(crate) fn signature(&self) -> DriftSignature {
         DriftSignature {
             skips_items: self.skipped > 0,
             defaulted: self.defaulted.keys().copied().collect(),

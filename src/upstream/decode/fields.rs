@@ -94,7 +94,7 @@ impl<'a, 'd> Fields<'a, 'd> {
     }
 
     /// A documented 0/1 status (see [`scalar::switch`]).
-    pub fn switch(&mut self, names: &[&'static str]) -> Option<bool> {
+    pub(crate) fn switch(&mut self, names: &[&'static str]) -> Option<bool> {
         self.read(names, scalar::switch)
     }
 
@@ -168,7 +168,7 @@ impl<'a, 'd> Fields<'a, 'd> {
     }
 
     /// Records the names of fields this type does not read (for `check`).
-    pub fn note_unknown(&mut self) {
+    pub(crate) fn note_unknown(&mut self) {
         for (key, _) in &self.entries {
             if !self.known.iter().any(|names| names.contains(&key.as_ref())) {
                 self.drift.unknown_field(key);

@@ -40,7 +40,7 @@ use serde_json::value::RawValue;
 /// The most items one list may have, all pages together: the benchmarks' largest account
 /// (100,000 sub-accounts), far above any real one, and low enough that a hostile answer cannot
 /// make the exporter hold millions of items (10,000,000 `{}` stay under 128 MiB).
-pub const MAX_LIST_ITEMS: usize = 100_000;
+pub(crate) const MAX_LIST_ITEMS: usize = 100_000;
 
 fn past_the_cap() -> ShapeError {
     ShapeError(format!(
@@ -76,7 +76,7 @@ pub trait Decode: Sized {
 }
 
 /// The items of one list kept so far, and the identities seen: one list across its pages.
-pub struct ListBuilder<T> {
+pub(crate) struct ListBuilder<T> {
     items: Vec<T>,
     seen: std::collections::HashSet<Identity>,
     received: usize,
@@ -163,7 +163,7 @@ pub fn envelope(raw: &str) -> Option<Envelope<'_>> {
 /// The fields of an object read by hand rather than through [`Decode`] (a page, whose list is
 /// read separately): `known` are the fields read and the fields ignored. `None` when `raw` is
 /// not an object. Call [`Fields::note_unknown`] when done.
-pub fn object_fields<'a, 'd>(
+pub(crate) fn object_fields<'a, 'd>(
     raw: &'a str,
     known: [&'static [&'static str]; 2],
     drift: &'d mut Drift,
@@ -230,7 +230,7 @@ fn missing_what_is_read<'a>(
 }
 
 /// The error for a success answer whose `data` is absent or `null` where `expected` was due.
-pub fn no_data(expected: &str) -> ShapeError {
+pub(crate) fn no_data(expected: &str) -> ShapeError {
     ShapeError(format!("`data` is absent or null, expected {expected}"))
 }
 
@@ -326,7 +326,7 @@ pub fn data_list<T: Decode>(data: Option<&str>, drift: &mut Drift) -> Result<Vec
 }
 
 /// The error for an object that should hold a `list` and does not: it names the fields it has.
-pub fn no_list<'a>(keys: impl IntoIterator<Item = &'a str>) -> ShapeError {
+pub(crate) fn no_list<'a>(keys: impl IntoIterator<Item = &'a str>) -> ShapeError {
     missing_what_is_read(
         keys,
         "expected a `list`, the answer's `data` is an empty object",
@@ -343,7 +343,7 @@ fn decode_entries<T: Decode>(entries: fields::Entries<'_>, drift: &mut Drift) ->
 
 /// What an answer that is not a JSON object is, for the error text (never its content): an
 /// empty body, compressed bytes, an HTML page, invalid JSON (where), or JSON of another type.
-pub fn describe_answer(body: &[u8]) -> String {
+pub(crate) fn describe_answer(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let trimmed = text.trim_start();
     if trimmed.is_empty() {

@@ -5,7 +5,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
 /// Longest text kept from the upstream, in characters: label values are bounded.
-pub const MAX_TEXT_CHARS: usize = 256;
+pub(crate) const MAX_TEXT_CHARS: usize = 256;
 /// Largest magnitude read, 2^53: beyond it a float no longer holds every integer, and no count,
 /// id or amount of this API comes near it. A larger value is defaulted, never rounded.
 const MAX_EXACT_FLOAT_INT: f64 = 9_007_199_254_740_992.0;
@@ -139,7 +139,7 @@ pub fn count(raw: &str) -> Read<f64> {
 }
 
 /// A documented 0/1 status (1 on): the numbers only, not `true` or `2`.
-pub fn switch(raw: &str) -> Read<bool> {
+pub(crate) fn switch(raw: &str) -> Read<bool> {
     match int(raw) {
         Read::Value(0) => Read::Value(false),
         Read::Value(1) => Read::Value(true),

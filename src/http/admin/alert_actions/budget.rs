@@ -15,7 +15,7 @@ const WINDOW: Duration = Duration::from_secs(3600);
 
 /// Cheap to clone: the window is shared.
 #[derive(Debug, Clone, Default)]
-pub struct Budget {
+pub(crate) struct Budget {
     taken: Arc<Mutex<VecDeque<Instant>>>,
 }
 

@@ -30,7 +30,7 @@ use crate::upstream::model::Account;
 use webhook::{Alert, AlertStatus};
 
 /// The alert the route acts on.
-pub const ANOMALY_ALERT: &str = "Proxy911AccountTrafficAnomaly";
+pub(crate) const ANOMALY_ALERT: &str = "Proxy911AccountTrafficAnomaly";
 
 /// The route's mode and its hourly budget. Cheap to clone: the budget is shared.
 #[derive(Debug, Clone)]
@@ -134,7 +134,7 @@ impl AlertOutcome {
         }
     }
 
-    pub fn reason_str(self) -> &'static str {
+    pub(crate) fn reason_str(self) -> &'static str {
         match self.1 {
             Reason::FiringAnomaly => "firing_anomaly",
             Reason::LogMode => "log_mode",
