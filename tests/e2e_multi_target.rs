@@ -387,8 +387,24 @@ async fn prometheus_scrapes_each_account_as_its_own_target_through_the_example_c
         }
     }
 
-    // The alerts so far name their target first; none says an app_key is rejected.
-    let before = alerts(&prometheus).await.unwrap();
+    // The alerts of both worlds' seeds (pending, the rules' `for:` is long) name their target
+    // first; none says an app_key is rejected.
+    let before = eventually(
+        Duration::from_secs(30),
+        "alerts (pending) for both targets",
+        || {
+            let prometheus = prometheus.clone();
+            async move {
+                let alerts = alerts(&prometheus).await?;
+                let targets: BTreeSet<&str> = alerts
+                    .iter()
+                    .filter_map(|a| a["labels"]["target"].as_str())
+                    .collect();
+                (targets == BTreeSet::from(["team-a", "team-b"])).then_some(alerts)
+            }
+        },
+    )
+    .await;
     for alert in &before {
         if let Some(target) = alert["labels"]["target"].as_str() {
             let summary = alert["annotations"]["summary"].as_str().unwrap();
