@@ -8,8 +8,11 @@
 //! Each account is its own `target`: up, with its own accounts and none of the other's; the
 //! exporter's own `/metrics` job is up and counts the targets; every dashboard query for one
 //! target returns that target's data; and an alert about one account's app_key fires for that
-//! target alone, naming it in its summary. Child processes are killed on drop, also when a check
-//! fails; their logs stay in the scratch folder named on stderr when a check fails.
+//! target alone, naming it in its summary. The rules need no change for that:
+//! `Proxy911AppKeyRejected` has no `for:` and fires at the next evaluation, and
+//! `Proxy911UpstreamFailing` (10 minutes) is checked while pending, its summary already rendered.
+//! Child processes are killed on drop, also when a check fails; their logs stay in the scratch
+//! folder named on stderr when a check fails.
 
 mod common;
 
@@ -494,6 +497,13 @@ async fn prometheus_scrapes_each_account_as_its_own_target_through_the_example_c
         {
             assert_eq!(labels["target"], "team-b", "team-a's key works: {alert}");
         }
+    }
+    let log = std::fs::read_to_string(dir.join("exporter.log")).unwrap();
+    for (name, key) in TARGETS {
+        assert!(
+            !log.contains(key),
+            "the app_key of {name} in the exporter's log"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
