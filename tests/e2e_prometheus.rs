@@ -2,9 +2,10 @@
 //! installed by scripts/install-tools.sh): the simulator, the exporter, a Prometheus scraping it
 //! every 2 s with the shipped rule file, alerting to an Alertmanager, all on loopback. The exporter
 //! runs every collector (orders, user and regions included). Every dashboard query must be valid
-//! PromQL that returns data (those reading days of history: valid PromQL, see [`NEED_HISTORY`]),
-//! and the seeded near-limit account's alert and the order pending payment for hours must reach
-//! Alertmanager. Child processes are killed on drop, also when a check fails.
+//! PromQL that returns data (those reading days of history: valid PromQL, see
+//! [`common::NEED_HISTORY`]), and the seeded near-limit account's alert and the order pending
+//! payment for hours must reach Alertmanager. Child processes are killed on drop, also when a
+//! check fails.
 //!
 //! The rules are loaded with their `for:` clauses removed so alerts fire at the first evaluation;
 //! `promtool test rules` covers the `for:` durations.
@@ -50,25 +51,6 @@ where
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-}
-
-/// Recorded series that need days of history (up to a week) before they have a sample: the
-/// panels reading them must be valid PromQL here, and `tests/e2e_alert_actions.rs` (rules on a
-/// faster clock) shows the account habit computed from the exporter's series.
-const NEED_HISTORY: [&str; 3] = [
-    "account:proxy911_account_traffic_used_bytes:avg_hourly_7d",
-    "instance:proxy911_orders_paid_spend:avg_daily_7d",
-    "instance:proxy911_balance_runway:days",
-];
-
-/// Substitutes the dashboards' template variables for one concrete selection.
-fn substitute(expr: &str, instance: &str) -> String {
-    expr.replace("$job", "proxy911-exporter")
-        .replace("$instance", instance)
-        .replace("$product_type", ".*")
-        .replace("$account", ".*")
-        .replace("$target", ".*")
-        .replace("$__rate_interval", "1m")
 }
 
 /// An instant query; `None` while Prometheus is not answering yet.
@@ -190,8 +172,8 @@ async fn prometheus_answers_every_dashboard_query_and_the_near_limit_and_pending
     let exprs = common::dashboard_exprs();
     assert!(exprs.len() >= 20, "{} panel queries", exprs.len());
     for (panel, expr) in exprs {
-        let expr = substitute(&expr, &instance);
-        if NEED_HISTORY.iter().any(|name| expr.contains(name)) {
+        let expr = common::panel_query(&expr, &instance, ".*");
+        if common::NEED_HISTORY.iter().any(|name| expr.contains(name)) {
             let answer = eventually(Duration::from_secs(30), "Prometheus to answer", || {
                 let (http, prometheus, expr) = (http.clone(), prometheus.clone(), expr.clone());
                 async move { query(&http, &prometheus, &expr).await }

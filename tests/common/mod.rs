@@ -341,6 +341,28 @@ pub fn dashboard_exprs() -> Vec<(String, String)> {
     exprs
 }
 
+/// Recorded series that need days of history (up to a week) before they have a sample: the
+/// panels reading them must be valid PromQL in the end-to-end tests, and
+/// `tests/e2e_alert_actions.rs` (rules on a faster clock) shows the account habit computed from
+/// the exporter's series.
+pub const NEED_HISTORY: [&str; 3] = [
+    "account:proxy911_account_traffic_used_bytes:avg_hourly_7d",
+    "instance:proxy911_orders_paid_spend:avg_daily_7d",
+    "instance:proxy911_balance_runway:days",
+];
+
+/// A dashboard query with its template variables substituted for one concrete selection: the
+/// job the rules expect, `instance`, `target` (a regex: `.*` for every target, or none) and every
+/// product type and account.
+pub fn panel_query(expr: &str, instance: &str, target: &str) -> String {
+    expr.replace("$job", "proxy911-exporter")
+        .replace("$instance", instance)
+        .replace("$product_type", ".*")
+        .replace("$account", ".*")
+        .replace("$target", target)
+        .replace("$__rate_interval", "1m")
+}
+
 /// Path of the repository's Python venv interpreter (installed by scripts/install-tools.sh).
 pub fn python() -> PathBuf {
     std::env::var_os("PROXY911_TEST_PYTHON")
