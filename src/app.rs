@@ -138,9 +138,9 @@ pub(crate) fn upstream_client(
 }
 
 impl App {
-    /// Reads the web configuration, connects the upstream, registers every component's metrics
-    /// under the one prefix, builds the exporter's own account (if it has one) and the targets
-    /// of `--config.file`, the admin API, and binds the listeners.
+    /// The start-up, step by step: read the web configuration, connect the upstream, build the
+    /// accounts (the exporter's own and the targets') with every component's metrics under the
+    /// one prefix, the admin API, then bind the listeners and route them.
     pub async fn build(mut config: Config) -> Result<App, AppError> {
         // Read first: a broken file is a configuration error, reported before anything starts.
         let web_config = WebHandle::load(config.web.web_config_file.as_deref())?;
@@ -149,106 +149,40 @@ impl App {
         let simulator_addr = simulator
             .as_ref()
             .and_then(|_| url.socket_addrs(|| None).ok()?.into_iter().next());
-
-        // Each component registers its own metrics under the one prefix chosen here; the
-        // registry is sealed once all have.
-        let mut registry = metrics::registry();
-        let own = registry.sub_registry_with_prefix(exposition::PREFIX);
-        metrics::BuildInfo::register(own);
-        let admin_mounted = config.admin.is_some() || config.targets.is_some();
-        let admin_metrics = admin_mounted.then(|| AdminMetrics::register(own));
-        let targets = match config.targets.take() {
-            Some(file) => Some(Arc::new(Targets::new(
-                &file.path,
-                file.file,
-                target_defaults(&config, &url),
-                demo_key_hook(simulator.as_ref()),
-                own,
-            )?)),
-            None => None,
-        };
-        let account = match own_key {
-            Some(key) => Some(own_account(&config, url, key, own)?),
-            None => None,
-        };
-        let metrics = Arc::new(SelfMetrics::new(registry));
-        let (client, scraper) = match account {
-            Some((client, collectors, health)) => (
-                Some(client),
-                Arc::new(Scraper::new(collectors, config.cache, health, metrics)),
-            ),
-            // Only the process metrics and the targets' reload state on `/metrics`.
-            None => (
-                None,
-                Arc::new(Scraper::new(
-                    Vec::new(),
-                    config.cache,
-                    HealthMetrics::default(),
-                    metrics,
-                )),
-            ),
-        };
-
-        let web = config.web;
-        let listener = TcpListener::bind(web.listen_address)
-            .await
-            .map_err(|source| AppError::Bind {
-                addr: web.listen_address,
-                source,
-            })?;
-        let demo_admin_token = config
-            .admin
-            .as_ref()
-            .filter(|admin| admin.generated)
-            .map(|admin| admin.token.clone());
-        let admin_router = admin_mounted.then(|| {
-            let metrics = admin_metrics.clone().unwrap_or_default();
-            let global = config.admin.as_ref();
-            http::admin::router(AdminSetup {
-                own: client.zip(global).map(|(client, admin)| AdminState {
-                    client,
-                    scraper: scraper.clone(),
-                    metrics: metrics.clone(),
-                    alert_actions: AlertActions::new(admin.alert_actions),
-                    target: None,
-                }),
-                targets: targets.clone(),
-                global_token: global.map(|admin| admin.token.clone()),
-                metrics,
-                alert_mode: global.map_or(AlertActionMode::Log, |admin| admin.alert_actions),
-            })
-        });
-        let separate_admin = config.admin.as_ref().and_then(|a| a.listen_address);
-        let (on_metrics_listener, admin) = match (admin_router, separate_admin) {
-            (None, _) => (None, None),
-            (Some(router), None) => (Some(router), None),
+        let accounts = build_accounts(&mut config, url, own_key, simulator.as_ref())?;
+        let admin_router = admin_router(&config, &accounts);
+        let listener = bind(config.web.listen_address).await?;
+        let (on_metrics_listener, admin) = match (
+            admin_router,
+            config.admin.as_ref().and_then(|a| a.listen_address),
+        ) {
             (Some(router), Some(addr)) => {
-                let listener = TcpListener::bind(addr)
-                    .await
-                    .map_err(|source| AppError::Bind { addr, source })?;
+                let listener = bind(addr).await?;
                 warn_if_admin_in_clear(addr, &web_config);
                 let router = http::admin_only(router);
                 let router = http::with_web_config(router, web_config.clone(), true);
                 (None, Some((listener, router)))
             }
+            (router, _) => (router, None),
         };
         let ready = Arc::new(AtomicBool::new(false));
+        let lifecycle = Lifecycle::new(web_config.clone(), accounts.targets.clone());
         let admin_mounted = on_metrics_listener.is_some();
-        let lifecycle = Lifecycle::new(web_config.clone(), targets.clone());
+        if admin_mounted {
+            warn_if_admin_in_clear(config.web.listen_address, &web_config);
+        }
+        let web = config.web;
         let router = http::router(
             MetricsState {
-                scraper: scraper.clone(),
+                scraper: accounts.scraper.clone(),
                 telemetry_path: web.telemetry_path,
                 scrape_timeout_offset: web.scrape_timeout_offset,
                 ready: ready.clone(),
-                targets: targets.clone(),
+                targets: accounts.targets.clone(),
                 lifecycle: web.enable_lifecycle.then(|| lifecycle.clone()),
             },
             on_metrics_listener,
         );
-        if admin_mounted {
-            warn_if_admin_in_clear(web.listen_address, &web_config);
-        }
         let router = http::with_web_config(router, web_config.clone(), admin_mounted);
         Ok(App {
             listener,
@@ -256,12 +190,15 @@ impl App {
             admin,
             web: web_config,
             ready,
-            scraper,
-            targets,
+            scraper: accounts.scraper,
+            targets: accounts.targets,
             lifecycle,
             simulator,
             simulator_addr,
-            demo_admin_token,
+            demo_admin_token: config
+                .admin
+                .filter(|admin| admin.generated)
+                .map(|admin| admin.token),
         })
     }
 
@@ -343,6 +280,92 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// What serves data: the scrape side of `/metrics` (the exporter's own account, or nothing but
+/// the process metrics), its client, the targets, and the admin API's counters.
+struct Accounts {
+    scraper: Arc<Scraper>,
+    client: Option<Client>,
+    targets: Option<Arc<Targets>>,
+    admin_metrics: Option<AdminMetrics>,
+}
+
+/// Registers every component's metrics under the one prefix chosen here (the registry is sealed
+/// once all have), and builds the targets of `--config.file` and the exporter's own account.
+fn build_accounts(
+    config: &mut Config,
+    url: reqwest::Url,
+    own_key: Option<SecretString>,
+    simulator: Option<&Simulator>,
+) -> Result<Accounts, AppError> {
+    let mut registry = metrics::registry();
+    let own = registry.sub_registry_with_prefix(exposition::PREFIX);
+    metrics::BuildInfo::register(own);
+    let admin_metrics =
+        (config.admin.is_some() || config.targets.is_some()).then(|| AdminMetrics::register(own));
+    let targets = match config.targets.take() {
+        Some(file) => Some(Arc::new(Targets::new(
+            &file.path,
+            file.file,
+            target_defaults(config, &url),
+            demo_key_hook(simulator),
+            own,
+        )?)),
+        None => None,
+    };
+    let account = match own_key {
+        Some(key) => Some(own_account(config, url, key, own)?),
+        None => None,
+    };
+    let metrics = Arc::new(SelfMetrics::new(registry));
+    let (client, scraper) = match account {
+        Some((client, collectors, health)) => (
+            Some(client),
+            Scraper::new(collectors, config.cache, health, metrics),
+        ),
+        // Only the process metrics and the targets' reload state on `/metrics`.
+        None => (
+            None,
+            Scraper::new(Vec::new(), config.cache, HealthMetrics::default(), metrics),
+        ),
+    };
+    Ok(Accounts {
+        scraper: Arc::new(scraper),
+        client,
+        targets,
+        admin_metrics,
+    })
+}
+
+/// The admin API, when something can be managed: the exporter's own account with the global
+/// token, and the targets (each with the global token or its own).
+fn admin_router(config: &Config, accounts: &Accounts) -> Option<axum::Router> {
+    let metrics = accounts.admin_metrics.clone()?;
+    let global = config.admin.as_ref();
+    Some(http::admin::router(AdminSetup {
+        own: accounts
+            .client
+            .clone()
+            .zip(global)
+            .map(|(client, admin)| AdminState {
+                client,
+                scraper: accounts.scraper.clone(),
+                metrics: metrics.clone(),
+                alert_actions: AlertActions::new(admin.alert_actions),
+                target: None,
+            }),
+        targets: accounts.targets.clone(),
+        global_token: global.map(|admin| admin.token.clone()),
+        metrics,
+        alert_mode: global.map_or(AlertActionMode::Log, |admin| admin.alert_actions),
+    }))
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, AppError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| AppError::Bind { addr, source })
 }
 
 /// The exporter's own account: its client, collectors and health metrics, registered in `own`.
