@@ -16,7 +16,14 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 
-use super::serve::{until_stopped, HEADER_READ_TIMEOUT};
+/// How long a client has to send its request headers.
+pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Completes when `stop` turns true or its sender is gone (the watch guard is not kept: it is
+/// not `Send`).
+pub(super) async fn until_stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
 
 /// The router as a hyper service, with the peer address as axum's `ConnectInfo`.
 fn service(

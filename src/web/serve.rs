@@ -30,12 +30,10 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-use super::http_conn::{serve_http1, serve_http2};
+use super::http_conn::{serve_http1, serve_http2, until_stopped};
 use super::refusals::Refusals;
 use super::WebHandle;
 
-/// How long a client has to send its request headers.
-pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client has to complete the TLS handshake.
 pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long requests in progress may take after stop; then their connections are dropped.
@@ -93,12 +91,6 @@ pub async fn serve(
         );
         connections.shutdown().await;
     }
-}
-
-/// Completes when `stop` turns true or its sender is gone (the watch guard is not kept: it is
-/// not `Send`).
-pub(super) async fn until_stopped(stop: &mut watch::Receiver<bool>) {
-    let _ = stop.wait_for(|stop| *stop).await;
 }
 
 /// Accept errors, logged at most once a second.
