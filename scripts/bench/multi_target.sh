@@ -20,6 +20,14 @@
 #   default 90), MT_STEP (50), MT_BIN (a built
 #   binary instead of building the release one), HEAPTRACK=1 (run the exporter under heaptrack
 #   and print what holds the memory after the fill, by component)
+# The experiments of BENCHMARKS.md (what a change would save) run a build with
+# scripts/bench/multi_target_experiments.patch applied; each change is off unless its variable
+# is set: PROXY911_EXP_TRIM=1s (malloc_trim at most once a second), PROXY911_EXP_POOL_IDLE=1
+# (one idle upstream connection per target), PROXY911_EXP_TAIL_SHRINK=1 (the self-metrics tail
+# at its size):
+#   git apply scripts/bench/multi_target_experiments.patch && cargo build --release \
+#     && cp target/release/proxy911-exporter /tmp/exp && git checkout src
+#   PROXY911_EXP_TRIM=1s MT_BIN=/tmp/exp scripts/bench/multi_target.sh
 # Output: target/bench/multi_target.md (every figure), target/bench/multi_target/ (config, keys,
 #   logs, latencies); with the defaults also docs/bench/multi_target_fill.dat,
 #   docs/bench/multi_target_latency.dat and docs/bench/multi_target.png
@@ -92,7 +100,7 @@ exp_pid=$!
 pids+=("$exp_pid")
 wait_http "$base/-/healthy"
 # Under heaptrack (a shell script), the exporter is its child.
-[[ "${HEAPTRACK:-0}" == 1 ]] && exp_pid=$(pgrep -P "$exp_pid" | head -1)
+[[ "${HEAPTRACK:-0}" == 1 ]] && exp_pid=$(pgrep -P "$exp_pid" -x proxy911-export | head -1)
 sleep 1
 start_rss=$(mib "$exp_pid" VmRSS)
 fill=$work/fill.dat
