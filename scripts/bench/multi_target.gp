@@ -1,6 +1,6 @@
 # Plot of scripts/bench/multi_target.sh: the exporter's resident memory against the number of
 # targets filled (1,000 targets of 100 accounts), and the latency of cached probes by
-# percentile while other targets refresh; with the experiments' data when present (see
+# percentile while other targets refresh; with the experiments' data (see
 # BENCHMARKS.md, "Several targets"). Usage:
 #   gnuplot scripts/bench/multi_target.gp          (docs/bench/multi_target*.dat → .png)
 #   gnuplot -e "fill='F'; latency='L'; out='O'" scripts/bench/multi_target.gp   (one run)
@@ -16,7 +16,8 @@ if (!exists("latency")) latency = 'docs/bench/multi_target_latency.dat'
 if (!exists("out")) out = 'docs/bench/multi_target.png'
 fill_pool = 'docs/bench/multi_target_fill_pool1.dat'
 fill_trim = 'docs/bench/multi_target_fill_trim1s.dat'
-latency_trim = 'docs/bench/multi_target_latency_trim1s.dat'
+fill_fixed = 'docs/bench/multi_target_fill_fixed.dat'
+latency_fixed = 'docs/bench/multi_target_latency_fixed.dat'
 
 set terminal pngcairo size 1800,600 font 'sans,11' noenhanced
 set output out
@@ -29,7 +30,7 @@ set multiplot layout 1,3 title 'proxy911-exporter: 1,000 targets x 100 accounts 
 set title 'Resident memory as targets are filled (one cold probe each)'
 set xlabel 'targets filled'
 set ylabel 'MiB'
-set y2label 'open fds'
+set y2label 'open fds (baseline)'
 set ytics nomirror
 set y2tics
 set yrange [0:600]
@@ -38,8 +39,9 @@ set key top left
 if (experiments) {
   plot fill using 1:2 title 'VmRSS' with linespoints lw 2 pt 7 lc rgb '#1f77b4', \
        fill using 1:4 axes x1y2 title 'open fds (right axis)' with lines lw 1 lc rgb '#7f7f7f', \
-       fill_trim using 1:2 title 'VmRSS, experiment: malloc_trim at most once a second' with linespoints lw 1 pt 6 dt 2 lc rgb '#ff7f0e', \
-       fill_pool using 1:2 title 'VmRSS, experiment: 1 idle connection per target, tail at its size' with linespoints lw 1 pt 4 dt 2 lc rgb '#2ca02c', \
+       fill_trim using 1:2 title 'exp. A: malloc_trim at most 1/s' with linespoints lw 1 pt 6 dt 2 lc rgb '#ff7f0e', \
+       fill_pool using 1:2 title 'exp. B: 1 idle connection, tail at its size' with linespoints lw 1 pt 4 dt 2 lc rgb '#2ca02c', \
+       fill_fixed using 1:2 title 'exp. C: B + trim 1/s and after the last' with linespoints lw 2 pt 5 lc rgb '#9467bd', \
        300 title 'target: 300 MiB' with lines lw 2 dt 2 lc rgb 'red'
 } else {
   plot fill using 1:2 title 'VmRSS' with linespoints lw 2 pt 7 lc rgb '#1f77b4', \
@@ -66,11 +68,11 @@ plot latency using 2:3 title 'no refreshes' with linespoints lw 2 pt 7, \
      10 title 'target: p99 < 10 ms' with lines lw 2 dt 2 lc rgb 'red'
 
 if (experiments) {
-  set title 'The same, experiment: malloc_trim at most once a second'
-  plot latency_trim using 2:3 title 'no refreshes' with linespoints lw 2 pt 7, \
-       latency_trim using 2:4 title '17 target refreshes/s' with linespoints lw 2 pt 5, \
-       latency_trim using 2:5 title '100 target refreshes/s (100/s done)' with linespoints lw 2 pt 9, \
-       latency_trim using 2:6 title 'as fast as 4 connections drive them' with linespoints lw 2 pt 11, \
+  set title 'The same with exp. C (B + trim at most 1/s, and after the last refresh)'
+  plot latency_fixed using 2:3 title 'no refreshes' with linespoints lw 2 pt 7, \
+       latency_fixed using 2:4 title '17 target refreshes/s' with linespoints lw 2 pt 5, \
+       latency_fixed using 2:5 title '100 target refreshes/s (100/s done)' with linespoints lw 2 pt 9, \
+       latency_fixed using 2:6 title 'as fast as 4 connections drive them' with linespoints lw 2 pt 11, \
        10 title 'target: p99 < 10 ms' with lines lw 2 dt 2 lc rgb 'red'
 }
 

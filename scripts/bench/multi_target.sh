@@ -22,7 +22,8 @@
 #   and print what holds the memory after the fill, by component)
 # The experiments of BENCHMARKS.md (what a change would save) run a build with
 # scripts/bench/multi_target_experiments.patch applied; each change is off unless its variable
-# is set: PROXY911_EXP_TRIM=1s (malloc_trim at most once a second), PROXY911_EXP_POOL_IDLE=1
+# is set: PROXY911_EXP_TRIM=1s (malloc_trim at most once a second) or =trailing (at most once a
+# second, and within a second of the last refresh), PROXY911_EXP_POOL_IDLE=1
 # (one idle upstream connection per target), PROXY911_EXP_TAIL_SHRINK=1 (the self-metrics tail
 # at its size):
 #   git apply scripts/bench/multi_target_experiments.patch && cargo build --release \
@@ -100,7 +101,11 @@ exp_pid=$!
 pids+=("$exp_pid")
 wait_http "$base/-/healthy"
 # Under heaptrack (a shell script), the exporter is its child.
-[[ "${HEAPTRACK:-0}" == 1 ]] && exp_pid=$(pgrep -P "$exp_pid" -x proxy911-export | head -1)
+wrapper_pid=$exp_pid
+if [[ "${HEAPTRACK:-0}" == 1 ]]; then
+  exp_pid=$(pgrep -P "$wrapper_pid" -x proxy911-export | head -1)
+  pids+=("$exp_pid")
+fi
 sleep 1
 start_rss=$(mib "$exp_pid" VmRSS)
 fill=$work/fill.dat
@@ -180,9 +185,9 @@ say "- exporter at the end: VmRSS $(mib "$exp_pid" VmRSS) MiB, **peak VmHWM $(mi
 
 if [[ "${HEAPTRACK:-0}" == 1 ]]; then
   kill "$exp_pid"
-  for _ in $(seq 1 100); do [[ -e "/proc/$exp_pid" ]] || break; sleep 0.2; done
-  sleep 3
-  heap_file=$(ls "$work"/heaptrack*.zst "$work"/heaptrack*.gz 2>/dev/null | head -1)
+  wait "$wrapper_pid" || true
+  heap_file=
+  for f in "$work"/heaptrack*.zst "$work"/heaptrack*.gz; do [[ -e "$f" ]] && heap_file=$f; done
   heaptrack_print -f "$heap_file" --print-peaks 0 --print-allocators 0 --print-temporary 0 \
     --print-leaks 0 --flamegraph-cost-type peak -F "$work/heap-stacks.txt" >"$work/heaptrack.txt" 2>&1
   {
