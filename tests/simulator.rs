@@ -400,6 +400,23 @@ async fn two_keys_given_to_the_simulate_subcommand_see_two_worlds_each_with_its_
     );
 }
 
+#[test]
+fn the_simulate_subcommand_refuses_an_unreadable_app_keys_file_with_exit_code_2_naming_the_flag() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"))
+        .args([
+            "simulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--app-keys-file",
+            "/nonexistent/keys.txt",
+        ])
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--app-keys-file"));
+}
+
 #[tokio::test]
 async fn the_simulate_subcommand_rejects_a_bad_fault_with_exit_code_2() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"))
