@@ -239,11 +239,31 @@ async fn simulate(args: SimulateArgs) -> ExitCode {
             }
         }
     }
+    let mut keys = args.app_keys;
+    if let Some(path) = &args.app_keys_file {
+        match std::fs::read_to_string(path) {
+            Ok(text) => keys.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|line| !line.is_empty())
+                    .map(String::from),
+            ),
+            Err(e) => {
+                eprintln!(
+                    "proxy911-exporter simulate: --app-keys-file {}: {e}",
+                    path.display()
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let mut keys = keys.into_iter();
+    let app_key = keys.next().unwrap_or_else(|| "demo".into());
     let simulator = Simulator::new(SimulatorOptions {
-        app_key: args.app_key,
+        app_key,
+        more_app_keys: keys.collect(),
         accounts: args.accounts,
         faults: fault_list,
-        ..SimulatorOptions::default()
     });
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(listener) => listener,

@@ -316,6 +316,107 @@ async fn the_simulate_subcommand_serves_n_accounts_and_faults_from_its_flags() {
     child.kill().await.unwrap();
 }
 
+/// A client of the simulator at `url` that sends `key` (pacing as [`client`]'s).
+fn client_of(url: &str, key: &str) -> Client {
+    let options = ClientOptions {
+        timeout: Duration::from_secs(2),
+        rate_limit: 1000.0,
+        rate_burst: 1000,
+        backoff: Duration::from_millis(10),
+        ..ClientOptions::new(url.parse().unwrap(), SecretString::from(key))
+    };
+    Client::new(options, Default::default()).unwrap()
+}
+
+#[tokio::test]
+async fn two_keys_given_to_the_simulate_subcommand_see_two_worlds_each_with_its_own_counts() {
+    let keys_file = std::env::temp_dir().join(format!("sim-keys-{}", std::process::id()));
+    std::fs::write(&keys_file, "\nteamCkey\n\n").unwrap();
+    let (mut child, url) = spawn_simulate(&[
+        "--app-key",
+        "teamBkey",
+        "--app-keys-file",
+        keys_file.to_str().unwrap(),
+        "--accounts",
+        "5",
+    ]);
+    let (a, b, c) = (
+        client_of(&url, APP_KEY),
+        client_of(&url, "teamBkey"),
+        client_of(&url, "teamCkey"),
+    );
+    for _ in 0..100 {
+        if a.list_accounts().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    b.add_accounts(
+        &[NewAccount {
+            username: "onlyInB".into(),
+            password: SecretString::from("Secret123"),
+        }],
+        11,
+        "",
+    )
+    .await
+    .unwrap();
+
+    // (accounts, usernames): a seed may give two accounts one username.
+    let names = |accounts: Vec<proxy911_exporter::upstream::model::Account>| {
+        let count = accounts.len();
+        let names = accounts.into_iter().filter_map(|a| a.username);
+        (count, names.collect::<BTreeSet<_>>())
+    };
+    let (count_a, in_a) = names(a.list_accounts().await.unwrap().items);
+    let (count_b, in_b) = names(b.list_accounts().await.unwrap().items);
+    let (count_c, in_c) = names(c.list_accounts().await.unwrap().items);
+    let counts = |key: &str| {
+        let url = format!("{url}/_simulator/requests?app_key={key}");
+        async move {
+            http()
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let list = Endpoint::AccountList.path();
+    let (counts_b, counts_c) = (counts("teamBkey").await, counts("teamCkey").await);
+    let stranger = client_of(&url, "notGiven").list_accounts().await;
+    child.kill().await.unwrap();
+    std::fs::remove_file(&keys_file).ok();
+
+    assert_eq!((count_a, count_b, count_c), (5, 6, 5));
+    assert!(in_b.contains("onlyInB") && !in_a.contains("onlyInB") && !in_c.contains("onlyInB"));
+    assert_eq!(counts_b[list]["total"], json!(1));
+    assert_eq!(counts_c[list]["total"], json!(1));
+    assert!(
+        matches!(stranger, Err(UpstreamError::InvalidAppKey { .. })),
+        "{stranger:?}"
+    );
+}
+
+#[test]
+fn the_simulate_subcommand_refuses_an_unreadable_app_keys_file_with_exit_code_2_naming_the_flag() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"))
+        .args([
+            "simulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--app-keys-file",
+            "/nonexistent/keys.txt",
+        ])
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--app-keys-file"));
+}
+
 #[tokio::test]
 async fn the_simulate_subcommand_rejects_a_bad_fault_with_exit_code_2() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_proxy911-exporter"))

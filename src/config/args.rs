@@ -116,9 +116,14 @@ pub struct SimulateArgs {
     /// Address to serve the simulated API on.
     #[arg(long, value_name = "ADDR")]
     pub listen: SocketAddr,
-    /// The only app_key the simulator accepts (answers code 3 to any other).
-    #[arg(long = "app-key", value_name = "KEY", default_value = "demo")]
-    pub app_key: String,
+    /// An app_key the simulator accepts, each with a world of its own (repeatable; the first is
+    /// the primary, whose world is the classic seed). Any other key gets code 3. Default `demo`
+    /// when neither this nor `--app-keys-file` is given.
+    #[arg(long = "app-key", value_name = "KEY")]
+    pub app_keys: Vec<String>,
+    /// A file of more app_keys, one per line (blank lines ignored), after those of `--app-key`.
+    #[arg(long = "app-keys-file", value_name = "FILE")]
+    pub app_keys_file: Option<PathBuf>,
     /// Number of proxy sub-accounts to seed (packages and static IPs grow in proportion).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub accounts: Option<u32>,
