@@ -106,11 +106,15 @@ impl CollectorCache {
     pub async fn serve(self: &Arc<Self>, deadline: Instant) -> Served {
         // A loop, because an invalidation that arrives while a refresh runs needs one more
         // refresh: the scrape waits for that one too, deadline permitting.
+        let mut waited = false;
         loop {
             let in_flight = {
                 let mut state = self.lock();
                 self.drop_if_too_stale(&mut state);
-                if self.is_due(&mut state) {
+                // What this scrape has just waited for is fresh, even with a TTL of 0: only an
+                // invalidation since calls for another refresh.
+                let fresh = waited && state.generation == state.refreshed_generation;
+                if self.is_due(&mut state) && !fresh {
                     self.start_refresh(&mut state);
                 }
                 let must_wait =
@@ -129,6 +133,7 @@ impl CollectorCache {
             if !finished {
                 break;
             }
+            waited = true;
         }
         let mut state = self.lock();
         self.drop_if_too_stale(&mut state);
@@ -277,11 +282,35 @@ impl CollectorCache {
 /// A refresh frees as much as it keeps (the answer, the snapshot, the families); glibc keeps
 /// freed memory mapped unless asked, so resident memory would ratchet up to the largest refresh
 /// seen. Returning it keeps the exporter's footprint close to the renderings it holds.
+///
+/// `malloc_trim` walks the whole heap: after every refresh it was 36% of the exporter's CPU with
+/// 1,000 targets refreshing (BENCHMARKS.md, "Several targets"). So a refresh only asks for it,
+/// and one thread trims at most once a second, within a second of the last refresh that asked.
 fn release_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free heap pages to the kernel.
-    unsafe {
-        libc::malloc_trim(0);
+    {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::OnceLock;
+        static ASKED: AtomicBool = AtomicBool::new(false);
+        static TRIMMER: OnceLock<()> = OnceLock::new();
+        ASKED.store(true, Ordering::Relaxed);
+        TRIMMER.get_or_init(|| {
+            let spawned = std::thread::Builder::new()
+                .name("malloc-trim".into())
+                .spawn(|| loop {
+                    std::thread::sleep(Duration::from_secs(1));
+                    if ASKED.swap(false, Ordering::Relaxed) {
+                        // SAFETY: malloc_trim only returns free heap pages to the kernel.
+                        unsafe {
+                            libc::malloc_trim(0);
+                        }
+                    }
+                });
+            // Without the thread (none can be started), memory is simply returned later.
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "cannot start the thread that returns freed memory");
+            }
+        });
     }
 }
 
@@ -366,6 +395,24 @@ mod tests {
         let text = data.plain(crate::exposition::Format::Text);
         let line = text.lines().find(|l| l.starts_with("proxy911_fake "))?;
         line["proxy911_fake ".len()..].parse().ok()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn with_a_ttl_of_zero_each_scrape_refreshes_exactly_once() {
+        let fake = fake(
+            Duration::from_millis(10),
+            Duration::ZERO,
+            Duration::from_secs(900),
+        );
+        for scrape in 1..=3 {
+            // The first waits for its data; the others are served the last refresh's while
+            // their own runs (stale-while-revalidate).
+            let served = value(&fake.cache.serve(far()).await);
+            assert_eq!(served, Some((scrape - 1).max(1) as f64), "scrape {scrape}");
+            // One refresh per scrape, and nothing more started behind the answer.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            assert_eq!(fake.calls.load(Ordering::SeqCst), scrape, "scrape {scrape}");
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -100,6 +100,10 @@ fn encode(metrics: &SelfMetrics) -> Tail {
     let mut openmetrics = String::with_capacity(16 * 1024);
     metrics.encode_openmetrics(&mut openmetrics);
     openmetrics.push_str("# EOF\n");
+    // Kept until the next scrape: at its size, not at the capacity it grew to (a tail per
+    // target, 1,000 targets: 79 KiB each before, measured in BENCHMARKS.md).
+    text.shrink_to_fit();
+    openmetrics.shrink_to_fit();
     Tail {
         text_deflate: DeflatePiece::compress_last(text.as_bytes()),
         openmetrics_deflate: DeflatePiece::compress_last(openmetrics.as_bytes()),

@@ -119,6 +119,11 @@ impl Client {
             // body) to whatever host the answer names: never follow one, never send a Referer.
             .redirect(reqwest::redirect::Policy::none())
             .referer(false)
+            // A refresh opens a connection per list it reads at once (about 9); keeping them all
+            // idle between refreshes cost 263 KiB per target at 1,000 targets (BENCHMARKS.md,
+            // "Several targets"). One stays for the next refresh; the others are opened again
+            // then, once per TTL.
+            .pool_max_idle_per_host(1)
             .build()
             .map_err(|e| UpstreamError::Transport(sanitize_reqwest(e)))?;
         Ok(Client {

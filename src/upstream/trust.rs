@@ -28,9 +28,18 @@ pub enum TrustError {
 }
 
 /// The rustls configuration of the upstream client. For an `http` URL the root store is left
-/// empty and nothing is read from disk: there is nothing to verify.
-pub(crate) fn client_config(url: &reqwest::Url) -> Result<ClientConfig, TrustError> {
-    let roots = if url.scheme() == "https" {
+/// empty and nothing is read from disk: there is nothing to verify. One configuration per scheme
+/// is built per process and shared by every client (a multi-target exporter builds a client per
+/// target): its TLS session cache among them, keyed by server name.
+pub fn client_config(url: &reqwest::Url) -> Result<ClientConfig, TrustError> {
+    static HTTPS: std::sync::OnceLock<ClientConfig> = std::sync::OnceLock::new();
+    static HTTP: std::sync::OnceLock<ClientConfig> = std::sync::OnceLock::new();
+    let https = url.scheme() == "https";
+    let shared = if https { &HTTPS } else { &HTTP };
+    if let Some(config) = shared.get() {
+        return Ok(config.clone());
+    }
+    let roots = if https {
         let host = url.host_str().unwrap_or_default().to_string();
         system_roots(&host)?
     } else {
@@ -42,7 +51,7 @@ pub(crate) fn client_config(url: &reqwest::Url) -> Result<ClientConfig, TrustErr
         .map_err(|e| TrustError::Config(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    Ok(config)
+    Ok(shared.get_or_init(|| config).clone())
 }
 
 /// The system's roots (or `SSL_CERT_FILE` / `SSL_CERT_DIR`); an error when none can be used.
