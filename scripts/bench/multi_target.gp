@@ -14,6 +14,8 @@ experiments = !exists("fill")
 if (!exists("fill")) fill = 'docs/bench/multi_target_fill.dat'
 if (!exists("latency")) latency = 'docs/bench/multi_target_latency.dat'
 if (!exists("out")) out = 'docs/bench/multi_target.png'
+fill_before = 'docs/bench/multi_target_fill_before.dat'
+latency_before = 'docs/bench/multi_target_latency_before.dat'
 fill_pool = 'docs/bench/multi_target_fill_pool1.dat'
 fill_trim = 'docs/bench/multi_target_fill_trim1s.dat'
 fill_fixed = 'docs/bench/multi_target_fill_fixed.dat'
@@ -37,8 +39,10 @@ set yrange [0:600]
 set y2range [0:15000]
 set key top left
 if (experiments) {
-  plot fill using 1:2 title 'VmRSS' with linespoints lw 2 pt 7 lc rgb '#1f77b4', \
-       fill using 1:4 axes x1y2 title 'open fds (right axis)' with lines lw 1 lc rgb '#7f7f7f', \
+  plot fill using 1:2 title 'VmRSS, in the tree (e8c8a36)' with linespoints lw 3 pt 7 lc rgb '#1f77b4', \
+       fill using 1:4 axes x1y2 title 'open fds, in the tree (right axis)' with lines lw 1 lc rgb '#7f7f7f', \
+       fill_before using 1:2 title 'VmRSS before the fixes (47951c4)' with linespoints lw 2 pt 7 lc rgb '#d62728', \
+       fill_before using 1:4 axes x1y2 title 'open fds before (right axis)' with lines lw 1 dt 3 lc rgb '#d62728', \
        fill_trim using 1:2 title 'exp. A: malloc_trim at most 1/s' with linespoints lw 1 pt 6 dt 2 lc rgb '#ff7f0e', \
        fill_pool using 1:2 title 'exp. B: 1 idle connection, tail at its size' with linespoints lw 1 pt 4 dt 2 lc rgb '#2ca02c', \
        fill_fixed using 1:2 title 'exp. C: B + trim 1/s and after the last' with linespoints lw 2 pt 5 lc rgb '#9467bd', \
@@ -60,19 +64,19 @@ set xrange [0:4.4]
 set xtics ('50' 0.301, '90' 1, '99' 2, '99.9' 3, '99.99' 4, 'max' 4.3)
 set key bottom right
 
-set title 'Cached probes (gzip, to the last byte) while other targets refresh'
+set title 'Cached probes (gzip, to the last byte) while other targets refresh: in the tree'
 plot latency using 2:3 title 'no refreshes' with linespoints lw 2 pt 7, \
      latency using 2:4 title '17 target refreshes/s (1,000 targets, TTL 60 s)' with linespoints lw 2 pt 5, \
-     latency using 2:5 title '100 target refreshes/s asked (61/s done)' with linespoints lw 2 pt 9, \
+     latency using 2:5 title '100 target refreshes/s' with linespoints lw 2 pt 9, \
      latency using 2:6 title 'as fast as 4 connections drive them' with linespoints lw 2 pt 11, \
      10 title 'target: p99 < 10 ms' with lines lw 2 dt 2 lc rgb 'red'
 
 if (experiments) {
-  set title 'The same with exp. C (B + trim at most 1/s, and after the last refresh)'
-  plot latency_fixed using 2:3 title 'no refreshes' with linespoints lw 2 pt 7, \
-       latency_fixed using 2:4 title '17 target refreshes/s' with linespoints lw 2 pt 5, \
-       latency_fixed using 2:5 title '100 target refreshes/s (100/s done)' with linespoints lw 2 pt 9, \
-       latency_fixed using 2:6 title 'as fast as 4 connections drive them' with linespoints lw 2 pt 11, \
+  set title 'The same before the fixes (47951c4: malloc_trim after every refresh)'
+  plot latency_before using 2:3 title 'no refreshes' with linespoints lw 2 pt 7, \
+       latency_before using 2:4 title '17 target refreshes/s' with linespoints lw 2 pt 5, \
+       latency_before using 2:5 title '100 target refreshes/s asked (61/s done)' with linespoints lw 2 pt 9, \
+       latency_before using 2:6 title 'as fast as 4 connections drive them' with linespoints lw 2 pt 11, \
        10 title 'target: p99 < 10 ms' with lines lw 2 dt 2 lc rgb 'red'
 }
 

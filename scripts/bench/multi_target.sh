@@ -134,7 +134,7 @@ read -r zero_min zero_max _ _ < <(python3 "$py" totals "$sim" "$work/keys.txt" "
 say
 say "- $requests_line (simulator against the probe's own counter)"
 say "- every cached target's key after the fill: $fill_min to $fill_max requests ($fill_keys keys), every page of an endpoint asked equally often: $fill_whole"
-say "- the cache_ttl 0s targets' keys: $zero_min to $zero_max (their cold probe waits for one refresh, then finds the data due at once and starts another)"
+say "- the cache_ttl 0s targets' keys: $zero_min to $zero_max (one refresh each: the cold probe waits for it and starts no second one)"
 
 say
 say "## Cached probes while other targets refresh (up to $samples probes or $phase_seconds s per row, t0000…t$(printf %04d $((cached - 1))) in turn, 1 ms apart)"
