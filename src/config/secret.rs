@@ -25,9 +25,17 @@ pub(super) fn read_secret_file(
         reason,
     };
     let mut raw = Vec::new();
-    std::fs::File::open(path)
+    crate::web::bounded::open(path)
         .and_then(|file| file.take(MAX_SECRET_FILE_BYTES + 1).read_to_end(&mut raw))
-        .map_err(|e| unreadable(e.kind().to_string()))?;
+        .map_err(|e| {
+            // The kind alone for the OS's errors; ours (a FIFO) say what they refuse.
+            let why = if e.kind() == std::io::ErrorKind::InvalidInput {
+                e.to_string()
+            } else {
+                e.kind().to_string()
+            };
+            unreadable(why)
+        })?;
     if raw.len() as u64 > MAX_SECRET_FILE_BYTES {
         return Err(ConfigError::SecretFileTooLarge {
             flag,

@@ -248,12 +248,20 @@ impl TargetsFile {
             reason,
         };
         let mut bytes = Vec::new();
-        std::fs::File::open(path)
+        crate::web::bounded::open(path)
             .and_then(|file| {
                 use std::io::Read;
                 file.take(MAX_CONFIG_FILE_BYTES + 1).read_to_end(&mut bytes)
             })
-            .map_err(|e| unreadable(e.kind().to_string()))?;
+            .map_err(|e| {
+                // The kind alone for the OS's errors; ours (a FIFO) say what they refuse.
+                let why = if e.kind() == std::io::ErrorKind::InvalidInput {
+                    e.to_string()
+                } else {
+                    e.kind().to_string()
+                };
+                unreadable(why)
+            })?;
         if bytes.len() as u64 > MAX_CONFIG_FILE_BYTES {
             return Err(unreadable(format!(
                 "larger than {MAX_CONFIG_FILE_BYTES} bytes (1 MiB), not read"

@@ -1,7 +1,8 @@
 //! Files the web configuration reads (the file itself, certificates, keys, client CAs), read up
 //! to [`MAX_FILE_BYTES`]: a path that names something without end (`/dev/zero`, or a symlink
 //! swapped to it before a reload) is refused after one byte past the limit instead of filling
-//! memory.
+//! memory; and one that names a FIFO or a socket is refused at once ([`open`]), where opening it
+//! would wait for a writer without end, holding a reload and every request that waits on it.
 
 use std::io::{self, Read};
 use std::path::Path;
@@ -13,7 +14,7 @@ pub(crate) const MAX_FILE_BYTES: u64 = 1 << 20;
 /// `InvalidData` error saying so.
 pub fn read(path: &Path) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    std::fs::File::open(path)?
+    open(path)?
         .take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
@@ -23,6 +24,32 @@ pub fn read(path: &Path) -> io::Result<Vec<u8>> {
         ));
     }
     Ok(bytes)
+}
+
+/// Opens `path` for reading without waiting: a FIFO (or a socket) is refused, since reading one
+/// waits for a writer that may never come. Opened non-blocking, so that even a FIFO swapped in
+/// between a look and the open cannot hold it; regular files and devices read as usual.
+pub(crate) fn open(path: &Path) -> io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = file.metadata()?.file_type();
+        if kind.is_fifo() || kind.is_socket() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a FIFO or a socket, not a file: not read",
+            ));
+        }
+    }
+    Ok(file)
 }
 
 /// [`read`], as UTF-8 text.

@@ -27,6 +27,9 @@ pub(super) struct Seen {
     loaded: Option<[u8; 32]>,
     /// Digest of contents that failed (logged once; not retried until they change).
     failed: Option<[u8; 32]>,
+    /// The stamps at which the file could not be read at all (a FIFO, say): logged once, until
+    /// they change.
+    unreadable: Option<Vec<Stamp>>,
 }
 
 fn stamp(path: &Path) -> Stamp {
@@ -86,10 +89,20 @@ impl Seen {
         self.restamp();
         self.loaded = self.digest(text);
         self.failed = None;
+        self.unreadable = None;
     }
 
     pub fn failed(&mut self, digest: Option<[u8; 32]>) {
         self.failed = digest;
+    }
+
+    /// The file, as stamped now, could not be read: whether that is news (to log once) rather
+    /// than the same failure again (a file changed within the last seconds is looked at on every
+    /// request, since its stamp alone proves nothing).
+    pub(crate) fn unreadable(&mut self) -> bool {
+        let news = self.unreadable.as_ref() != Some(&self.stamps);
+        self.unreadable = Some(self.stamps.clone());
+        news
     }
 }
 

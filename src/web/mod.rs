@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use axum::http::{HeaderName, HeaderValue};
 
 mod basic_auth;
-mod bounded;
+pub(crate) mod bounded;
 mod certs;
 mod changes;
 mod client_verify;
@@ -249,8 +249,11 @@ impl WebHandle {
         let text = match read(path) {
             Ok(text) => text,
             Err(error) => {
-                // Mid-rename, say: tried again at the next change of the stamp.
-                tracing::error!(error = %error, "web configuration changed on disk but cannot be read; the previous one stays in force");
+                // Mid-rename, say, or a FIFO: tried again at the next change of the stamp, and
+                // said once per stamp.
+                if seen.unreadable() {
+                    tracing::error!(error = %error, "web configuration changed on disk but cannot be read; the previous one stays in force");
+                }
                 return;
             }
         };
