@@ -244,8 +244,8 @@ async fn leak(url: &str, username: &str, gb_per_hour: f64) {
     assert_eq!(response.status().as_u16(), 204);
 }
 
-/// The balance and the number of paid renewals in a day decide the runway: the worlds are
-/// arranged through their state (a balance is what it is), never through a metric.
+/// A world's balance, set in its state as a test arranges a world (the exporter reads it through
+/// `user/info` like any other); its spend stays the simulator's hourly orders.
 fn set_balance(sim: &Simulator, key: &str, balance: f64) {
     sim.with_world_of(key, |world| world.billing.balance = balance)
         .unwrap();
@@ -269,6 +269,14 @@ async fn both_weekly_alerts_fire_and_stay_quiet_on_the_exporters_own_series() {
             sim.advance_clock(STEP);
         }
         let (a, b) = tokio::join!(common::scrape_text(short), common::scrape_text(topped));
+        for text in [&a, &b] {
+            // Every collector refreshed: no step is a stale copy of the one before.
+            assert_eq!(
+                common::value(text, "proxy911_up", &[]),
+                Some(1.0),
+                "step {step}"
+            );
+        }
         let mut scrape = scraped(&a, "short:9911");
         scrape.extend(scraped(&b, "topped:9911"));
         history.record(scrape);
