@@ -5,7 +5,9 @@
 //! It serves every endpoint the exporter uses with the upstream's envelopes (both the
 //! `code 200`/`msg` and the `code 0`/`message` variant), pagination and error codes; keeps state
 //! (added accounts appear, usage grows while enabled); counts requests per endpoint and page; and
-//! injects faults. Control endpoints live under `/_simulator/`.
+//! injects faults. Control endpoints live under `/_simulator/`. Time is a simulated clock
+//! ([`Simulator::now`]): the real one, moved forward by [`Simulator::advance_clock`] (or
+//! `POST /_simulator/clock`), so a week of history takes seconds.
 //!
 //! It serves several app_keys, each its own 911Proxy account with its own world (accounts,
 //! packages, static IPs, orders, balance, user), request counts and faults: the primary key

@@ -13,6 +13,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -62,6 +63,9 @@ struct Shared {
     faults: RwLock<FaultTable>,
     /// Requests carrying no accepted key.
     stray_requests: Mutex<RequestCounts>,
+    /// The simulated clock: how far it is ahead of the real one ([`Simulator::advance_clock`]),
+    /// and the real moment it stopped following, if it did ([`Simulator::freeze_clock`]).
+    clock: Mutex<Clock>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -93,6 +97,7 @@ impl Simulator {
                 tenants: RwLock::new(tenants),
                 faults: RwLock::new(table),
                 stray_requests: Mutex::new(RequestCounts::new()),
+                clock: Mutex::new(Clock::default()),
             }),
         }
     }
@@ -137,9 +142,45 @@ impl Simulator {
         if key.is_empty() || read(&self.shared.tenants).contains(key) {
             return false;
         }
-        // Seeded before the write lock, so requests for other keys do not wait on it.
-        let tenant = Tenant::new(seed::world_of_key(key, accounts));
+        // Seeded before the write lock, so requests for other keys do not wait on it; started
+        // at the simulated moment, so its clock reads as the other worlds' do.
+        let tenant = Tenant::new(seed::world_of_key_at(
+            key,
+            accounts,
+            self.now(),
+            self.now_utc(),
+        ));
         write(&self.shared.tenants).insert(key, tenant)
+    }
+
+    /// The simulated moment: the real one moved forward by every [`Simulator::advance_clock`]
+    /// so far. Every world reads its time from it: usage growth, the hourly orders, the traffic
+    /// days, package and IP expiry, order ages (arrange a world with it in
+    /// [`Simulator::with_world`]).
+    pub fn now(&self) -> Instant {
+        let clock = lock(&self.shared.clock);
+        clock.frozen_at.unwrap_or_else(Instant::now) + clock.ahead
+    }
+
+    /// The simulated moment as a wall-clock time (the real time when the clock was never moved).
+    pub fn now_utc(&self) -> chrono::DateTime<chrono::Utc> {
+        let clock = lock(&self.shared.clock);
+        let stopped_for = clock.frozen_at.map_or(Duration::ZERO, |at| at.elapsed());
+        chrono::Utc::now() + chrono::Duration::from_std(clock.ahead).unwrap_or_default()
+            - chrono::Duration::from_std(stopped_for).unwrap_or_default()
+    }
+
+    /// Moves the simulated clock forward by `by`, for every world at once: what would have
+    /// happened in that time (usage, orders, days passing, expiry) shows in the next answers.
+    pub fn advance_clock(&self, by: Duration) {
+        lock(&self.shared.clock).ahead += by;
+    }
+
+    /// Stops the simulated clock from following the real one: from now on only
+    /// [`Simulator::advance_clock`] moves it, so tests see exactly the time they moved through.
+    pub fn freeze_clock(&self) {
+        let mut clock = lock(&self.shared.clock);
+        clock.frozen_at.get_or_insert_with(Instant::now);
     }
 
     /// What `key` owns (its world, counts and faults): `None` for a key not accepted.
@@ -272,6 +313,13 @@ impl Simulator {
             .and_then(|tenant| lock(&tenant.faults).find(path))
             .unwrap_or_else(|| read(&self.shared.faults).for_path(path))
     }
+}
+
+/// The simulated clock of [`Simulator::now`].
+#[derive(Debug, Default)]
+struct Clock {
+    ahead: Duration,
+    frozen_at: Option<Instant>,
 }
 
 fn count_of(counts: &RequestCounts, endpoint: Endpoint) -> u64 {

@@ -90,6 +90,25 @@ pub struct SimStaticIp {
     pub expired_at: DateTime<Utc>,
 }
 
+/// Purchased-IP status codes.
+pub const IP_VALID: i64 = 1;
+pub const IP_INVALID: i64 = 2;
+pub const IP_EXPIRING: i64 = 3;
+
+impl SimStaticIp {
+    /// The status at `wall`: a valid IP within 3 days of its expiry is expiring, and one past
+    /// it is invalid; otherwise the status it was given.
+    pub fn status_at(&self, wall: DateTime<Utc>) -> i64 {
+        if self.expired_at <= wall {
+            IP_INVALID
+        } else if self.status == IP_VALID && self.expired_at <= wall + ChronoDuration::days(3) {
+            IP_EXPIRING
+        } else {
+            self.status
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SimRegion {
     pub code: String,
@@ -150,7 +169,10 @@ pub struct World {
     pub datacenter_regions: Vec<SimRegion>,
     /// Traffic of the six days before today, KB, oldest first.
     pub past_days_kb: Vec<f64>,
+    /// Today's traffic up to `traffic_counted_to`, KB (see [`World::count_traffic`]).
     pub today_base_kb: f64,
+    /// The moment up to which the accounts' traffic has been counted into the days.
+    pub traffic_counted_to: Instant,
     pub user: SimUser,
     pub billing: Billing,
     /// The countries, states and cities the dynamic proxy pool offers.
@@ -220,19 +242,51 @@ impl World {
         s
     }
 
-    /// Daily traffic of the last 7 days, oldest first, as (`Y-m-d`, KB).
-    pub fn daily_traffic(&self, now: Instant) -> Vec<(String, f64)> {
+    /// Counts the traffic the accounts used since the last count into today's, closing each
+    /// day that ended in between at its midnight (in the upstream zone): its traffic joins the
+    /// past days, the oldest leaves. Done before anything changes an account's pace, status,
+    /// limit or existence (and before the days are read), so each stretch is counted at the
+    /// pace it had. A moment before the last count changes nothing.
+    pub fn count_traffic(&mut self, now: Instant) {
+        while now > self.traffic_counted_to {
+            let from = self.traffic_counted_to;
+            let wall = self.now_utc(from);
+            let zone = upstream_zone();
+            let midnight = wall
+                .with_timezone(&zone)
+                .date_naive()
+                .succ_opt()
+                .and_then(|day| day.and_hms_opt(0, 0, 0))
+                .and_then(|at| at.and_local_timezone(zone).single())
+                .map(|at| at.with_timezone(&Utc));
+            let day_ends = midnight
+                .and_then(|at| (at - wall).to_std().ok())
+                .map(|left| from + left);
+            let until = day_ends.map_or(now, |end| end.min(now));
+            let used: f64 = self
+                .accounts
+                .iter()
+                .map(|a| a.usage_now(until) - a.usage_now(from))
+                .sum();
+            self.today_base_kb += used;
+            self.traffic_counted_to = until;
+            if day_ends == Some(until) {
+                self.past_days_kb.push(self.today_base_kb.round());
+                self.past_days_kb.remove(0);
+                self.today_base_kb = 0.0;
+            }
+        }
+    }
+
+    /// Daily traffic of the last 7 days, oldest first, as (`Y-m-d`, KB): the past days, and
+    /// today's so far.
+    pub fn daily_traffic(&mut self, now: Instant) -> Vec<(String, f64)> {
+        self.count_traffic(now);
         let today = self
-            .now_utc(now)
+            .now_utc(self.traffic_counted_to)
             .with_timezone(&upstream_zone())
             .date_naive();
-        let rate: f64 = self
-            .accounts
-            .iter()
-            .filter(|a| a.status == 1)
-            .map(|a| a.usage_rate)
-            .sum();
-        let today_kb = self.today_base_kb + rate * now.duration_since(self.started).as_secs_f64();
+        let today_kb = self.today_base_kb;
         let mut days: Vec<(String, f64)> = self
             .past_days_kb
             .iter()
@@ -273,6 +327,7 @@ impl World {
             }
             parsed.push((username, password));
         }
+        self.count_traffic(now);
         let created_at = format_time(self.now_utc(now));
         for (username, password) in parsed {
             self.next_account_id += 1;
@@ -320,8 +375,9 @@ impl World {
         Ok(())
     }
 
-    pub fn delete_accounts(&mut self, usernames: &str) -> Result<(), Refusal> {
+    pub fn delete_accounts(&mut self, usernames: &str, now: Instant) -> Result<(), Refusal> {
         self.change_accounts(usernames, |_| {})?;
+        self.count_traffic(now);
         let names: Vec<&str> = usernames.split(',').map(str::trim).collect();
         self.accounts
             .retain(|a| !names.contains(&a.username.as_str()));
@@ -338,6 +394,7 @@ impl World {
         kb_per_second: f64,
         now: Instant,
     ) -> usize {
+        self.count_traffic(now);
         let mut changed = 0;
         for account in self
             .accounts
@@ -357,9 +414,22 @@ impl World {
         status: i64,
         now: Instant,
     ) -> Result<(), Refusal> {
+        self.settle_accounts(usernames, now, |a| a.status = status)
+    }
+
+    /// [`World::change_accounts`] for a change of pace (status, limit): the traffic so far
+    /// counted and settled first, at the pace it had.
+    pub fn settle_accounts(
+        &mut self,
+        usernames: &str,
+        now: Instant,
+        mut change: impl FnMut(&mut SimAccount),
+    ) -> Result<(), Refusal> {
+        self.change_accounts(usernames, |_| {})?;
+        self.count_traffic(now);
         self.change_accounts(usernames, |a| {
             a.settle(now);
-            a.status = status;
+            change(a);
         })
     }
 }

@@ -124,8 +124,8 @@ pub fn add(r: AddAccounts, world: &mut World, now: Instant) -> Result<(), Refusa
     world.add_accounts(&r.accounts.text(), product_type, &r.remark.text(), now)
 }
 
-pub fn delete(r: Usernames, world: &mut World, _: Instant) -> Result<(), Refusal> {
-    world.delete_accounts(&r.accounts.text())
+pub fn delete(r: Usernames, world: &mut World, now: Instant) -> Result<(), Refusal> {
+    world.delete_accounts(&r.accounts.text(), now)
 }
 
 pub fn enable(r: Usernames, world: &mut World, now: Instant) -> Result<(), Refusal> {
@@ -154,10 +154,7 @@ pub fn change_remark(r: RemarkChange, world: &mut World, _: Instant) -> Result<(
 
 pub fn change_limit(r: LimitChange, world: &mut World, now: Instant) -> Result<(), Refusal> {
     let limit = limit_gb(&r.limit)?;
-    world.change_accounts(&r.account.text(), |a| {
-        a.settle(now);
-        a.limit_gb = limit;
-    })
+    world.settle_accounts(&r.account.text(), now, |a| a.limit_gb = limit)
 }
 
 /// 1 to 64 ASCII letters and digits.

@@ -1,5 +1,5 @@
 //! The `/_simulator/` control endpoints: request counts (read and reset), faults (set and
-//! clear) and an account's traffic pace (a leak) at run time.
+//! clear), an account's traffic pace (a leak) and the simulated clock at run time.
 //!
 //! Each takes an optional `?app_key=` selecting one key's world: its own counts, its own faults
 //! (which win over the common ones), its accounts for a leak. Without it they act as when the
@@ -150,7 +150,7 @@ pub async fn leak(
             &request.username,
             request.product_type,
             kb_per_second,
-            std::time::Instant::now(),
+            sim.now(),
         )
     };
     let changed = match &selector.app_key {
@@ -162,6 +162,48 @@ pub async fn leak(
         Some(0) => (StatusCode::NOT_FOUND, "no such account\n").into_response(),
         Some(_) => StatusCode::NO_CONTENT.into_response(),
     }
+}
+
+/// Body of `POST /_simulator/clock`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockRequest {
+    /// How far to move the clock forward (`15m`, `1h`, `7days`).
+    pub advance: String,
+}
+
+/// What the clock answers: the simulated time, in RFC 3339.
+#[derive(Debug, Serialize)]
+pub struct ClockAnswer {
+    now: String,
+}
+
+/// `POST /_simulator/clock` with `{"advance":"1h"}`: moves the simulated clock of every world
+/// forward (it is one clock: no `?app_key=`), as if that time had passed.
+pub async fn clock(State(sim): State<Simulator>, body: Bytes) -> Response {
+    let request: ClockRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("expected {{\"advance\":\"1h\"}}: {e}\n"),
+            )
+                .into_response()
+        }
+    };
+    let by = match humantime::parse_duration(&request.advance) {
+        Ok(by) => by,
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, format!("advance: {e}\n")).into_response();
+        }
+    };
+    sim.advance_clock(by);
+    Json(ClockAnswer {
+        now: sim
+            .now_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    })
+    .into_response()
 }
 
 /// `DELETE /_simulator/faults`: clears every fault (of every key), or the selected key's own.

@@ -17,6 +17,8 @@ mod traffic;
 mod user;
 
 #[cfg(test)]
+mod clock_tests;
+#[cfg(test)]
 mod key_tests;
 #[cfg(test)]
 mod tests;
@@ -53,6 +55,7 @@ pub fn router(sim: Simulator) -> Router {
             post(control::set_fault).delete(control::clear_faults),
         )
         .route("/_simulator/leak", post(control::leak))
+        .route("/_simulator/clock", post(control::clock))
         .with_state(sim)
 }
 
@@ -126,8 +129,11 @@ async fn respond<R: Request, A: Serialize>(
     let Some(tenant) = tenant else {
         return envelope::refusal(style, envelope::INVALID_APP_KEY);
     };
-    let now = Instant::now();
-    let answered = answer(request, &mut lock(&tenant.world), now);
+    // The moment read once the world is held, so the moments its answers see never go back.
+    let mut world = lock(&tenant.world);
+    let now = sim.now();
+    let answered = answer(request, &mut world, now);
+    drop(world);
     match answered {
         Ok(answer) => {
             let mut data = serde_json::to_value(answer)

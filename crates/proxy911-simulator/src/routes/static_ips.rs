@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::lists::{List, PageQuery, Pagination};
@@ -63,15 +64,16 @@ pub struct StaticIpItem {
     expired_at: String,
 }
 
-impl From<&SimStaticIp> for StaticIpItem {
-    fn from(ip: &SimStaticIp) -> Self {
+impl StaticIpItem {
+    /// The IP as the list shows it at `wall`: its status as the clock makes it.
+    fn of(ip: &SimStaticIp, wall: DateTime<Utc>) -> Self {
         StaticIpItem {
             id: ip.id,
             ip: ip.ip.clone(),
             port: ip.port,
             country_code: ip.country_code.clone(),
             product_type: ip.product_type,
-            status: ip.status,
+            status: ip.status_at(wall),
             trade_no: ip.trade_no.clone(),
             expired_at: format_time(ip.expired_at),
         }
@@ -91,11 +93,12 @@ pub fn regions(
     Ok(regions.iter().map(RegionItem::from).collect())
 }
 
-pub fn list(r: PageQuery, world: &mut World, _: Instant) -> Result<StaticIpPage, Refusal> {
+pub fn list(r: PageQuery, world: &mut World, now: Instant) -> Result<StaticIpPage, Refusal> {
+    let wall = world.now_utc(now);
     let (slice, size) = r.slice(&world.static_ips);
     let total = world.static_ips.len();
     Ok(StaticIpPage {
-        list: slice.iter().map(StaticIpItem::from).collect(),
+        list: slice.iter().map(|ip| StaticIpItem::of(ip, wall)).collect(),
         pagination: Pagination::new(total, r.page(), size),
     })
 }

@@ -11,7 +11,7 @@
 
 use std::time::Instant;
 
-use chrono::{Duration as ChronoDuration, Utc};
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
 
 use crate::billing::Billing;
 use crate::state::{
@@ -148,18 +148,32 @@ const ACCOUNTS: &[AccountSeed] = &[
 /// The primary app_key's world: the accounts above (or `accounts` of them, grown past them with
 /// generated ones).
 pub fn world(accounts: Option<u32>) -> World {
-    seeded(&Flavor::classic(ACCOUNTS.len()), accounts)
+    seeded(
+        &Flavor::classic(ACCOUNTS.len()),
+        accounts,
+        Instant::now(),
+        Utc::now(),
+    )
 }
 
 /// The world of an app_key other than the primary: the same shape, its own figures, the same
 /// every time for the same key.
 pub fn world_of_key(key: &str, accounts: Option<u32>) -> World {
-    seeded(&Flavor::of_key(key), accounts)
+    world_of_key_at(key, accounts, Instant::now(), Utc::now())
 }
 
-fn seeded(flavor: &Flavor, accounts: Option<u32>) -> World {
-    let now = Instant::now();
-    let now_utc = Utc::now();
+/// [`world_of_key`] started at a simulated moment (`now`, which reads as `now_utc`): a world
+/// added after the simulator's clock was moved forward.
+pub fn world_of_key_at(
+    key: &str,
+    accounts: Option<u32>,
+    now: Instant,
+    now_utc: DateTime<Utc>,
+) -> World {
+    seeded(&Flavor::of_key(key), accounts, now, now_utc)
+}
+
+fn seeded(flavor: &Flavor, accounts: Option<u32>, now: Instant, now_utc: DateTime<Utc>) -> World {
     let mut rng = Rng(flavor.rng_seed);
     let mut world = World {
         started: now,
@@ -188,6 +202,7 @@ fn seeded(flavor: &Flavor, accounts: Option<u32>) -> World {
             .map(|i| (18.0 + 3.0 * f64::from(i % 3)) * KB_PER_GB * flavor.rate_scale)
             .collect(),
         today_base_kb: 6.0 * KB_PER_GB,
+        traffic_counted_to: now,
         user: SimUser {
             id: flavor.user_id,
             email: flavor.email.clone(),
