@@ -824,7 +824,13 @@ fn lone_accounts(sim: &proxy911_simulator::Simulator) -> Vec<(String, bool)> {
         let mut lone: Vec<(String, bool)> = w
             .accounts
             .iter()
-            .filter(|a| w.accounts.iter().filter(|b| b.username == a.username).count() == 1)
+            .filter(|a| {
+                w.accounts
+                    .iter()
+                    .filter(|b| b.username == a.username)
+                    .count()
+                    == 1
+            })
             .map(|a| (a.username.clone(), a.status == 1))
             .collect();
         lone.sort_by_key(|(_, enabled)| !enabled);
@@ -846,7 +852,10 @@ fn remark_of(text: &str, account: &str) -> Option<String> {
 async fn a_patch_a_delete_and_each_batch_action_show_in_the_very_next_scrape_within_the_ttl() {
     let (sim, url) = simulator(Some(12)).await;
     let lone = lone_accounts(&sim);
-    assert!(lone.len() >= 6 && lone[5].1, "six enabled accounts: {lone:?}");
+    assert!(
+        lone.len() >= 6 && lone[5].1,
+        "six enabled accounts: {lone:?}"
+    );
     let [patched, deleted, off1, off2, gone1, gone2] =
         [0, 1, 2, 3, 4, 5].map(|i| lone[i].0.as_str());
     let addr = admin_exporter(&url).await; // --cache.ttl 60s: only invalidation refreshes
