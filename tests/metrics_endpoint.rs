@@ -466,3 +466,107 @@ async fn the_landing_page_and_health_endpoints_answer() {
         "no admin token: no admin API"
     );
 }
+
+/// An upstream in front of the simulator that holds the first request of each of `expected`
+/// paths until all of them have arrived (a barrier), then lets everything through. A request
+/// still held after 5 s is answered 503 and counted as missed: collectors refreshed one after
+/// the other never fill the barrier.
+#[derive(Clone)]
+struct Barrier {
+    expected: BTreeSet<String>,
+    seen: std::sync::Arc<tokio::sync::watch::Sender<BTreeSet<String>>>,
+    missed: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    simulator: String,
+}
+
+async fn barrier_upstream(expected: BTreeSet<String>) -> (Barrier, String) {
+    use axum::extract::State;
+    use axum::http::{StatusCode, Uri};
+
+    async fn hold(State(barrier): State<Barrier>, uri: Uri) -> (StatusCode, String) {
+        barrier.seen.send_modify(|seen| {
+            seen.insert(uri.path().to_owned());
+        });
+        let mut seen = barrier.seen.subscribe();
+        let all_arrived = tokio::time::timeout(
+            Duration::from_secs(5),
+            seen.wait_for(|seen| barrier.expected.is_subset(seen)),
+        )
+        .await
+        .is_ok_and(|arrived| arrived.is_ok());
+        if !all_arrived {
+            barrier
+                .missed
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            return (StatusCode::SERVICE_UNAVAILABLE, String::new());
+        }
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        let answer = common::http()
+            .get(format!("{}{path}", barrier.simulator))
+            .send()
+            .await
+            .unwrap();
+        (
+            StatusCode::from_u16(answer.status().as_u16()).unwrap(),
+            answer.text().await.unwrap(),
+        )
+    }
+
+    let (sim, simulator) = common::simulator(None).await;
+    std::mem::forget(sim); // serves until the test process ends
+    let barrier = Barrier {
+        expected,
+        seen: std::sync::Arc::new(tokio::sync::watch::channel(BTreeSet::new()).0),
+        missed: Default::default(),
+        simulator,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .fallback(hold)
+        .with_state(barrier.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (barrier, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_scrape_refreshes_every_due_collector_at_once_not_one_after_the_other() {
+    use proxy911_exporter::collector::{CollectorId, Selection};
+    // The collectors that ask one endpoint: the first request of each must all be in flight
+    // together for any of them to be answered.
+    let ids: Vec<CollectorId> = CollectorId::ALL
+        .into_iter()
+        .filter(|id| id.endpoints().len() == 1)
+        .collect();
+    assert!(ids.len() >= 3, "{ids:?}");
+    let mut selection = Selection::none();
+    for id in &ids {
+        selection.enable(*id);
+    }
+    let expected = ids
+        .iter()
+        .map(|id| id.endpoints()[0].path().to_owned())
+        .collect();
+    let (barrier, url) = barrier_upstream(expected).await;
+    let (addr, _) = common::exporter_at(&url, |c| c.collectors = selection).await;
+
+    let text = common::scrape_text(addr).await;
+
+    assert_eq!(
+        barrier.missed.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "a request waited in vain for the others: collectors refreshed one at a time"
+    );
+    for id in &ids {
+        assert_eq!(
+            value(
+                &text,
+                "proxy911_collector_success",
+                &[("collector", id.as_str())]
+            ),
+            Some(1.0),
+            "{id}: {text}"
+        );
+    }
+    assert_eq!(value(&text, "proxy911_up", &[]), Some(1.0));
+}
