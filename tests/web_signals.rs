@@ -400,3 +400,124 @@ async fn sigterm_exits_0_while_a_sighup_reload_is_blocked_reading_a_fifo() {
         "the reload was still blocked at exit: {logs}"
     );
 }
+
+/// The binary's stderr as it is written, collected by a task of the test.
+fn tail_logs(child: &mut Child) -> std::sync::Arc<std::sync::Mutex<String>> {
+    use tokio::io::AsyncBufReadExt;
+    let logs = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let sink = logs.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            let mut logs = sink.lock().unwrap();
+            logs.push_str(&line);
+            logs.push('\n');
+        }
+    });
+    logs
+}
+
+/// Waits until the binary has logged a line holding `needle` (10 s at most, then the test fails
+/// with what it logged).
+async fn until_logged(logs: &std::sync::Mutex<String>, needle: &str) {
+    for _ in 0..200 {
+        if logs.lock().unwrap().contains(needle) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never logged {needle:?}:\n{}", logs.lock().unwrap());
+}
+
+/// A web config serving TLS with `max_version`, verifying a client certificate if given against
+/// `client_ca`, and sending `X-Frame-Options: frame`.
+fn tls_web_config(client_ca: &str, max_version: &str, frame: &str) -> String {
+    format!(
+        "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  \
+         client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: {client_ca}\n  \
+         max_version: {max_version}\nhttp_server_config:\n  headers:\n    \
+         X-Frame-Options: {frame}\n"
+    )
+}
+
+/// What a fresh TLS connection to the binary on `port` sees: whether a client that speaks only
+/// TLS 1.3 is served, whether a client presenting `ca_client` (signed by the first CA) and
+/// `other_client` (signed by the second) are, and the `X-Frame-Options` header.
+async fn tls_view(
+    pki: &Pki,
+    port: u16,
+    ca_client: &common::tls::Pair,
+    other_client: &common::tls::Pair,
+) -> (bool, bool, bool, String) {
+    use common::tls::{https_builder, https_client};
+    let url = format!("https://localhost:{port}/-/healthy");
+    let served = |client: reqwest::Client| {
+        let url = url.clone();
+        async move {
+            client
+                .get(url)
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+        }
+    };
+    let tls13 = https_builder(&pki.ca_pem(), None)
+        .min_tls_version(reqwest::tls::Version::TLS_1_3)
+        .build()
+        .unwrap();
+    let frame = https_client(&pki.ca_pem(), None)
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .headers()
+        .get("x-frame-options")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (
+        served(tls13).await,
+        served(https_client(&pki.ca_pem(), Some(ca_client))).await,
+        served(https_client(&pki.ca_pem(), Some(other_client))).await,
+        frame,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_response_headers_the_tls_settings_and_the_client_ca() {
+    let pki = Pki::new("sighup-tls");
+    let other = Pki::new("sighup-other-ca");
+    pki.install_server(&pki.server("exporter"));
+    pki.write("other-ca.pem", &other.ca_pem());
+    let (ca_client, other_client) = (pki.client("first"), other.client("second"));
+    let web_config = pki.web_config(&tls_web_config("ca.pem", "TLS13", "deny"));
+    let (_sim, url) = common::simulator(None).await;
+    let port = common::free_port();
+    let config_arg = web_config.display().to_string();
+    let mut child = common::spawn_exporter(port, &url, &["--web.config.file", &config_arg], &[]);
+    let logs = tail_logs(&mut child);
+    wait_until_listening(port, &mut child).await;
+    let before = tls_view(&pki, port, &ca_client, &other_client).await;
+
+    // No request between the change and the signal: only SIGHUP can bring it in.
+    pki.web_config(&tls_web_config("other-ca.pem", "TLS12", "sameorigin"));
+    signal(&child, libc::SIGHUP);
+    until_logged(&logs, "SIGHUP: web configuration reloaded").await;
+    let after = tls_view(&pki, port, &ca_client, &other_client).await;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP stopped the exporter"
+    );
+    drop(child);
+
+    assert_eq!(before, (true, true, false, "deny".into()));
+    assert_eq!(
+        after,
+        (false, false, true, "sameorigin".into()),
+        "(TLS 1.3 only served, first CA's client served, second CA's, X-Frame-Options)"
+    );
+    let logs = logs.lock().unwrap();
+    assert!(
+        !logs.contains("changed on disk: reloaded"),
+        "the reload was SIGHUP's, not a request's: {logs}"
+    );
+}
