@@ -570,3 +570,41 @@ async fn one_scrape_refreshes_every_due_collector_at_once_not_one_after_the_othe
     }
     assert_eq!(value(&text, "proxy911_up", &[]), Some(1.0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_collector_is_asked_once_per_ttl_not_once_per_scrape() {
+    use proxy911_exporter::collector::{CollectorId, Selection};
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    // One refresh: the first attempt and its two retries.
+    Mock::given(method("GET"))
+        .and(path(Endpoint::AccountList.path()))
+        .and(query_param("app_key", common::APP_KEY))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let mut accounts_only = Selection::none();
+    accounts_only.enable(CollectorId::Accounts);
+    let (addr, _) = common::exporter_at(&server.uri(), |c| c.collectors = accounts_only).await;
+
+    let mut texts = Vec::new();
+    for _ in 0..10 {
+        texts.push(common::scrape_text(addr).await);
+    }
+
+    for text in &texts {
+        assert_eq!(
+            value(
+                text,
+                "proxy911_collector_success",
+                &[("collector", "accounts")]
+            ),
+            Some(0.0),
+            "{text}"
+        );
+    }
+    // Ten scrapes within the 60 s TTL: the mock checks, when it drops, that it was asked 3 times.
+    server.verify().await;
+}
