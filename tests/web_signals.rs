@@ -60,6 +60,7 @@ async fn a_changed_file_applies_to_the_next_request_a_broken_one_keeps_the_old_w
     let port = common::free_port();
     let config_arg = web_config.display().to_string();
     let mut child = common::spawn_exporter(port, &url, &["--web.config.file", &config_arg], &[]);
+    let logs = common::LogTail::of(&mut child);
     wait_until_listening(port, &mut child).await;
     assert_eq!(status(port, Some(("alice", "old password"))).await, 200);
 
@@ -73,7 +74,8 @@ async fn a_changed_file_applies_to_the_next_request_a_broken_one_keeps_the_old_w
         assert_eq!(status(port, Some(("alice", "new password"))).await, 200);
     }
     signal(&child, libc::SIGHUP);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    logs.until_logged("SIGHUP: web configuration not reloaded")
+        .await;
     assert_eq!(status(port, Some(("alice", "new password"))).await, 200);
 
     pki.web_config(&users("third password"));
@@ -91,7 +93,7 @@ async fn a_changed_file_applies_to_the_next_request_a_broken_one_keeps_the_old_w
         "SIGHUP stopped the exporter"
     );
 
-    let logs = common::stop_and_read_logs(child).await;
+    let logs = logs.stop(child).await;
     let broken = logs
         .lines()
         .filter(|l| l.contains("web configuration changed on disk but cannot be loaded"))
@@ -111,18 +113,25 @@ async fn a_changed_file_applies_to_the_next_request_a_broken_one_keeps_the_old_w
 async fn sighup_without_a_web_config_file_is_logged_and_does_not_stop_the_exporter() {
     let port = common::free_port();
     let mut child = common::spawn_exporter(port, "http://127.0.0.1:9", &[], &[]);
+    let logs = common::LogTail::of(&mut child);
     wait_until_listening(port, &mut child).await;
-    for _ in 0..3 {
+    for times in 1..=3 {
         signal(&child, libc::SIGHUP);
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        logs.until_logged_times("nothing to reload", times).await;
     }
     assert_eq!(status(port, None).await, 200);
     assert!(
         child.try_wait().unwrap().is_none(),
         "SIGHUP stopped the exporter"
     );
-    let logs = common::stop_and_read_logs(child).await;
-    assert!(logs.contains("nothing to reload"), "{logs}");
+    let logs = logs.stop(child).await;
+    assert_eq!(
+        logs.lines()
+            .filter(|l| l.contains("nothing to reload"))
+            .count(),
+        3,
+        "one line per SIGHUP: {logs}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -164,11 +173,16 @@ async fn sigterm_with_twenty_stuck_clients_finishes_the_request_in_progress_and_
 
     signal(&child, libc::SIGTERM);
     let signalled = Instant::now();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(
-        TcpStream::connect(("127.0.0.1", port)).await.is_err(),
-        "a stopping exporter accepts no new connection"
-    );
+    // The listener closes once the signal is handled: wait for that, not for a while.
+    let mut refused = false;
+    for _ in 0..100 {
+        refused = TcpStream::connect(("127.0.0.1", port)).await.is_err();
+        if refused {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(refused, "a stopping exporter accepts no new connection");
     in_progress.write_all(body.as_bytes()).await.unwrap();
     let mut answer = Vec::new();
     let _ =
@@ -341,6 +355,7 @@ async fn a_symlink_swapped_to_dev_zero_before_sighup_is_one_error_and_the_old_co
     let port = common::free_port();
     let config_arg = link.display().to_string();
     let mut child = common::spawn_exporter(port, &url, &["--web.config.file", &config_arg], &[]);
+    let logs = common::LogTail::of(&mut child);
     wait_until_listening(port, &mut child).await;
     assert_eq!(status(port, Some(("alice", "old password"))).await, 200);
 
@@ -348,7 +363,7 @@ async fn a_symlink_swapped_to_dev_zero_before_sighup_is_one_error_and_the_old_co
     std::os::unix::fs::symlink("/dev/zero", &swapped).unwrap();
     std::fs::rename(&swapped, &link).unwrap();
     signal(&child, libc::SIGHUP);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    logs.until_logged("1 MiB").await;
     for _ in 0..3 {
         assert_eq!(status(port, Some(("alice", "old password"))).await, 200);
     }
@@ -357,7 +372,7 @@ async fn a_symlink_swapped_to_dev_zero_before_sighup_is_one_error_and_the_old_co
         "SIGHUP stopped the exporter"
     );
 
-    let logs = common::stop_and_read_logs(child).await;
+    let logs = logs.stop(child).await;
     let refused: Vec<&str> = logs.lines().filter(|l| l.contains("1 MiB")).collect();
     assert_eq!(refused.len(), 1, "one ERROR: {logs}");
     assert!(refused[0].contains("ERROR"), "{logs}");
@@ -399,34 +414,6 @@ async fn sigterm_exits_0_while_a_sighup_reload_is_blocked_reading_a_fifo() {
         !logs.contains("SIGHUP: web configuration"),
         "the reload was still blocked at exit: {logs}"
     );
-}
-
-/// The binary's stderr as it is written, collected by a task of the test.
-fn tail_logs(child: &mut Child) -> std::sync::Arc<std::sync::Mutex<String>> {
-    use tokio::io::AsyncBufReadExt;
-    let logs = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let sink = logs.clone();
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = lines.next_line().await {
-            let mut logs = sink.lock().unwrap();
-            logs.push_str(&line);
-            logs.push('\n');
-        }
-    });
-    logs
-}
-
-/// Waits until the binary has logged a line holding `needle` (10 s at most, then the test fails
-/// with what it logged).
-async fn until_logged(logs: &std::sync::Mutex<String>, needle: &str) {
-    for _ in 0..200 {
-        if logs.lock().unwrap().contains(needle) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("never logged {needle:?}:\n{}", logs.lock().unwrap());
 }
 
 /// A web config serving TLS with `max_version`, verifying a client certificate if given against
@@ -494,20 +481,21 @@ async fn sighup_reloads_the_response_headers_the_tls_settings_and_the_client_ca(
     let port = common::free_port();
     let config_arg = web_config.display().to_string();
     let mut child = common::spawn_exporter(port, &url, &["--web.config.file", &config_arg], &[]);
-    let logs = tail_logs(&mut child);
+    let logs = common::LogTail::of(&mut child);
     wait_until_listening(port, &mut child).await;
     let before = tls_view(&pki, port, &ca_client, &other_client).await;
 
     // No request between the change and the signal: only SIGHUP can bring it in.
     pki.web_config(&tls_web_config("other-ca.pem", "TLS12", "sameorigin"));
     signal(&child, libc::SIGHUP);
-    until_logged(&logs, "SIGHUP: web configuration reloaded").await;
+    logs.until_logged("SIGHUP: web configuration reloaded")
+        .await;
     let after = tls_view(&pki, port, &ca_client, &other_client).await;
     assert!(
         child.try_wait().unwrap().is_none(),
         "SIGHUP stopped the exporter"
     );
-    drop(child);
+    let logs = logs.stop(child).await;
 
     assert_eq!(before, (true, true, false, "deny".into()));
     assert_eq!(
@@ -515,7 +503,6 @@ async fn sighup_reloads_the_response_headers_the_tls_settings_and_the_client_ca(
         (false, false, true, "sameorigin".into()),
         "(TLS 1.3 only served, first CA's client served, second CA's, X-Frame-Options)"
     );
-    let logs = logs.lock().unwrap();
     assert!(
         !logs.contains("changed on disk: reloaded"),
         "the reload was SIGHUP's, not a request's: {logs}"
