@@ -448,18 +448,29 @@ fn an_api_url_with_credentials_is_refused_without_printing_them() {
     }
 }
 
-/// Starts the demo with `args` for a moment and returns what it logged (stderr).
+/// Starts the demo with `args` and returns what it logged (stderr) by the time it serves: the
+/// start-up warnings come before its "serving" notice.
 fn demo_logs(args: &[&str]) -> String {
-    use std::io::Read;
+    use std::io::{BufRead, Read};
     let mut child = Command::new(BIN)
         .args(["--demo", "--web.listen-address", "127.0.0.1:0"])
         .args(args)
         .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let stdout = child.stdout.take().unwrap();
+    let (serving, served) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line.starts_with("demo: serving") {
+                let _ = serving.send(());
+            }
+        }
+    });
+    let started = served.recv_timeout(std::time::Duration::from_secs(30));
     child.kill().unwrap();
     child.wait().unwrap();
     let mut logs = String::new();
@@ -469,6 +480,7 @@ fn demo_logs(args: &[&str]) -> String {
         .unwrap()
         .read_to_string(&mut logs)
         .unwrap();
+    assert!(started.is_ok(), "the demo never served within 30 s: {logs}");
     logs
 }
 
