@@ -105,16 +105,19 @@ impl CollectorCache {
     /// until `deadline`.
     pub async fn serve(self: &Arc<Self>, deadline: Instant) -> Served {
         // A loop, because an invalidation that arrives while a refresh runs needs one more
-        // refresh: the scrape waits for that one too, deadline permitting.
+        // refresh: the scrape waits for that one too, deadline permitting. Only an invalidation:
+        // a refresh that failed does not start another in the same scrape, even when the TTL
+        // (0 s, say) has run out again meanwhile.
+        let mut waited = false;
         loop {
             let in_flight = {
                 let mut state = self.lock();
                 self.drop_if_too_stale(&mut state);
-                if self.is_due(&mut state) {
+                let invalidated = state.generation != state.refreshed_generation;
+                if self.is_due(&mut state) && (!waited || invalidated) {
                     self.start_refresh(&mut state);
                 }
-                let must_wait =
-                    state.data.is_none() || state.generation != state.refreshed_generation;
+                let must_wait = state.data.is_none() || invalidated;
                 match &state.in_flight {
                     Some(done) if must_wait => done.clone(),
                     _ => break,
@@ -129,6 +132,7 @@ impl CollectorCache {
             if !finished {
                 break;
             }
+            waited = true;
         }
         let mut state = self.lock();
         self.drop_if_too_stale(&mut state);
@@ -640,6 +644,32 @@ mod tests {
         fake.cache.serve(far()).await; // due again: the next refresh starts
         assert_eq!(settled(&fake.cache).await, Some(1.0));
         assert_eq!(fake.calls.load(Ordering::SeqCst), 3, "one retry after it");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn with_a_ttl_of_zero_a_failing_collector_is_asked_once_per_scrape_not_until_the_deadline(
+    ) {
+        let fake = fake(
+            Duration::from_millis(100),
+            Duration::ZERO,
+            Duration::from_secs(900),
+        );
+        fake.failing.store(true, Ordering::SeqCst);
+
+        let served = fake
+            .cache
+            .serve(Instant::now() + Duration::from_secs(10))
+            .await;
+        assert!(served.data.is_none() && !served.report.success);
+        assert_eq!(
+            fake.calls.load(Ordering::SeqCst),
+            1,
+            "one refresh per scrape"
+        );
+        fake.cache
+            .serve(Instant::now() + Duration::from_secs(10))
+            .await;
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test(start_paused = true)]
