@@ -554,15 +554,26 @@ async fn an_upstream_certificate_nobody_vouches_for_is_logged_once_per_collector
     let front = common::tls::tls_front(&pki, &url).await;
     let (child, port) = spawn(
         &format!("https://localhost:{}", front.port()),
-        &["--cache.ttl", "1s"],
+        &["--cache.ttl", "0s"],
     );
     common::metrics_until(port, |t| t.contains("proxy911_up 0")).await;
 
-    // Six scrapes past the TTL: each starts a refresh of every collector, each a failed handshake.
-    for _ in 0..6 {
-        tokio::time::sleep(Duration::from_millis(1100)).await;
-        scrape_text(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await;
+    // With a TTL of 0 every scrape refreshes every collector, each a failed handshake: scrape
+    // until the account list has failed six times (counted by the exporter itself).
+    let mut failed = 0.0;
+    for _ in 0..200 {
+        let text = scrape_text(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await;
+        failed = sum(
+            &text,
+            "proxy911_upstream_requests_total",
+            &[("endpoint", Endpoint::AccountList.label())],
+        );
+        if failed >= 6.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    assert!(failed >= 6.0, "only {failed} account lists were tried");
     let logs = stop_and_read_logs(child).await;
 
     let certificate_lines: Vec<&str> = logs.lines().filter(|l| l.contains("certificate")).collect();
