@@ -497,6 +497,7 @@ async fn a_malformed_scope_is_400_and_a_list_that_fails_refuses_the_change() {
     Mock::given(method("GET"))
         .and(path(Endpoint::AccountList.path()))
         .respond_with(ResponseTemplate::new(503))
+        .expect(3) // one lookup: a GET and its two retries
         .named("the list fails")
         .mount(&server)
         .await;
@@ -524,25 +525,34 @@ async fn upstream_refusals_map_to_clear_statuses() {
     let refusal = |code: i64, msg: &str| {
         ResponseTemplate::new(200).set_body_json(json!({"code": code, "msg": msg, "data": null}))
     };
-    Mock::given(path(Endpoint::AccountEnable.path()))
+    Mock::given(method("POST"))
+        .and(path(Endpoint::AccountEnable.path()))
         .respond_with(refusal(156, "账号未实名认证"))
+        .expect(1) // a refusal is not retried
         .mount(&server)
         .await;
-    Mock::given(path(Endpoint::AccountDisable.path()))
+    Mock::given(method("POST"))
+        .and(path(Endpoint::AccountDisable.path()))
         .respond_with(refusal(3, "app_key无效"))
+        .expect(1) // a refusal is not retried
         .mount(&server)
         .await;
-    Mock::given(path(Endpoint::AccountDelete.path()))
+    Mock::given(method("POST"))
+        .and(path(Endpoint::AccountDelete.path()))
         .respond_with(refusal(10003, "账号不存在"))
+        .expect(2) // a refusal is not retried
         .mount(&server)
         .await;
-    Mock::given(path(Endpoint::AccountChangeLimit.path()))
+    Mock::given(method("POST"))
+        .and(path(Endpoint::AccountChangeLimit.path()))
         .respond_with(ok().set_delay(Duration::from_secs(3)))
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(path(Endpoint::AccountChangePassword.path()))
+    Mock::given(method("POST"))
+        .and(path(Endpoint::AccountChangePassword.path()))
         .respond_with(refusal(400, "密码 Leaky9Pass 格式错误"))
+        .expect(1) // a refusal is not retried
         .mount(&server)
         .await;
     accounts_upstream(&server, &[(1, "u1", 9)]).await;
