@@ -638,3 +638,71 @@ async fn without_no_color_a_log_written_to_a_pipe_carries_no_ansi_escape() {
         "an escape sequence on a pipe: {logs:?}"
     );
 }
+
+/// What the demo logs, up to its "listening" line, with its stderr on a terminal (a pty) and
+/// `env` (NO_COLOR removed unless `env` sets it).
+fn demo_log_on_a_terminal(env: &[(&str, &str)]) -> String {
+    use std::io::BufRead;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty(3) writes two new descriptors into the two integers; no name, termios or
+    // window size is asked for.
+    let opened = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(opened, 0, "openpty");
+    // SAFETY: both descriptors were just opened by openpty and are owned here alone.
+    let (master, slave) = unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            OwnedFd::from_raw_fd(slave),
+        )
+    };
+    let mut command = Command::new(BIN);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PROXY911_") || key == "NO_COLOR" {
+            command.env_remove(key);
+        }
+    }
+    command
+        .args(["--demo", "--web.listen-address", "127.0.0.1:0"])
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::from(slave));
+    let mut child = command.spawn().unwrap();
+    drop(command); // the test's copy of the terminal's slave end
+    let (listening, logged) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        for line in std::io::BufReader::new(master).lines() {
+            let Ok(line) = line else { break };
+            text.push_str(&line);
+            text.push('\n');
+            if line.contains("listening") {
+                let _ = listening.send(text.clone());
+            }
+        }
+    });
+    let logged = logged.recv_timeout(std::time::Duration::from_secs(30));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    logged.expect("the demo logged that it listens within 30 s")
+}
+
+#[test]
+fn on_a_terminal_the_log_is_coloured_unless_no_color_is_set() {
+    let coloured = demo_log_on_a_terminal(&[]);
+    let plain = demo_log_on_a_terminal(&[("NO_COLOR", "1")]);
+
+    assert!(
+        coloured.contains('\u{1b}'),
+        "a terminal gets colour: {coloured:?}"
+    );
+    assert!(!plain.contains('\u{1b}'), "NO_COLOR is honoured: {plain:?}");
+}
