@@ -516,18 +516,29 @@ async fn an_api_url_with_a_path_prefix_and_no_trailing_slash_keeps_the_prefix() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_http_to_a_remote_host_warns_once_that_the_app_key_travels_in_clear() {
-    // Arrange
-    let (child, _) = spawn("http://example.invalid", &[]);
+    // Arrange: a TTL of 0, so every scrape sends its requests in clear again.
+    let (mut child, port) = spawn("http://example.invalid", &["--cache.ttl", "0s"]);
+    let tail = common::LogTail::of(&mut child);
 
-    // Act: the exporter keeps running; stop it once the line is there.
-    let lines = log_lines_until(child, "in clear").await;
+    // Act: three scrapes, each a refresh whose requests would each warn if it warned per
+    // request; then stop it.
+    let mut scraped = String::new();
+    for _ in 0..3 {
+        scraped = scrape_when_up(port).await;
+    }
+    let logs = tail.stop(child).await;
 
     // Assert
-    let warnings: Vec<&String> = lines.iter().filter(|l| l.contains("in clear")).collect();
+    let lines: Vec<&str> = logs.lines().collect();
+    let warnings: Vec<&&str> = lines.iter().filter(|l| l.contains("in clear")).collect();
     assert_eq!(warnings.len(), 1, "{lines:#?}");
     assert!(warnings[0].contains("WARN"), "{}", warnings[0]);
     assert!(warnings[0].contains("example.invalid"), "{}", warnings[0]);
     assert!(lines.iter().all(|l| !l.contains(APP_KEY)));
+    assert!(
+        scraped.contains("proxy911_collector_success{collector=\"accounts\"} 0"),
+        "the refreshes were tried (and failed): {scraped}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
