@@ -105,20 +105,19 @@ impl CollectorCache {
     /// until `deadline`.
     pub async fn serve(self: &Arc<Self>, deadline: Instant) -> Served {
         // A loop, because an invalidation that arrives while a refresh runs needs one more
-        // refresh: the scrape waits for that one too, deadline permitting.
+        // refresh: the scrape waits for that one too, deadline permitting. Only an invalidation:
+        // a refresh that failed does not start another in the same scrape, even when the TTL
+        // (0 s, say) has run out again meanwhile.
         let mut waited = false;
         loop {
             let in_flight = {
                 let mut state = self.lock();
                 self.drop_if_too_stale(&mut state);
-                // What this scrape has just waited for is fresh, even with a TTL of 0: only an
-                // invalidation since calls for another refresh.
-                let fresh = waited && state.generation == state.refreshed_generation;
-                if self.is_due(&mut state) && !fresh {
+                let invalidated = state.generation != state.refreshed_generation;
+                if self.is_due(&mut state) && (!waited || invalidated) {
                     self.start_refresh(&mut state);
                 }
-                let must_wait =
-                    state.data.is_none() || state.generation != state.refreshed_generation;
+                let must_wait = state.data.is_none() || invalidated;
                 match &state.in_flight {
                     Some(done) if must_wait => done.clone(),
                     _ => break,
@@ -617,6 +616,102 @@ mod tests {
         let served = fake.cache.serve(far()).await;
         assert!(served.report.success);
         assert!(value(&served).is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_collector_without_data_is_asked_once_per_ttl_however_often_it_is_scraped() {
+        let fake = fake(
+            Duration::from_millis(100),
+            Duration::from_secs(60),
+            Duration::from_secs(900),
+        );
+        fake.failing.store(true, Ordering::SeqCst);
+
+        let first = fake.cache.serve(far()).await;
+        assert!(first.data.is_none() && !first.report.success);
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 1);
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let served = fake.cache.serve(far()).await;
+            assert!(served.data.is_none() && !served.report.success);
+        }
+        // 40 s of scrapes, none of them past the TTL counted from the failed attempt's end.
+        assert_eq!(
+            fake.calls.load(Ordering::SeqCst),
+            1,
+            "a failed refresh counts as an attempt: no retry within the TTL"
+        );
+
+        tokio::time::sleep(Duration::from_millis(20_100)).await;
+        fake.cache.serve(far()).await;
+        assert_eq!(
+            fake.calls.load(Ordering::SeqCst),
+            2,
+            "retried once the TTL is over"
+        );
+        for _ in 0..10 {
+            fake.cache.serve(far()).await;
+        }
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_collector_with_data_serves_it_and_is_asked_once_per_ttl() {
+        // A latency of whole milliseconds: a zero sleep would end on the next millisecond tick.
+        let fake = fake(
+            Duration::from_millis(100),
+            Duration::from_secs(60),
+            Duration::from_secs(900),
+        );
+        fake.cache.serve(far()).await;
+        fake.failing.store(true, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        fake.cache.serve(far()).await; // due: the failing refresh starts
+        assert_eq!(settled(&fake.cache).await, Some(1.0), "the last good data");
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 2);
+
+        for _ in 0..29 {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let served = fake.cache.serve(far()).await;
+            assert_eq!(value(&served), Some(1.0));
+            assert!(!served.report.success);
+        }
+        assert_eq!(
+            fake.calls.load(Ordering::SeqCst),
+            2,
+            "no retry within the TTL"
+        );
+
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        fake.cache.serve(far()).await; // due again: the next refresh starts
+        assert_eq!(settled(&fake.cache).await, Some(1.0));
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 3, "one retry after it");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn with_a_ttl_of_zero_a_failing_collector_is_asked_once_per_scrape_not_until_the_deadline(
+    ) {
+        let fake = fake(
+            Duration::from_millis(100),
+            Duration::ZERO,
+            Duration::from_secs(900),
+        );
+        fake.failing.store(true, Ordering::SeqCst);
+
+        let served = fake
+            .cache
+            .serve(Instant::now() + Duration::from_secs(10))
+            .await;
+        assert!(served.data.is_none() && !served.report.success);
+        assert_eq!(
+            fake.calls.load(Ordering::SeqCst),
+            1,
+            "one refresh per scrape"
+        );
+        fake.cache
+            .serve(Instant::now() + Duration::from_secs(10))
+            .await;
+        assert_eq!(fake.calls.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test(start_paused = true)]

@@ -503,6 +503,7 @@ async fn a_malformed_scope_is_400_and_a_list_that_fails_refuses_the_change() {
     Mock::given(method("GET"))
         .and(path(Endpoint::AccountList.path()))
         .respond_with(ResponseTemplate::new(503))
+        .expect(3) // one lookup: a GET and its two retries
         .named("the list fails")
         .mount(&server)
         .await;
@@ -530,25 +531,34 @@ async fn upstream_refusals_map_to_clear_statuses() {
     let refusal = |code: i64, msg: &str| {
         ResponseTemplate::new(200).set_body_json(json!({"code": code, "msg": msg, "data": null}))
     };
-    Mock::given(path(Endpoint::AccountEnable.path()))
+    Mock::given(method("POST"))
+        .and(path(Endpoint::AccountEnable.path()))
         .respond_with(refusal(156, "账号未实名认证"))
+        .expect(1) // a refusal is not retried
         .mount(&server)
         .await;
-    Mock::given(path(Endpoint::AccountDisable.path()))
+    Mock::given(method("POST"))
+        .and(path(Endpoint::AccountDisable.path()))
         .respond_with(refusal(3, "app_key无效"))
+        .expect(1) // a refusal is not retried
         .mount(&server)
         .await;
-    Mock::given(path(Endpoint::AccountDelete.path()))
+    Mock::given(method("POST"))
+        .and(path(Endpoint::AccountDelete.path()))
         .respond_with(refusal(10003, "账号不存在"))
+        .expect(2) // a refusal is not retried
         .mount(&server)
         .await;
-    Mock::given(path(Endpoint::AccountChangeLimit.path()))
+    Mock::given(method("POST"))
+        .and(path(Endpoint::AccountChangeLimit.path()))
         .respond_with(ok().set_delay(Duration::from_secs(3)))
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(path(Endpoint::AccountChangePassword.path()))
+    Mock::given(method("POST"))
+        .and(path(Endpoint::AccountChangePassword.path()))
         .respond_with(refusal(400, "密码 Leaky9Pass 格式错误"))
+        .expect(1) // a refusal is not retried
         .mount(&server)
         .await;
     accounts_upstream(&server, &[(1, "u1", 9)]).await;
@@ -822,4 +832,117 @@ async fn a_bad_password_in_a_batch_is_named_by_its_path_and_never_echoed() {
         assert!(message.starts_with("accounts[1].password: "), "{message}");
         assert!(!answer.to_string().contains(leak), "{answer}");
     }
+}
+
+/// `(username, enabled)` of accounts whose username no other account has, enabled ones first.
+fn lone_accounts(sim: &proxy911_simulator::Simulator) -> Vec<(String, bool)> {
+    sim.with_world(|w| {
+        let mut lone: Vec<(String, bool)> = w
+            .accounts
+            .iter()
+            .filter(|a| {
+                w.accounts
+                    .iter()
+                    .filter(|b| b.username == a.username)
+                    .count()
+                    == 1
+            })
+            .map(|a| (a.username.clone(), a.status == 1))
+            .collect();
+        lone.sort_by_key(|(_, enabled)| !enabled);
+        lone
+    })
+}
+
+fn remark_of(text: &str, account: &str) -> Option<String> {
+    common::samples(text)
+        .into_iter()
+        .find(|s| {
+            s.name == "proxy911_account_info"
+                && s.labels.get("account").map(String::as_str) == Some(account)
+        })
+        .and_then(|s| s.labels.get("remark").cloned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patch_a_delete_and_each_batch_action_show_in_the_very_next_scrape_within_the_ttl() {
+    let (sim, url) = simulator(Some(12)).await;
+    let lone = lone_accounts(&sim);
+    assert!(
+        lone.len() >= 6 && lone[5].1,
+        "six enabled accounts: {lone:?}"
+    );
+    let [patched, deleted, off1, off2, gone1, gone2] =
+        [0, 1, 2, 3, 4, 5].map(|i| lone[i].0.as_str());
+    let addr = admin_exporter(&url).await; // --cache.ttl 60s: only invalidation refreshes
+    let scrape = || common::scrape_text(addr);
+    let enabled = |text: &str, account: &str| {
+        value(text, "proxy911_account_enabled", &[("account", account)])
+    };
+    let before = scrape().await;
+    assert_eq!(enabled(&before, patched), Some(1.0));
+    assert_ne!(remark_of(&before, patched).as_deref(), Some("moved"));
+
+    let (status, body) = call(
+        addr,
+        "PATCH",
+        &format!("/accounts/{patched}"),
+        Some(r#"{"remark":"moved","enabled":false}"#),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let after = scrape().await;
+    assert_eq!(remark_of(&after, patched).as_deref(), Some("moved"));
+    assert_eq!(enabled(&after, patched), Some(0.0), "PATCH");
+
+    let (status, body) = call(addr, "DELETE", &format!("/accounts/{deleted}"), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(enabled(&scrape().await, deleted), None, "DELETE");
+
+    let batch = |names: [&str; 2]| format!(r#"{{"accounts":["{}","{}"]}}"#, names[0], names[1]);
+    let (status, body) = call(
+        addr,
+        "POST",
+        "/accounts/actions/disable",
+        Some(&batch([off1, off2])),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let after = scrape().await;
+    assert_eq!(
+        (enabled(&after, off1), enabled(&after, off2)),
+        (Some(0.0), Some(0.0)),
+        "batch disable"
+    );
+
+    let (status, body) = call(
+        addr,
+        "POST",
+        "/accounts/actions/enable",
+        Some(&batch([off1, patched])),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let after = scrape().await;
+    assert_eq!(
+        (enabled(&after, off1), enabled(&after, patched)),
+        (Some(1.0), Some(1.0)),
+        "batch enable"
+    );
+
+    let (status, body) = call(
+        addr,
+        "POST",
+        "/accounts/actions/delete",
+        Some(&batch([gone1, gone2])),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let after = scrape().await;
+    assert_eq!(
+        (enabled(&after, gone1), enabled(&after, gone2)),
+        (None, None),
+        "batch delete"
+    );
+    assert_eq!(enabled(&after, off2), Some(0.0), "the others are untouched");
 }

@@ -1,6 +1,8 @@
 //! The real binary's command line: every flag/env pair, secrets from a file or the environment,
 //! and exit code 2 with a message naming the flag for each invalid value.
 
+mod common;
+
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_proxy911-exporter");
@@ -446,18 +448,29 @@ fn an_api_url_with_credentials_is_refused_without_printing_them() {
     }
 }
 
-/// Starts the demo with `args` for a moment and returns what it logged (stderr).
+/// Starts the demo with `args` and returns what it logged (stderr) by the time it serves: the
+/// start-up warnings come before its "serving" notice.
 fn demo_logs(args: &[&str]) -> String {
-    use std::io::Read;
+    use std::io::{BufRead, Read};
     let mut child = Command::new(BIN)
         .args(["--demo", "--web.listen-address", "127.0.0.1:0"])
         .args(args)
         .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let stdout = child.stdout.take().unwrap();
+    let (serving, served) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line.starts_with("demo: serving") {
+                let _ = serving.send(());
+            }
+        }
+    });
+    let started = served.recv_timeout(std::time::Duration::from_secs(30));
     child.kill().unwrap();
     child.wait().unwrap();
     let mut logs = String::new();
@@ -467,6 +480,7 @@ fn demo_logs(args: &[&str]) -> String {
         .unwrap()
         .read_to_string(&mut logs)
         .unwrap();
+    assert!(started.is_ok(), "the demo never served within 30 s: {logs}");
     logs
 }
 
@@ -491,4 +505,204 @@ fn ttls_that_need_more_requests_than_the_rate_limit_allows_start_with_a_warn_giv
     assert!(warns[0].contains("6.00"), "{}", warns[0]);
     assert!(warns[0].contains("rate_limit=2"), "{}", warns[0]);
     assert!(!roomy.contains("--api.rate-limit"), "{roomy}");
+}
+
+/// The demo started as a user would (a free port, no NO_COLOR unless `env` says so, both
+/// outputs piped: not a terminal): the process, its metrics URL and its admin token, read
+/// from the notices it prints (30 s at most, then the test fails saying so).
+async fn start_demo(env: &[(&str, &str)]) -> (tokio::process::Child, String, String) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut command = tokio::process::Command::new(BIN);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PROXY911_") || key == "NO_COLOR" {
+            command.env_remove(key);
+        }
+    }
+    let mut demo = command
+        .args(["--demo", "--web.listen-address", "127.0.0.1:0"])
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(demo.stdout.take().unwrap()).lines();
+    let (metrics, token) = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        let (mut metrics, mut token) = (None, None);
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(t) = line.strip_prefix("demo: admin API token: ") {
+                token = Some(t.to_owned());
+            }
+            if let Some(url) = line.strip_prefix("demo: serving simulated 911Proxy data on ") {
+                metrics = Some(url.to_owned());
+            }
+            if let (Some(metrics), Some(token)) = (&metrics, &token) {
+                return (metrics.clone(), token.clone());
+            }
+        }
+        panic!("the demo ended without printing its metrics URL and admin token");
+    })
+    .await
+    .expect("the demo prints its metrics URL and admin token within 30 s");
+    // Keep reading: a closed pipe would fail the demo's next notice.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (demo, metrics, token)
+}
+
+/// Polls the demo's /metrics until every collector has succeeded (20 s at most, then the test
+/// fails with the last answer).
+async fn demo_metrics_once_every_collector_succeeded(url: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..200 {
+        if let Ok(response) = common::http().get(url).send().await {
+            last = response.text().await.unwrap_or_default();
+            let success = common::matching(&last, "proxy911_collector_success", &[]);
+            if !success.is_empty() && success.iter().all(|v| *v == 1.0) {
+                return last;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the demo's collectors never all succeeded; last answer:\n{last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_serves_every_collector_with_accounts_and_its_printed_token_opens_the_admin_api() {
+    let (demo, metrics_url, token) = start_demo(&[("NO_COLOR", "1")]).await;
+
+    let text = demo_metrics_once_every_collector_succeeded(&metrics_url).await;
+    let admin_url = metrics_url.replace("/metrics", "/admin/accounts");
+    let admin = common::http()
+        .get(&admin_url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let admin_status = admin.status().as_u16();
+    let listed: serde_json::Value = admin.json().await.unwrap();
+    let refused = common::http()
+        .get(&admin_url)
+        .bearer_auth(format!("{token}x"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    drop(demo);
+
+    assert_eq!(
+        common::value(&text, "proxy911_up", &[]),
+        Some(1.0),
+        "{text}"
+    );
+    let collectors = common::matching(&text, "proxy911_collector_success", &[]);
+    assert!(
+        collectors.len() >= 7,
+        "every collector runs in the demo: {text}"
+    );
+    let accounts = common::matching(&text, "proxy911_account_info", &[]).len();
+    assert!(accounts > 0, "{text}");
+    assert_eq!(admin_status, 200, "{listed}");
+    let listed = listed["accounts"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a list of accounts: {listed}"));
+    assert_eq!(
+        listed.len(),
+        accounts,
+        "the admin API lists the accounts /metrics shows"
+    );
+    assert_eq!(refused, 401, "only the printed token opens it");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_no_color_a_log_written_to_a_pipe_carries_no_ansi_escape() {
+    use tokio::io::AsyncReadExt;
+    let (mut demo, metrics_url, _) = start_demo(&[("PROXY911_LOG_LEVEL", "debug")]).await;
+    demo_metrics_once_every_collector_succeeded(&metrics_url).await;
+    demo.start_kill().unwrap();
+    let mut logs = String::new();
+    demo.stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+
+    let levelled = logs
+        .lines()
+        .filter(|l| l.contains("INFO") || l.contains("DEBUG"))
+        .count();
+    assert!(levelled > 0, "the demo logged: {logs}");
+    assert!(
+        !logs.contains('\u{1b}'),
+        "an escape sequence on a pipe: {logs:?}"
+    );
+}
+
+/// What the demo logs, up to its "listening" line, with its stderr on a terminal (a pty) and
+/// `env` (NO_COLOR removed unless `env` sets it).
+fn demo_log_on_a_terminal(env: &[(&str, &str)]) -> String {
+    use std::io::BufRead;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty(3) writes two new descriptors into the two integers; no name, termios or
+    // window size is asked for.
+    let opened = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(opened, 0, "openpty");
+    // SAFETY: both descriptors were just opened by openpty and are owned here alone.
+    let (master, slave) = unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            OwnedFd::from_raw_fd(slave),
+        )
+    };
+    let mut command = Command::new(BIN);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PROXY911_") || key == "NO_COLOR" {
+            command.env_remove(key);
+        }
+    }
+    command
+        .args(["--demo", "--web.listen-address", "127.0.0.1:0"])
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::from(slave));
+    let mut child = command.spawn().unwrap();
+    drop(command); // the test's copy of the terminal's slave end
+    let (listening, logged) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        for line in std::io::BufReader::new(master).lines() {
+            let Ok(line) = line else { break };
+            text.push_str(&line);
+            text.push('\n');
+            if line.contains("listening") {
+                let _ = listening.send(text.clone());
+            }
+        }
+    });
+    let logged = logged.recv_timeout(std::time::Duration::from_secs(30));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    logged.expect("the demo logged that it listens within 30 s")
+}
+
+#[test]
+fn on_a_terminal_the_log_is_coloured_unless_no_color_is_set() {
+    let coloured = demo_log_on_a_terminal(&[]);
+    let plain = demo_log_on_a_terminal(&[("NO_COLOR", "1")]);
+
+    assert!(
+        coloured.contains('\u{1b}'),
+        "a terminal gets colour: {coloured:?}"
+    );
+    assert!(!plain.contains('\u{1b}'), "NO_COLOR is honoured: {plain:?}");
 }

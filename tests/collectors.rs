@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use clap::Parser;
-use common::{simulator, spawn_exporter, stop_and_read_logs};
+use common::{simulator, spawn_exporter};
 use proxy911_exporter::check;
 use proxy911_exporter::collector::{CollectorId, Selection};
 use proxy911_exporter::config::{Cli, Config};
@@ -163,7 +163,7 @@ async fn the_environment_turns_collectors_on_and_off_and_the_email_and_phone_nev
         Fault::parse("schema-drift").unwrap(),
     );
     let port = common::free_port();
-    let child = spawn_exporter(
+    let mut child = spawn_exporter(
         port,
         &url,
         &["--log.level", "debug", "--cache.ttl", "100ms"],
@@ -172,6 +172,7 @@ async fn the_environment_turns_collectors_on_and_off_and_the_email_and_phone_nev
             ("PROXY911_COLLECTOR_ORDERS", "false"),
         ],
     );
+    let logs = common::LogTail::of(&mut child);
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let mut text = String::new();
     for _ in 0..100 {
@@ -189,10 +190,20 @@ async fn the_environment_turns_collectors_on_and_off_and_the_email_and_phone_nev
     }
     // A failure, too, is logged: with its cause, and still without personal data.
     sim.set_fault(Endpoint::UserInfo.path(), Fault::parse("code156").unwrap());
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    text += &common::scrape_text(addr).await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let logs = stop_and_read_logs(child).await;
+    // Each scrape past the 100 ms TTL refreshes behind it: scrape until the failure is logged.
+    let failed = |logs: &str| {
+        logs.lines().any(|l| {
+            l.contains("upstream refresh failed") && l.contains("user") && l.contains("code 156")
+        })
+    };
+    for _ in 0..200 {
+        if failed(&logs.text()) {
+            break;
+        }
+        text += &common::scrape_text(addr).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let logs = logs.stop(child).await;
 
     assert!(text.contains("proxy911_balance "), "{text}");
     assert!(
@@ -201,9 +212,7 @@ async fn the_environment_turns_collectors_on_and_off_and_the_email_and_phone_nev
     );
     assert_eq!(sim.request_count(Endpoint::OrderList), 0);
     assert!(
-        logs.lines().any(|l| l.contains("upstream refresh failed")
-            && l.contains("user")
-            && l.contains("code 156")),
+        failed(&logs),
         "the user collector's failure is logged with its cause:\n{logs}"
     );
     for personal in sim.personal_data() {

@@ -19,7 +19,8 @@ use proxy911_exporter::upstream::decode::{
     data_list, data_object, envelope, ApiTime, Decode, Drift,
 };
 use proxy911_exporter::upstream::model::{
-    Account, DailyFlow, Package, PackageSummary, StaticIp, StaticIpRegion,
+    Account, DailyFlow, DynamicCountry, DynamicPlace, Order, Package, PackageSummary, StaticIp,
+    StaticIpRegion, UserInfo,
 };
 use proxy911_exporter::upstream::page::data_page;
 use proxy911_exporter::upstream::ProductType;
@@ -178,6 +179,8 @@ enum Kind {
     Count,
     /// A documented 0/1 status: the numbers only.
     Switch,
+    /// A yes/no: `true`/`false`, or 0/1 as a number or its text.
+    Flag,
     Time,
     /// A calendar day, read as its `YYYY-MM-DD` text.
     Day,
@@ -379,6 +382,61 @@ impl Subject for DailyFlow {
     }
 }
 
+impl Subject for Order {
+    const SPEC: &'static [Field] = &[
+        field("id", Kind::Int),
+        field("product_type", Kind::Int),
+        field("status", Kind::Int),
+        field("pay_fee", Kind::Amount),
+        field("created_at", Kind::Time),
+    ];
+    fn expected(v: &[Option<Val>]) -> Self {
+        Order {
+            id: int(&v[0]),
+            product_type: int(&v[1]).map(ProductType::from_code),
+            status: int(&v[2]),
+            pay_fee: amount(&v[3]),
+            created_at: time(&v[4]),
+        }
+    }
+}
+
+impl Subject for UserInfo {
+    const SPEC: &'static [Field] = &[
+        field("balance", Kind::Amount),
+        field("is_real_name", Kind::Flag),
+    ];
+    fn expected(v: &[Option<Val>]) -> Self {
+        UserInfo {
+            balance: amount(&v[0]),
+            real_name_verified: flag(&v[1]),
+        }
+    }
+}
+
+/// A country's `items` (its places) is a list, not a field of a kind: the drifted items here
+/// have none, and the places of a country are drifted on their own
+/// (`every_drifted_place_of_a_country_is_kept_with_exactly_its_broken_fields_defaulted`).
+impl Subject for DynamicCountry {
+    const SPEC: &'static [Field] = &[field("country_code", Kind::Text)];
+    fn expected(v: &[Option<Val>]) -> Self {
+        DynamicCountry {
+            country_code: text(&v[0]),
+            places: None,
+        }
+    }
+}
+
+impl Subject for DynamicPlace {
+    const SPEC: &'static [Field] = &[field("state", Kind::Text), field("city", Kind::Text)];
+    fn expected(v: &[Option<Val>]) -> Self {
+        DynamicPlace {
+            state: text(&v[0]),
+            city: text(&v[1]),
+        }
+    }
+}
+
 /// Every spelling the type reads or deliberately ignores.
 fn is_known<T: Decode>(name: &str) -> bool {
     T::FIELDS.contains(&name) || T::IGNORED.contains(&name)
@@ -432,6 +490,12 @@ fn valid(kind: Kind) -> BoxedStrategy<(String, Val)> {
         ]
         .boxed(),
         Kind::Switch => prop_oneof![
+            any::<bool>().prop_map(|b| (u8::from(b).to_string(), Val::Flag(b))),
+            any::<bool>().prop_map(|b| (format!("\"{}\"", u8::from(b)), Val::Flag(b))),
+        ]
+        .boxed(),
+        Kind::Flag => prop_oneof![
+            any::<bool>().prop_map(|b| (b.to_string(), Val::Flag(b))),
             any::<bool>().prop_map(|b| (u8::from(b).to_string(), Val::Flag(b))),
             any::<bool>().prop_map(|b| (format!("\"{}\"", u8::from(b)), Val::Flag(b))),
         ]
@@ -515,6 +579,7 @@ fn unreadable(kind: Kind) -> BoxedStrategy<String> {
             "9007199254740993",
         ],
         Kind::Switch => &["2", "-1", "0.5", "true", "false", r#""yes""#, r#""""#],
+        Kind::Flag => &["2", "-1", "0.5", r#""true""#, r#""yes""#, r#""""#],
         Kind::Day => &[
             r#""2026-13-45""#,
             r#""2026-02-30""#,
@@ -941,18 +1006,101 @@ proptest! {
     }
 
     #[test]
+    fn every_drifted_order_is_kept_with_exactly_its_broken_fields_defaulted(
+        case in list_case::<Order>(), wrapped in any::<bool>()
+    ) {
+        check_data_list::<Order>(&case, wrapped)?;
+    }
+
+    #[test]
+    fn every_drifted_order_on_a_page_is_kept_with_exactly_its_broken_fields_defaulted(
+        case in list_case::<Order>(), wrapped in any::<bool>(), extra in json_text()
+    ) {
+        check_data_page::<Order>(&case, wrapped, &extra)?;
+    }
+
+    #[test]
+    fn a_drifted_user_info_keeps_every_readable_field_and_defaults_exactly_the_broken_ones(
+        item in item::<UserInfo>()
+    ) {
+        check_data_object::<UserInfo>(&item)?;
+    }
+
+    #[test]
+    fn every_drifted_dynamic_country_is_kept_with_exactly_its_broken_fields_defaulted(
+        case in list_case::<DynamicCountry>(), wrapped in any::<bool>()
+    ) {
+        check_data_list::<DynamicCountry>(&case, wrapped)?;
+    }
+
+    #[test]
+    fn every_drifted_dynamic_place_is_kept_with_exactly_its_broken_fields_defaulted(
+        case in list_case::<DynamicPlace>(), wrapped in any::<bool>()
+    ) {
+        check_data_list::<DynamicPlace>(&case, wrapped)?;
+    }
+
+    #[test]
+    fn every_drifted_place_of_a_country_is_kept_with_exactly_its_broken_fields_defaulted(
+        case in list_case::<DynamicPlace>(), code in valid(Kind::Text)
+    ) {
+        let (code_json, code) = code;
+        let ws = &case.ws;
+        let data = format!(
+            r#"[{{{ws}"items"{ws}:{ws}{}{ws},"country_code":{code_json}}}]"#,
+            case.list
+        );
+        let mut drift = Drift::default();
+        let got = data_list::<DynamicCountry>(Some(&data), &mut drift).expect("a list is read");
+        prop_assert_eq!(got.len(), 1);
+        prop_assert_eq!(&got[0].country_code, &text(&Some(code)));
+        let places = got[0].places.as_deref().expect("`items` is a list: it is read");
+        check_items::<DynamicPlace>(places, &drift, &case.items, case.non_objects, &[])?;
+    }
+
+    #[test]
+    fn a_country_whose_items_are_not_a_list_is_kept_with_items_defaulted(
+        items in prop_oneof![
+            scalar_text(),
+            vec((nested_key_text(), json_text()), 0..4).prop_map(|e| object_text(&e)),
+        ],
+        code in valid(Kind::Text)
+    ) {
+        let (code_json, code) = code;
+        let data = format!(r#"[{{"country_code":{code_json},"items":{items}}}]"#);
+        let mut drift = Drift::default();
+        let got = data_list::<DynamicCountry>(Some(&data), &mut drift).expect("a list is read");
+        prop_assert_eq!(got.len(), 1);
+        let expected = if items == "null" {
+            BTreeMap::new()
+        } else {
+            BTreeMap::from([("items", 1)])
+        };
+        let country = DynamicCountry { country_code: text(&Some(code)), places: None };
+        prop_assert_eq!(&got[0], &country);
+        prop_assert_eq!(&drift.defaulted, &expected, "{}", data);
+        prop_assert_eq!(drift.skipped, 0);
+    }
+
+    #[test]
     fn any_drifted_item_read_as_a_single_object_gives_the_same_as_in_a_list(
         account in item::<Account>(),
         package in item::<Package>(),
         region in item::<StaticIpRegion>(),
         ip in item::<StaticIp>(),
         day in item::<DailyFlow>(),
+        order in item::<Order>(),
+        country in item::<DynamicCountry>(),
+        place in item::<DynamicPlace>(),
     ) {
         check_data_object::<Account>(&account)?;
         check_data_object::<Package>(&package)?;
         check_data_object::<StaticIpRegion>(&region)?;
         check_data_object::<StaticIp>(&ip)?;
         check_data_object::<DailyFlow>(&day)?;
+        check_data_object::<Order>(&order)?;
+        check_data_object::<DynamicCountry>(&country)?;
+        check_data_object::<DynamicPlace>(&place)?;
     }
 }
 
@@ -1100,6 +1248,34 @@ proptest! {
     ) {
         check_precedence::<DailyFlow>(&s, &order)?;
     }
+
+    #[test]
+    fn an_order_field_is_read_missing_or_defaulted_exactly_as_documented(
+        s in spellings::<Order>(), order in vec(any::<u32>(), 16)
+    ) {
+        check_precedence::<Order>(&s, &order)?;
+    }
+
+    #[test]
+    fn a_user_info_field_is_read_missing_or_defaulted_exactly_as_documented(
+        s in spellings::<UserInfo>(), order in vec(any::<u32>(), 16)
+    ) {
+        check_precedence::<UserInfo>(&s, &order)?;
+    }
+
+    #[test]
+    fn a_dynamic_country_field_is_read_missing_or_defaulted_exactly_as_documented(
+        s in spellings::<DynamicCountry>(), order in vec(any::<u32>(), 16)
+    ) {
+        check_precedence::<DynamicCountry>(&s, &order)?;
+    }
+
+    #[test]
+    fn a_dynamic_place_field_is_read_missing_or_defaulted_exactly_as_documented(
+        s in spellings::<DynamicPlace>(), order in vec(any::<u32>(), 16)
+    ) {
+        check_precedence::<DynamicPlace>(&s, &order)?;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1121,6 +1297,10 @@ fn decode_everything(data: &str) {
     all::<StaticIpRegion>(Some(data));
     all::<StaticIp>(Some(data));
     all::<DailyFlow>(Some(data));
+    all::<Order>(Some(data));
+    all::<UserInfo>(Some(data));
+    all::<DynamicCountry>(Some(data));
+    all::<DynamicPlace>(Some(data));
     let answer = format!(r#"{{"code":0,"data":{data}}}"#);
     if let Some(e) = envelope(&answer) {
         all::<Account>(e.data);
@@ -1129,6 +1309,10 @@ fn decode_everything(data: &str) {
         all::<StaticIpRegion>(e.data);
         all::<StaticIp>(e.data);
         all::<DailyFlow>(e.data);
+        all::<Order>(e.data);
+        all::<UserInfo>(e.data);
+        all::<DynamicCountry>(e.data);
+        all::<DynamicPlace>(e.data);
     }
 }
 
@@ -1159,6 +1343,9 @@ fn check_array_counts(data: &str, len: usize, objects: usize) -> Result<(), Test
         counts::<StaticIpRegion>(data),
         counts::<StaticIp>(data),
         counts::<DailyFlow>(data),
+        counts::<Order>(data),
+        counts::<UserInfo>(data),
+        counts::<DynamicPlace>(data),
     ];
     for (items, skipped) in all.into_iter().flatten() {
         prop_assert_eq!(items as u64 + skipped, len as u64, "{}", data);

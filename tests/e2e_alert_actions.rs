@@ -44,12 +44,24 @@ fn spawn(program: &str, args: &[String], log: &Path) -> Child {
         })
 }
 
-/// Polls `check` every 500 ms until it returns `Some`, or panics after `limit` with `what`.
+/// The whole test's waits together: nextest kills this binary at 300 s (5 x 60 s,
+/// .config/nextest.toml), and a wait cut off by the kill says nothing. Counted from the first
+/// wait's start (each test is a process of its own under nextest).
+const BUDGET: Duration = Duration::from_secs(270);
+
+fn budget_end() -> Instant {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *START.get_or_init(Instant::now) + BUDGET
+}
+
+/// Polls `check` every 500 ms until it returns `Some`, or panics after `limit` (or when the
+/// test's [`BUDGET`] runs out, whichever comes first) with `what`.
 async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
+    let budget_end = budget_end();
     let started = Instant::now();
     loop {
         if let Some(found) = check().await {
@@ -58,6 +70,10 @@ where
         assert!(
             started.elapsed() < limit,
             "timed out after {limit:?} waiting for {what}"
+        );
+        assert!(
+            Instant::now() < budget_end,
+            "waiting for {what}: the test's {BUDGET:?} of waits are over (nextest kills it at 300 s)"
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

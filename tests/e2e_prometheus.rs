@@ -34,12 +34,23 @@ fn spawn(program: &str, args: &[String], log: &Path) -> Child {
         })
 }
 
-/// Polls `check` every 500 ms until it returns `Some`, or panics after `limit` with `what`.
+/// The whole test's waits together: nextest kills this binary at 120 s (4 x 30 s), and a wait
+/// that is cut off by the kill says nothing. Counted from the first wait's start.
+const BUDGET: Duration = Duration::from_secs(105);
+
+fn budget_end() -> Instant {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *START.get_or_init(Instant::now) + BUDGET
+}
+
+/// Polls `check` every 500 ms until it returns `Some`, or panics after `limit` (or when the
+/// test's [`BUDGET`] runs out, whichever comes first) with `what`.
 async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
+    let budget_end = budget_end();
     let started = Instant::now();
     loop {
         if let Some(found) = check().await {
@@ -48,6 +59,10 @@ where
         assert!(
             started.elapsed() < limit,
             "timed out after {limit:?} waiting for {what}"
+        );
+        assert!(
+            Instant::now() < budget_end,
+            "waiting for {what}: the test's {BUDGET:?} of waits are over (nextest kills it at 120 s)"
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
@@ -92,6 +107,7 @@ async fn firing(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prometheus_answers_every_dashboard_query_and_the_near_limit_and_pending_payment_alerts_reach_alertmanager(
 ) {
+    budget_end(); // the budget counts from here
     let dir = std::env::temp_dir().join(format!("proxy911-e2e-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("tsdb")).unwrap();
     std::fs::create_dir_all(dir.join("am")).unwrap();

@@ -216,17 +216,23 @@ async fn the_longest_accepted_durations_serve_scrapes() {
     let http = common::http();
     let mut statuses = Vec::new();
     for timeout in [None, Some("10"), Some("1e300")] {
-        let answer = loop {
+        // Until the exporter listens: 20 s at most, then the test fails saying so.
+        let mut answer = None;
+        for _ in 0..400 {
             let mut request = http.get(format!("http://127.0.0.1:{port}/metrics"));
             if let Some(timeout) = timeout {
                 request = request.header("X-Prometheus-Scrape-Timeout-Seconds", timeout);
             }
             match request.send().await {
-                Ok(answer) => break answer,
+                Ok(got) => {
+                    answer = Some(got);
+                    break;
+                }
                 Err(e) if e.is_connect() => tokio::time::sleep(Duration::from_millis(50)).await,
                 Err(e) => panic!("scrape with timeout {timeout:?}: {e}"),
             }
-        };
+        }
+        let answer = answer.expect("the exporter never listened within 20 s");
         statuses.push(answer.status().as_u16());
     }
     let logs = common::stop_and_read_logs(child).await;

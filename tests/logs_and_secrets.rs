@@ -12,7 +12,7 @@ use proxy911_simulator::{Endpoint, Fault};
 async fn logs_name_each_failure_once_and_never_hold_a_secret() {
     let (sim, url) = simulator(None).await;
     let port = common::free_port();
-    let child = spawn_exporter(
+    let mut child = spawn_exporter(
         port,
         &url,
         &[
@@ -25,6 +25,8 @@ async fn logs_name_each_failure_once_and_never_hold_a_secret() {
         ],
         &[],
     );
+    // Debug lines for every scrape fill a pipe nobody reads: read it as it fills.
+    let tail = common::LogTail::of(&mut child);
     let http = common::http();
     let metrics = format!("http://127.0.0.1:{port}/metrics");
     let mut answers = String::new();
@@ -42,6 +44,10 @@ async fn logs_name_each_failure_once_and_never_hold_a_secret() {
     };
 
     answers += &scrape().await;
+    // The upstream requests of one refresh under a fault: HTTP 500 is retried twice, nothing
+    // else is retried.
+    let requests = |fault: &str| if fault == "http500" { 3 } else { 1 };
+    let mut previous = 1;
     for fault in [
         "code3",
         "code3",
@@ -53,14 +59,26 @@ async fn logs_name_each_failure_once_and_never_hold_a_secret() {
         "none",
     ] {
         sim.set_fault(Endpoint::AccountList.path(), Fault::parse(fault).unwrap());
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        // The scrape finds the data due, answers with it and refreshes behind: let that refresh
-        // (a timeout takes 300 ms; HTTP 500 is retried twice, 250 and 500 ms apart) finish
-        // before the next fault, so each cause is seen once.
-        answers += &scrape().await;
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        // Scrape (each finds the data due, answers with it and refreshes behind) until the
+        // simulator has seen the rest of a refresh begun before the change, a whole refresh
+        // under the fault, and the start of the next: refreshes run one at a time, so the one
+        // under the fault has been logged. Waits on the simulator's count, never on time.
+        let lists = || sim.request_count(Endpoint::AccountList);
+        let until = lists() + previous + requests(fault) + 1;
+        let mut scrapes = 0;
+        while lists() < until {
+            scrapes += 1;
+            assert!(
+                scrapes < 400,
+                "{fault}: the simulator saw {} lists, not {until}",
+                lists()
+            );
+            answers += &scrape().await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        previous = requests(fault);
     }
-    let logs = stop_and_read_logs(child).await;
+    let logs = tail.stop(child).await;
 
     let failures: Vec<&str> = logs
         .lines()

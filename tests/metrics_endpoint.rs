@@ -6,9 +6,9 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::io::Read;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{exporter, samples, value, TestExporter};
+use common::{exporter, samples, sum, value, TestExporter};
 use proxy911_simulator::{Endpoint, Fault};
 
 const GB: f64 = 1024.0 * 1024.0 * 1024.0;
@@ -227,20 +227,23 @@ async fn fifty_concurrent_scrapes_within_the_ttl_make_no_upstream_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_older_than_the_ttl_is_served_at_once_and_refreshed_behind_the_scrape() {
-    let exporter = exporter(|c| c.cache.ttl = Duration::from_millis(300)).await;
+    // A TTL of 0: the data is due at every scrape.
+    let exporter = exporter(|c| c.cache.ttl = Duration::ZERO).await;
     exporter.scrape().await;
     exporter
         .simulator
         .set_fault("*", Fault::parse("latency:2s").unwrap());
 
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let started = Instant::now();
     let text = exporter.scrape().await;
 
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "the scrape did not wait for the 2 s refresh"
+    // The exporter counts an upstream request when its answer is in: a scrape that waited for
+    // the refresh would show the second account list among its own metrics.
+    let lists = sum(
+        &text,
+        "proxy911_upstream_requests_total",
+        &[("endpoint", "whitelist-account/list")],
     );
+    assert_eq!(lists, 1.0, "the scrape did not wait for the 2 s refresh");
     assert!(text.contains("proxy911_account_info"), "the stale data");
     let counts = until(|| {
         let counts = exporter.simulator.request_counts();
@@ -268,7 +271,6 @@ async fn a_slow_upstream_does_not_outlive_the_scrape_timeout() {
         .simulator
         .set_fault("*", Fault::parse("latency:8s").unwrap());
 
-    let started = Instant::now();
     let response = exporter
         .http
         .get(exporter.url("/metrics"))
@@ -276,27 +278,26 @@ async fn a_slow_upstream_does_not_outlive_the_scrape_timeout() {
         .send()
         .await
         .unwrap();
-    let elapsed = started.elapsed();
     let text = response.text().await.unwrap();
 
-    assert!(
-        elapsed < Duration::from_secs(3),
-        "answered after {elapsed:?}"
-    );
+    // Answered before the 8 s refresh: without its data, and with no request counted as done
+    // (the exporter counts a request when its answer is in). The deadline itself is timed on
+    // the paused clock in `cache` and `scrape`.
     assert_eq!(value(&text, "proxy911_up", &[]), Some(0.0));
     assert!(!text.contains("proxy911_account_info"));
+    assert_eq!(sum(&text, "proxy911_upstream_requests_total", &[]), 0.0);
 }
 
 /// Scrapes once healthy, then with `fault` on the account list, past the TTL, until a scrape
 /// shows the failed refresh (the scrape that finds the data due serves it and refreshes behind).
 async fn failing_after_success(fault: &str) -> (TestExporter, String) {
-    let exporter = exporter(|c| c.cache.ttl = Duration::from_millis(100)).await;
+    // A TTL of 0: every scrape finds the data due.
+    let exporter = exporter(|c| c.cache.ttl = Duration::ZERO).await;
     let healthy = exporter.scrape().await;
     assert_eq!(value(&healthy, "proxy911_up", &[]), Some(1.0));
     exporter
         .simulator
         .set_fault(Endpoint::AccountList.path(), Fault::parse(fault).unwrap());
-    tokio::time::sleep(Duration::from_millis(150)).await;
     let mut text = exporter.scrape().await;
     for _ in 0..100 {
         if value(&text, "proxy911_up", &[]) == Some(0.0) {
@@ -350,7 +351,7 @@ async fn an_upstream_failure_keeps_last_good_series_and_reports_itself() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn last_good_series_are_dropped_after_max_stale() {
     let exporter = exporter(|c| {
-        c.cache.ttl = Duration::from_millis(100);
+        c.cache.ttl = Duration::ZERO; // every scrape refreshes
         c.cache.max_stale = Duration::from_millis(600);
     })
     .await;
@@ -359,10 +360,33 @@ async fn last_good_series_are_dropped_after_max_stale() {
         Endpoint::AccountList.path(),
         Fault::parse("code156").unwrap(),
     );
+    let success = |text: &str| {
+        value(
+            text,
+            "proxy911_collector_success",
+            &[("collector", "accounts")],
+        )
+    };
 
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    let text = exporter.scrape().await;
+    // First the failure with the last good series, then (past max-stale) without them: scraped
+    // until each shows, never slept for. The exact limits are timed on the paused clock in
+    // `cache`.
+    let mut stale_served = false;
+    let mut text = String::new();
+    for _ in 0..200 {
+        text = exporter.scrape().await;
+        let has_series = text.contains("proxy911_account_info");
+        stale_served |= success(&text) == Some(0.0) && has_series;
+        if !has_series {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
+    assert!(
+        stale_served,
+        "the last good series outlive the failure a while"
+    );
     assert!(
         !text.contains("proxy911_account_info"),
         "stale series are gone"
@@ -465,4 +489,146 @@ async fn the_landing_page_and_health_endpoints_answer() {
         404,
         "no admin token: no admin API"
     );
+}
+
+/// An upstream in front of the simulator that holds the first request of each of `expected`
+/// paths until all of them have arrived (a barrier), then lets everything through. A request
+/// still held after 5 s is answered 503 and counted as missed: collectors refreshed one after
+/// the other never fill the barrier.
+#[derive(Clone)]
+struct Barrier {
+    expected: BTreeSet<String>,
+    seen: std::sync::Arc<tokio::sync::watch::Sender<BTreeSet<String>>>,
+    missed: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    simulator: String,
+}
+
+async fn barrier_upstream(expected: BTreeSet<String>) -> (Barrier, String) {
+    use axum::extract::State;
+    use axum::http::{StatusCode, Uri};
+
+    async fn hold(State(barrier): State<Barrier>, uri: Uri) -> (StatusCode, String) {
+        barrier.seen.send_modify(|seen| {
+            seen.insert(uri.path().to_owned());
+        });
+        let mut seen = barrier.seen.subscribe();
+        let all_arrived = tokio::time::timeout(
+            Duration::from_secs(5),
+            seen.wait_for(|seen| barrier.expected.is_subset(seen)),
+        )
+        .await
+        .is_ok_and(|arrived| arrived.is_ok());
+        if !all_arrived {
+            barrier
+                .missed
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            return (StatusCode::SERVICE_UNAVAILABLE, String::new());
+        }
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        let answer = common::http()
+            .get(format!("{}{path}", barrier.simulator))
+            .send()
+            .await
+            .unwrap();
+        (
+            StatusCode::from_u16(answer.status().as_u16()).unwrap(),
+            answer.text().await.unwrap(),
+        )
+    }
+
+    let (sim, simulator) = common::simulator(None).await;
+    std::mem::forget(sim); // serves until the test process ends
+    let barrier = Barrier {
+        expected,
+        seen: std::sync::Arc::new(tokio::sync::watch::channel(BTreeSet::new()).0),
+        missed: Default::default(),
+        simulator,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .fallback(hold)
+        .with_state(barrier.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (barrier, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_scrape_refreshes_every_due_collector_at_once_not_one_after_the_other() {
+    use proxy911_exporter::collector::{CollectorId, Selection};
+    // The collectors that ask one endpoint: the first request of each must all be in flight
+    // together for any of them to be answered.
+    let ids: Vec<CollectorId> = CollectorId::ALL
+        .into_iter()
+        .filter(|id| id.endpoints().len() == 1)
+        .collect();
+    assert!(ids.len() >= 3, "{ids:?}");
+    let mut selection = Selection::none();
+    for id in &ids {
+        selection.enable(*id);
+    }
+    let expected = ids
+        .iter()
+        .map(|id| id.endpoints()[0].path().to_owned())
+        .collect();
+    let (barrier, url) = barrier_upstream(expected).await;
+    let (addr, _) = common::exporter_at(&url, |c| c.collectors = selection).await;
+
+    let text = common::scrape_text(addr).await;
+
+    assert_eq!(
+        barrier.missed.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "a request waited in vain for the others: collectors refreshed one at a time"
+    );
+    for id in &ids {
+        assert_eq!(
+            value(
+                &text,
+                "proxy911_collector_success",
+                &[("collector", id.as_str())]
+            ),
+            Some(1.0),
+            "{id}: {text}"
+        );
+    }
+    assert_eq!(value(&text, "proxy911_up", &[]), Some(1.0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_collector_is_asked_once_per_ttl_not_once_per_scrape() {
+    use proxy911_exporter::collector::{CollectorId, Selection};
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    // One refresh: the first attempt and its two retries.
+    Mock::given(method("GET"))
+        .and(path(Endpoint::AccountList.path()))
+        .and(query_param("app_key", common::APP_KEY))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let mut accounts_only = Selection::none();
+    accounts_only.enable(CollectorId::Accounts);
+    let (addr, _) = common::exporter_at(&server.uri(), |c| c.collectors = accounts_only).await;
+
+    let mut texts = Vec::new();
+    for _ in 0..10 {
+        texts.push(common::scrape_text(addr).await);
+    }
+
+    for text in &texts {
+        assert_eq!(
+            value(
+                text,
+                "proxy911_collector_success",
+                &[("collector", "accounts")]
+            ),
+            Some(0.0),
+            "{text}"
+        );
+    }
+    // Ten scrapes within the 60 s TTL: the mock checks, when it drops, that it was asked 3 times.
+    server.verify().await;
 }

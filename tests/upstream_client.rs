@@ -936,3 +936,295 @@ async fn a_wrong_typed_user_or_coverage_field_is_defaulted_and_a_non_object_plac
     ));
     assert!(text.contains("proxy911_upstream_items_skipped_total{endpoint=\"ip/dynamic-citys\"} 3"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Pacing on tokio's paused clock: the token bucket, backoff and `Retry-After`
+// ---------------------------------------------------------------------------------------------
+
+/// Freezes tokio's paused clock until the returned sender is dropped: a running blocking task
+/// keeps a paused clock from advancing on its own (tokio's test-util), so time moves only by
+/// `tokio::time::advance` while the requests to wiremock go on in real time. The client's own
+/// timeouts cannot fire, and every delay the client takes is exactly the time advanced.
+fn freeze_clock() -> std::sync::mpsc::Sender<()> {
+    let (thaw, frozen) = std::sync::mpsc::channel::<()>();
+    tokio::task::spawn_blocking(move || {
+        let _ = frozen.recv();
+    });
+    thaw
+}
+
+/// A client paced by `rate` per second and `burst`, with `backoff` before the first retry.
+fn paced_client(
+    uri: &str,
+    rate: f64,
+    burst: u32,
+    backoff: Duration,
+) -> (Client, proxy911_exporter::upstream::UpstreamMetrics) {
+    let metrics = proxy911_exporter::upstream::UpstreamMetrics::default();
+    let options = ClientOptions {
+        timeout: Duration::from_secs(10),
+        rate_limit: rate,
+        rate_burst: burst,
+        backoff,
+        ..ClientOptions::new(uri.parse().unwrap(), SecretString::from(APP_KEY))
+    };
+    (Client::new(options, metrics.clone()).unwrap(), metrics)
+}
+
+/// The paths the mock received, in order of arrival.
+async fn received_paths(server: &MockServer) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect()
+}
+
+/// Waits until the client has counted `n` failed answers of the account list: real time, on
+/// observable state, bounded. The client counts an answer and then, with no `.await` between,
+/// starts its retry delay: once counted, the delay runs from the frozen clock's present.
+async fn until_failed(metrics: &proxy911_exporter::upstream::UpstreamMetrics, n: u64) {
+    for _ in 0..1000 {
+        if metrics.count(Endpoint::AccountList, Outcome::HttpError) >= n {
+            return;
+        }
+        // The clock is frozen: a tokio sleep would never end. Let the I/O driver run instead.
+        std::thread::sleep(Duration::from_millis(5));
+        tokio::task::yield_now().await;
+    }
+    panic!("the client never counted {n} failed answers");
+}
+
+/// A request of the test's own (no token, no retry) that the mock records: every request the
+/// client has sent before it is answered was received before it.
+async fn marker(server: &MockServer, name: &str) {
+    common::http()
+        .get(format!("{}/marker/{name}", server.uri()))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_attempt_and_every_post_takes_a_token_and_the_next_waits_for_the_refill() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(Endpoint::AccountList.path()))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    get_mock(&server, Endpoint::AccountList, ok(json!({"list": []})), 1).await;
+    Mock::given(method("POST"))
+        .and(path(Endpoint::AccountDelete.path()))
+        .and(body_json(json!({"app_key": APP_KEY, "accounts": "u1"})))
+        .respond_with(ok(Value::Null))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // One token a second, two at once: the list's two attempts take the burst.
+    let (client, _) = paced_client(&server.uri(), 1.0, 2, Duration::ZERO);
+    let frozen = freeze_clock();
+    let start = tokio::time::Instant::now();
+
+    client.list_accounts().await.unwrap();
+    assert_eq!(start.elapsed(), Duration::ZERO, "the burst goes at once");
+    let post = tokio::spawn({
+        let client = client.clone();
+        async move {
+            client.delete_accounts(&["u1".into()]).await.unwrap();
+            tokio::time::Instant::now()
+        }
+    });
+    marker(&server, "now").await;
+    tokio::time::advance(Duration::from_millis(999)).await;
+    marker(&server, "999ms").await;
+    tokio::time::advance(Duration::from_millis(1)).await;
+    let posted_at = post.await.unwrap();
+    drop(frozen);
+
+    assert_eq!(posted_at - start, Duration::from_secs(1));
+    let list = Endpoint::AccountList.path().to_owned();
+    assert_eq!(
+        received_paths(&server).await,
+        [
+            list.clone(),
+            list,
+            "/marker/now".into(),
+            "/marker/999ms".into(),
+            Endpoint::AccountDelete.path().into()
+        ],
+        "the POST waited for the token refilled after one second"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_back_off_doubling_from_the_first_delay() {
+    let server = MockServer::start().await;
+    get_mock(
+        &server,
+        Endpoint::AccountList,
+        ResponseTemplate::new(503),
+        3,
+    )
+    .await;
+    let (client, metrics) = paced_client(&server.uri(), 1000.0, 1000, Duration::from_secs(1));
+    let frozen = freeze_clock();
+    let start = tokio::time::Instant::now();
+    let list = tokio::spawn({
+        let client = client.clone();
+        async move { (client.list_accounts().await, tokio::time::Instant::now()) }
+    });
+
+    until_failed(&metrics, 1).await;
+    tokio::time::advance(Duration::from_millis(999)).await;
+    marker(&server, "999ms").await;
+    tokio::time::advance(Duration::from_millis(1)).await;
+    until_failed(&metrics, 2).await;
+    tokio::time::advance(Duration::from_millis(1999)).await;
+    marker(&server, "2999ms").await;
+    tokio::time::advance(Duration::from_millis(1)).await;
+    let (result, ended_at) = list.await.unwrap();
+    drop(frozen);
+
+    assert_eq!(result.unwrap_err(), UpstreamError::Http { status: 503 });
+    assert_eq!(ended_at - start, Duration::from_secs(3), "1 s, then 2 s");
+    let list = Endpoint::AccountList.path().to_owned();
+    assert_eq!(
+        received_paths(&server).await,
+        [
+            list.clone(),
+            "/marker/999ms".into(),
+            list.clone(),
+            "/marker/2999ms".into(),
+            list
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_of_up_to_30_s_is_waited_for_exactly() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(Endpoint::AccountList.path()))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "30"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    get_mock(&server, Endpoint::AccountList, ok(json!({"list": []})), 1).await;
+    // A backoff far from 30 s: only `Retry-After` can make the wait 30 s.
+    let (client, metrics) = paced_client(&server.uri(), 1000.0, 1000, Duration::from_millis(10));
+    let frozen = freeze_clock();
+    let start = tokio::time::Instant::now();
+    let list = tokio::spawn({
+        let client = client.clone();
+        async move { (client.list_accounts().await, tokio::time::Instant::now()) }
+    });
+
+    until_failed(&metrics, 1).await;
+    tokio::time::advance(Duration::from_millis(29_999)).await;
+    marker(&server, "29999ms").await;
+    tokio::time::advance(Duration::from_millis(1)).await;
+    let (result, ended_at) = list.await.unwrap();
+    drop(frozen);
+
+    result.unwrap();
+    assert_eq!(ended_at - start, Duration::from_secs(30));
+    let list = Endpoint::AccountList.path().to_owned();
+    assert_eq!(
+        received_paths(&server).await,
+        [list.clone(), "/marker/29999ms".into(), list]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_longer_than_30_s_fails_the_request_at_once_without_a_retry() {
+    let server = MockServer::start().await;
+    get_mock(
+        &server,
+        Endpoint::AccountList,
+        ResponseTemplate::new(429).insert_header("Retry-After", "31"),
+        1,
+    )
+    .await;
+    let (client, metrics) = paced_client(&server.uri(), 1000.0, 1000, Duration::from_millis(10));
+    let frozen = freeze_clock();
+    let start = tokio::time::Instant::now();
+    let list = tokio::spawn({
+        let client = client.clone();
+        async move { (client.list_accounts().await, tokio::time::Instant::now()) }
+    });
+
+    until_failed(&metrics, 1).await;
+    // Counting the answer and giving up happen in one poll: a client that waits instead is
+    // still running here, whatever the machine's speed.
+    assert!(list.is_finished(), "the client waits instead of failing");
+    let (result, ended_at) = list.await.unwrap();
+    drop(frozen);
+
+    assert_eq!(result.unwrap_err(), UpstreamError::Http { status: 429 });
+    assert_eq!(ended_at - start, Duration::ZERO, "no wait at all");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invalid UTF-8
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn invalid_utf8_in_a_string_is_read_as_the_replacement_character_without_drift() {
+    let server = MockServer::start().await;
+    let mut body = br#"{"code":200,"msg":"ok","data":{"list":[{"id":1,"username":"u"#.to_vec();
+    body.extend_from_slice(b"\xff1");
+    body.extend_from_slice(br#"","remark":"caf"#);
+    body.extend_from_slice(b"\xc3");
+    body.extend_from_slice(br#"","product_type":9,"status":1}]}}"#);
+    get_mock(
+        &server,
+        Endpoint::AccountList,
+        ResponseTemplate::new(200).set_body_raw(body, "application/json"),
+        1,
+    )
+    .await;
+    let (client, metrics) = client(&server.uri());
+
+    let accounts = client.list_accounts().await.unwrap();
+
+    assert_eq!(accounts.items.len(), 1);
+    assert_eq!(accounts.items[0].username.as_deref(), Some("u\u{fffd}1"));
+    assert_eq!(accounts.items[0].remark.as_deref(), Some("caf\u{fffd}"));
+    assert_eq!(accounts.items[0].enabled, Some(true));
+    assert_eq!(
+        accounts.drift,
+        Default::default(),
+        "read as documented: no drift"
+    );
+    assert_eq!(metrics.count(Endpoint::AccountList, Outcome::Success), 1);
+}
+
+#[tokio::test]
+async fn invalid_utf8_outside_a_string_is_a_decode_error_saying_so() {
+    let server = MockServer::start().await;
+    let mut body = br#"{"code":200,"msg":"ok","data":{"list":[{"id":1"#.to_vec();
+    body.extend_from_slice(b"\xfe\xff");
+    body.extend_from_slice(br#","username":"u1"}]}}"#);
+    get_mock(
+        &server,
+        Endpoint::AccountList,
+        ResponseTemplate::new(200).set_body_raw(body, "application/json"),
+        1,
+    )
+    .await;
+    let (client, _) = client(&server.uri());
+
+    let error = client.list_accounts().await.unwrap_err();
+
+    assert!(matches!(error, UpstreamError::Decode(_)), "{error:?}");
+    assert!(
+        error.to_string().contains("not a JSON object"),
+        "says what is wrong: {error}"
+    );
+}

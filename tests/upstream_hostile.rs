@@ -516,18 +516,29 @@ async fn an_api_url_with_a_path_prefix_and_no_trailing_slash_keeps_the_prefix() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_http_to_a_remote_host_warns_once_that_the_app_key_travels_in_clear() {
-    // Arrange
-    let (child, _) = spawn("http://example.invalid", &[]);
+    // Arrange: a TTL of 0, so every scrape sends its requests in clear again.
+    let (mut child, port) = spawn("http://example.invalid", &["--cache.ttl", "0s"]);
+    let tail = common::LogTail::of(&mut child);
 
-    // Act: the exporter keeps running; stop it once the line is there.
-    let lines = log_lines_until(child, "in clear").await;
+    // Act: three scrapes, each a refresh whose requests would each warn if it warned per
+    // request; then stop it.
+    let mut scraped = String::new();
+    for _ in 0..3 {
+        scraped = scrape_when_up(port).await;
+    }
+    let logs = tail.stop(child).await;
 
     // Assert
-    let warnings: Vec<&String> = lines.iter().filter(|l| l.contains("in clear")).collect();
+    let lines: Vec<&str> = logs.lines().collect();
+    let warnings: Vec<&&str> = lines.iter().filter(|l| l.contains("in clear")).collect();
     assert_eq!(warnings.len(), 1, "{lines:#?}");
     assert!(warnings[0].contains("WARN"), "{}", warnings[0]);
     assert!(warnings[0].contains("example.invalid"), "{}", warnings[0]);
     assert!(lines.iter().all(|l| !l.contains(APP_KEY)));
+    assert!(
+        scraped.contains("proxy911_collector_success{collector=\"accounts\"} 0"),
+        "the refreshes were tried (and failed): {scraped}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -554,15 +565,26 @@ async fn an_upstream_certificate_nobody_vouches_for_is_logged_once_per_collector
     let front = common::tls::tls_front(&pki, &url).await;
     let (child, port) = spawn(
         &format!("https://localhost:{}", front.port()),
-        &["--cache.ttl", "1s"],
+        &["--cache.ttl", "0s"],
     );
     common::metrics_until(port, |t| t.contains("proxy911_up 0")).await;
 
-    // Six scrapes past the TTL: each starts a refresh of every collector, each a failed handshake.
-    for _ in 0..6 {
-        tokio::time::sleep(Duration::from_millis(1100)).await;
-        scrape_text(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await;
+    // With a TTL of 0 every scrape refreshes every collector, each a failed handshake: scrape
+    // until the account list has failed six times (counted by the exporter itself).
+    let mut failed = 0.0;
+    for _ in 0..200 {
+        let text = scrape_text(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await;
+        failed = sum(
+            &text,
+            "proxy911_upstream_requests_total",
+            &[("endpoint", Endpoint::AccountList.label())],
+        );
+        if failed >= 6.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    assert!(failed >= 6.0, "only {failed} account lists were tried");
     let logs = stop_and_read_logs(child).await;
 
     let certificate_lines: Vec<&str> = logs.lines().filter(|l| l.contains("certificate")).collect();

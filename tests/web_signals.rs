@@ -60,6 +60,7 @@ async fn a_changed_file_applies_to_the_next_request_a_broken_one_keeps_the_old_w
     let port = common::free_port();
     let config_arg = web_config.display().to_string();
     let mut child = common::spawn_exporter(port, &url, &["--web.config.file", &config_arg], &[]);
+    let logs = common::LogTail::of(&mut child);
     wait_until_listening(port, &mut child).await;
     assert_eq!(status(port, Some(("alice", "old password"))).await, 200);
 
@@ -73,7 +74,8 @@ async fn a_changed_file_applies_to_the_next_request_a_broken_one_keeps_the_old_w
         assert_eq!(status(port, Some(("alice", "new password"))).await, 200);
     }
     signal(&child, libc::SIGHUP);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    logs.until_logged("SIGHUP: web configuration not reloaded")
+        .await;
     assert_eq!(status(port, Some(("alice", "new password"))).await, 200);
 
     pki.web_config(&users("third password"));
@@ -91,7 +93,7 @@ async fn a_changed_file_applies_to_the_next_request_a_broken_one_keeps_the_old_w
         "SIGHUP stopped the exporter"
     );
 
-    let logs = common::stop_and_read_logs(child).await;
+    let logs = logs.stop(child).await;
     let broken = logs
         .lines()
         .filter(|l| l.contains("web configuration changed on disk but cannot be loaded"))
@@ -111,18 +113,25 @@ async fn a_changed_file_applies_to_the_next_request_a_broken_one_keeps_the_old_w
 async fn sighup_without_a_web_config_file_is_logged_and_does_not_stop_the_exporter() {
     let port = common::free_port();
     let mut child = common::spawn_exporter(port, "http://127.0.0.1:9", &[], &[]);
+    let logs = common::LogTail::of(&mut child);
     wait_until_listening(port, &mut child).await;
-    for _ in 0..3 {
+    for times in 1..=3 {
         signal(&child, libc::SIGHUP);
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        logs.until_logged_times("nothing to reload", times).await;
     }
     assert_eq!(status(port, None).await, 200);
     assert!(
         child.try_wait().unwrap().is_none(),
         "SIGHUP stopped the exporter"
     );
-    let logs = common::stop_and_read_logs(child).await;
-    assert!(logs.contains("nothing to reload"), "{logs}");
+    let logs = logs.stop(child).await;
+    assert_eq!(
+        logs.lines()
+            .filter(|l| l.contains("nothing to reload"))
+            .count(),
+        3,
+        "one line per SIGHUP: {logs}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -164,11 +173,16 @@ async fn sigterm_with_twenty_stuck_clients_finishes_the_request_in_progress_and_
 
     signal(&child, libc::SIGTERM);
     let signalled = Instant::now();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(
-        TcpStream::connect(("127.0.0.1", port)).await.is_err(),
-        "a stopping exporter accepts no new connection"
-    );
+    // The listener closes once the signal is handled: wait for that, not for a while.
+    let mut refused = false;
+    for _ in 0..100 {
+        refused = TcpStream::connect(("127.0.0.1", port)).await.is_err();
+        if refused {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(refused, "a stopping exporter accepts no new connection");
     in_progress.write_all(body.as_bytes()).await.unwrap();
     let mut answer = Vec::new();
     let _ =
@@ -341,6 +355,7 @@ async fn a_symlink_swapped_to_dev_zero_before_sighup_is_one_error_and_the_old_co
     let port = common::free_port();
     let config_arg = link.display().to_string();
     let mut child = common::spawn_exporter(port, &url, &["--web.config.file", &config_arg], &[]);
+    let logs = common::LogTail::of(&mut child);
     wait_until_listening(port, &mut child).await;
     assert_eq!(status(port, Some(("alice", "old password"))).await, 200);
 
@@ -348,7 +363,7 @@ async fn a_symlink_swapped_to_dev_zero_before_sighup_is_one_error_and_the_old_co
     std::os::unix::fs::symlink("/dev/zero", &swapped).unwrap();
     std::fs::rename(&swapped, &link).unwrap();
     signal(&child, libc::SIGHUP);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    logs.until_logged("1 MiB").await;
     for _ in 0..3 {
         assert_eq!(status(port, Some(("alice", "old password"))).await, 200);
     }
@@ -357,7 +372,7 @@ async fn a_symlink_swapped_to_dev_zero_before_sighup_is_one_error_and_the_old_co
         "SIGHUP stopped the exporter"
     );
 
-    let logs = common::stop_and_read_logs(child).await;
+    let logs = logs.stop(child).await;
     let refused: Vec<&str> = logs.lines().filter(|l| l.contains("1 MiB")).collect();
     assert_eq!(refused.len(), 1, "one ERROR: {logs}");
     assert!(refused[0].contains("ERROR"), "{logs}");
@@ -414,5 +429,98 @@ async fn a_fifo_swapped_in_for_the_web_config_is_refused_at_once_on_sighup_and_o
     assert!(
         refusals[1].contains("SIGHUP: web configuration not reloaded"),
         "{logs}"
+    );
+}
+
+/// A web config serving TLS with `max_version`, verifying a client certificate if given against
+/// `client_ca`, and sending `X-Frame-Options: frame`.
+fn tls_web_config(client_ca: &str, max_version: &str, frame: &str) -> String {
+    format!(
+        "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  \
+         client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: {client_ca}\n  \
+         max_version: {max_version}\nhttp_server_config:\n  headers:\n    \
+         X-Frame-Options: {frame}\n"
+    )
+}
+
+/// What a fresh TLS connection to the binary on `port` sees: whether a client that speaks only
+/// TLS 1.3 is served, whether a client presenting `ca_client` (signed by the first CA) and
+/// `other_client` (signed by the second) are, and the `X-Frame-Options` header.
+async fn tls_view(
+    pki: &Pki,
+    port: u16,
+    ca_client: &common::tls::Pair,
+    other_client: &common::tls::Pair,
+) -> (bool, bool, bool, String) {
+    use common::tls::{https_builder, https_client};
+    let url = format!("https://localhost:{port}/-/healthy");
+    let served = |client: reqwest::Client| {
+        let url = url.clone();
+        async move {
+            client
+                .get(url)
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+        }
+    };
+    let tls13 = https_builder(&pki.ca_pem(), None)
+        .min_tls_version(reqwest::tls::Version::TLS_1_3)
+        .build()
+        .unwrap();
+    let frame = https_client(&pki.ca_pem(), None)
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .headers()
+        .get("x-frame-options")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (
+        served(tls13).await,
+        served(https_client(&pki.ca_pem(), Some(ca_client))).await,
+        served(https_client(&pki.ca_pem(), Some(other_client))).await,
+        frame,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_response_headers_the_tls_settings_and_the_client_ca() {
+    let pki = Pki::new("sighup-tls");
+    let other = Pki::new("sighup-other-ca");
+    pki.install_server(&pki.server("exporter"));
+    pki.write("other-ca.pem", &other.ca_pem());
+    let (ca_client, other_client) = (pki.client("first"), other.client("second"));
+    let web_config = pki.web_config(&tls_web_config("ca.pem", "TLS13", "deny"));
+    let (_sim, url) = common::simulator(None).await;
+    let port = common::free_port();
+    let config_arg = web_config.display().to_string();
+    let mut child = common::spawn_exporter(port, &url, &["--web.config.file", &config_arg], &[]);
+    let logs = common::LogTail::of(&mut child);
+    wait_until_listening(port, &mut child).await;
+    let before = tls_view(&pki, port, &ca_client, &other_client).await;
+
+    // No request between the change and the signal: only SIGHUP can bring it in.
+    pki.web_config(&tls_web_config("other-ca.pem", "TLS12", "sameorigin"));
+    signal(&child, libc::SIGHUP);
+    logs.until_logged("SIGHUP: web configuration reloaded")
+        .await;
+    let after = tls_view(&pki, port, &ca_client, &other_client).await;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP stopped the exporter"
+    );
+    let logs = logs.stop(child).await;
+
+    assert_eq!(before, (true, true, false, "deny".into()));
+    assert_eq!(
+        after,
+        (false, false, true, "sameorigin".into()),
+        "(TLS 1.3 only served, first CA's client served, second CA's, X-Frame-Options)"
+    );
+    assert!(
+        !logs.contains("changed on disk: reloaded"),
+        "the reload was SIGHUP's, not a request's: {logs}"
     );
 }

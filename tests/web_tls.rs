@@ -302,3 +302,72 @@ async fn an_idle_http2_connection_is_closed_after_ten_seconds() {
         "closed after {after:?}, before the 10 s"
     );
 }
+
+/// A rustls client's certificate resolver that presents nothing and records whether the server
+/// asked for a certificate (rustls calls it only on a CertificateRequest), with the CA names the
+/// request carried.
+#[derive(Debug, Default)]
+struct Asked(std::sync::Mutex<Option<Vec<Vec<u8>>>>);
+
+impl rustls::client::ResolvesClientCert for Asked {
+    fn resolve(
+        &self,
+        root_hint_subjects: &[&[u8]],
+        _: &[rustls::SignatureScheme],
+    ) -> Option<std::sync::Arc<rustls::sign::CertifiedKey>> {
+        *self.0.lock().unwrap() = Some(root_hint_subjects.iter().map(|s| s.to_vec()).collect());
+        None
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+/// `GET /-/healthy` over a rustls client of `pki`'s CA that presents no certificate: the status
+/// line, and the CA names of the server's CertificateRequest (`None`: it sent none).
+async fn certificate_request(pki: &Pki, addr: SocketAddr) -> (String, Option<Vec<Vec<u8>>>) {
+    use rustls::pki_types::pem::PemObject;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    proxy911_exporter::upstream::client::install_crypto_provider();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(pki.ca_pem().as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let asked = std::sync::Arc::new(Asked::default());
+    let config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_client_cert_resolver(asked.clone());
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut tls = connector.connect(name, tcp).await.expect("a handshake");
+    tls.write_all(b"GET /-/healthy HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = tls.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer.lines().next().unwrap_or_default().to_owned();
+    let hints = asked.0.lock().unwrap().clone();
+    (status, hints)
+}
+
+#[tokio::test]
+async fn request_client_cert_sends_a_certificate_request_that_no_client_cert_does_not() {
+    let pki = Pki::new("certrequest");
+    let (asking, _sim) = tls_exporter(&pki, &["client_auth_type: RequestClientCert"]).await;
+    let other = Pki::new("certrequest-none");
+    let (not_asking, _sim2) = tls_exporter(&other, &["client_auth_type: NoClientCert"]).await;
+
+    let (status, asked) = certificate_request(&pki, asking).await;
+    let (status_without, not_asked) = certificate_request(&other, not_asking).await;
+
+    assert_eq!(status, "HTTP/1.1 200 OK", "served without a certificate");
+    assert!(
+        asked.is_some(),
+        "RequestClientCert sends a CertificateRequest"
+    );
+    assert_eq!(status_without, "HTTP/1.1 200 OK");
+    assert_eq!(not_asked, None, "NoClientCert sends none");
+}

@@ -865,9 +865,17 @@ async fn a_refused_handshake_is_logged_once_per_client_and_cause_at_warn() {
     let mut child = common::spawn_exporter(
         port,
         &url,
-        &["--web.config.file", path.to_str().unwrap()],
+        // Debug: each later refusal leaves a DEBUG line, so the test sees that all three were
+        // handled (and logged) before it counts the WARNs.
+        &[
+            "--web.config.file",
+            path.to_str().unwrap(),
+            "--log.level",
+            "debug",
+        ],
         &[],
     );
+    let tail = common::LogTail::of(&mut child);
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let mut listening = false;
     for _ in 0..100 {
@@ -886,10 +894,11 @@ async fn a_refused_handshake_is_logged_once_per_client_and_cause_at_warn() {
         let reply = request(addr, &tls(), fixtures.dir(), "/-/healthy").await;
         assert_eq!(reply.status, 0, "{reply:?}");
     }
-    let logs = common::stop_and_read_logs(child).await;
+    tail.until_logged_times("TLS handshake refused", 3).await;
+    let logs = tail.stop(child).await;
     let warned: Vec<&str> = logs
         .lines()
-        .filter(|l| l.contains("TLS handshake refused"))
+        .filter(|l| l.contains("TLS handshake refused") && l.contains(" WARN "))
         .collect();
     assert_eq!(warned.len(), 1, "{logs}");
     assert!(

@@ -452,3 +452,61 @@ pub async fn metrics_until(port: u16, ready: impl Fn(&str) -> bool) -> String {
     }
     panic!("/metrics on {port} never got ready; last answer:\n{last}");
 }
+
+/// The stderr of a spawned exporter, read as it is written: a test that lets the binary log a
+/// lot (debug, many scrapes) must not leave the pipe full, or the binary blocks on its next line.
+pub struct LogTail {
+    text: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl LogTail {
+    /// Takes `child`'s stderr and reads it from now on.
+    pub fn of(child: &mut tokio::process::Child) -> LogTail {
+        use tokio::io::AsyncBufReadExt;
+        let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut lines =
+            tokio::io::BufReader::new(child.stderr.take().expect("stderr is piped")).lines();
+        let sink = text.clone();
+        let reader = tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let mut text = sink.lock().unwrap();
+                text.push_str(&line);
+                text.push('\n');
+            }
+        });
+        LogTail { text, reader }
+    }
+
+    /// What the binary has logged so far.
+    pub fn text(&self) -> String {
+        self.text.lock().unwrap().clone()
+    }
+
+    /// Waits until the binary has logged a line holding `needle` (10 s at most, then the test
+    /// fails with what it logged).
+    pub async fn until_logged(&self, needle: &str) {
+        self.until_logged_times(needle, 1).await;
+    }
+
+    /// Waits until `times` lines holding `needle` were logged (10 s at most, as above).
+    pub async fn until_logged_times(&self, needle: &str, times: usize) {
+        for _ in 0..200 {
+            if self.text().lines().filter(|l| l.contains(needle)).count() >= times {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("never logged {needle:?} {times} times:\n{}", self.text());
+    }
+
+    /// Stops `child` and returns everything it logged.
+    pub async fn stop(self, mut child: tokio::process::Child) -> String {
+        child.start_kill().unwrap();
+        let _ = child.wait().await;
+        let LogTail { text, reader } = self;
+        let _ = reader.await;
+        let text = text.lock().unwrap().clone();
+        text
+    }
+}
