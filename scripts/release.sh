@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the release tarball in the layout of Prometheus' own release tarballs:
 #   dist/proxy911-exporter-VERSION.linux-amd64.tar.gz, one folder holding the binary, LICENSE,
-#   README.md, the Grafana dashboards, the alert rules and an example web configuration;
+#   README.md, the Grafana dashboards, the alert rules, an example web configuration, a
+#   multi-target config file (with the demo's keys) and its Prometheus scrape configuration;
 #   dist/sha256sums.txt, as `sha256sum -c` reads it.
 # Reproducible for one commit: file times and the build date are the commit's
 # (SOURCE_DATE_EPOCH), owners are 0, names sorted, gzip without a time stamp.
@@ -26,7 +27,10 @@ install -m 0755 target/release/proxy911-exporter "$folder/proxy911-exporter"
 install -m 0644 LICENSE README.md "$folder/"
 install -m 0644 grafana/dashboards/*.json "$folder/dashboards/"
 install -m 0644 alerts/proxy911.rules.yml alerts/alertmanager.example.yml "$folder/alerts/"
-install -m 0644 examples/* "$folder/examples/"
+# Every example, folders included (the multi-target config file with its demo keys).
+(cd examples && find . -type f | sort) | while read -r file; do
+  install -D -m 0644 "examples/$file" "$folder/examples/$file"
+done
 
 mkdir -p "$dist"
 tarball=$dist/$name.tar.gz

@@ -64,6 +64,9 @@ async fn the_release_tarball_has_prometheus_layout_verifies_and_reports_its_revi
         "dashboards/proxy911-overview.json",
         "dashboards/proxy911-accounts.json",
         "examples/web-config.yml",
+        "examples/multi-target/config.yml",
+        "examples/multi-target/keys/team-a",
+        "examples/prometheus-multi-target.yml",
     ] {
         let path = format!("{name}/{expected}");
         assert!(files.contains(&path.as_str()), "{path} in {files:?}");
