@@ -58,8 +58,11 @@
 //!                  │           └── on refresh: families ─▶ exposition (text, OpenMetrics, DEFLATE) ─▶ stored bytes
 //!                  └── stored bytes of each collector + self metrics ─▶ response (chunks, no copy)
 //!
+//! GET /probe?target=NAME ─▶ targets (by name) ─▶ that target's own scrape, as above, on its own
+//!                           client, token bucket and caches
+//!
 //! /admin/... ─▶ typed request (validated on decode) ─▶ upstream::Client (POST, never retried)
-//!            ─▶ audit + invalidate accounts
+//!            ─▶ audit + invalidate accounts      (/admin/targets/NAME/...: the same, on NAME's)
 //! ```
 
 pub mod app;
