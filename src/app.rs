@@ -250,7 +250,7 @@ impl App {
 
     /// Serves both listeners until `shutdown` completes; then each stops accepting, lets the
     /// requests in progress finish, and drops what is still open after
-    /// [`crate::web::serve::DRAIN_TIMEOUT`].
+    /// `crate::web::serve::DRAIN_TIMEOUT`.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,

@@ -1,4 +1,4 @@
-//! [`label_values!`](crate::label::label_values): a closed set of label values, each name written
+//! `label_values!`: a closed set of label values, each name written
 //! once. It makes the enum, its `ALL`, its `as_str` and its `EncodeLabelValue`, so a value cannot
 //! be added without its spelling, nor spelled twice.
 

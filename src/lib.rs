@@ -29,7 +29,7 @@
 //!   that lists them and makes [`collector::CollectorId`]; [`collector::Selection`] (which
 //!   collectors run, and their own TTLs).
 //! - [`cache`]: per-collector TTL, single-flight refresh, stale-on-error, the rendered bytes, and
-//!   the report of each collector's health; its own [`cache::RefreshError`].
+//!   the report of each collector's health; its own `cache::RefreshError`.
 //! - [`check`]: `proxy911-exporter check`, each enabled collector's calls and a report of their
 //!   drift.
 //! - [`scrape`]: one scrape: every collector served concurrently up to the deadline, the health

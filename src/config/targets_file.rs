@@ -240,7 +240,7 @@ fn collectors<'de, D: serde::Deserializer<'de>>(
 }
 
 impl TargetsFile {
-    /// Reads and checks the file at `path`, at most [`MAX_CONFIG_FILE_BYTES`] of it.
+    /// Reads and checks the file at `path`, at most `MAX_CONFIG_FILE_BYTES` of it.
     pub fn read(path: &Path) -> Result<TargetsFile, TargetsFileError> {
         let shown = path.display().to_string();
         let unreadable = |reason: String| TargetsFileError::Read {

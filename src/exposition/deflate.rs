@@ -119,7 +119,7 @@ impl fmt::Write for DeflateWriter {
     }
 }
 
-/// Joins pre-compressed pieces and a last piece (from [`DeflatePiece::compress_last`]) into one
+/// Joins pre-compressed pieces and a last piece (from `DeflatePiece::compress_last`) into one
 /// gzip member, as chunks: every piece's bytes are shared, not copied, and nothing is
 /// compressed here.
 pub fn gzip_join<'a>(

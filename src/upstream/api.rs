@@ -119,7 +119,7 @@ impl Client {
     }
 
     /// `GET /api-gate-way/user-usage-flow/total`: daily traffic, by default of the last 7 days.
-    /// Real days only, each once, within [`decode::days::MAX_DAYS`] of the newest.
+    /// Real days only, each once, within `decode::days::MAX_DAYS` of the newest.
     pub async fn daily_traffic(&self) -> Result<Listed<DailyFlow>, UpstreamError> {
         let endpoint = Endpoint::TrafficDaily;
         let (items, mut drift) = self

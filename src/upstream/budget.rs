@@ -1,7 +1,7 @@
 //! One memory budget for every upstream answer in flight, process-wide: an answer's bytes are
 //! reserved before they are read and released once it is decoded. Whatever the upstream sends,
 //! and however many answers arrive at once (pages, collectors, admin calls), the answers held
-//! never pass [`BUDGET_BYTES`] together, nor [`MAX_ANSWER_BYTES`] alone.
+//! never pass [`BUDGET_BYTES`] together, nor `MAX_ANSWER_BYTES` alone.
 //!
 //! An answer that declares its length waits for its whole reservation at once (first come,
 //! first served, so two answers can never each hold half and wait for the other); one that

@@ -98,7 +98,7 @@ impl UpstreamMetrics {
         metrics
     }
 
-    /// New handles, pre-initialised for `reads` (see [`UpstreamMetrics::handles`]) and
+    /// New handles, pre-initialised for `reads` (see `UpstreamMetrics::handles`) and
     /// registered in `registry`, whose prefix the caller chose.
     pub fn register(registry: &mut Registry, reads: impl IntoIterator<Item = Endpoint>) -> Self {
         let metrics = UpstreamMetrics::handles(reads);

@@ -3,7 +3,7 @@
 //! - [`client`]: transport: app_key placement, the envelope, retries for GET, redaction, metrics.
 //! - [`api`]: one async method per endpoint the exporter uses, pagination included.
 //! - [`model`]: the answers as types, and the fields each reads in their spellings.
-//! - [`fields_read`]: the field names read from each endpoint, the drift counters' labels.
+//! - `fields_read`: the field names read from each endpoint, the drift counters' labels.
 //! - [`product_type`]: the product-type codes and their label slugs, one table.
 //! - [`page`]: one page of a paginated list, either pagination shape.
 //! - [`decode`]: per-field lenient decoding for every endpoint: unknown fields ignored,

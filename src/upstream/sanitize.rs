@@ -2,7 +2,7 @@
 //! carriage return, an escape sequence), Unicode line separators and the invisible format
 //! characters (bidi overrides such as U+202E, zero-width joiners) become visible escapes, so
 //! upstream text can neither start a log line of its own, nor drive a terminal, nor read
-//! differently from what it is; and it is cut to a length. [`redact`] takes the secrets a
+//! differently from what it is; and it is cut to a length. `redact` takes the secrets a
 //! request carried out of the text an upstream sends back.
 
 /// `text` with control characters escaped (`\n`, `\u{1b}`), cut to `max_chars` characters of

@@ -10,7 +10,7 @@
 //! - each request gets the peer address as axum's `ConnectInfo<SocketAddr>` (the admin audit);
 //! - on stop: the listener is closed, every connection is asked to finish gracefully (the
 //!   request in progress completes, then the connection closes), and whatever is still open
-//!   after [`DRAIN_TIMEOUT`] is dropped, so the process exits within its 10 s bound whatever the
+//!   after `DRAIN_TIMEOUT` is dropped, so the process exits within its 10 s bound whatever the
 //!   clients do;
 //! - a handshake that TLS refused (no common version, suite or curve, a client certificate
 //!   missing or not trusted) is logged at WARN once per client address and cause, then at debug;

@@ -1,5 +1,5 @@
 //! [`AdminError`]: every way an admin request ends badly, mapped to its status and to the typed
-//! body [`ErrorBody`], `{"error":{"code":…,"message":…,"field":…}}`. Texts never hold a
+//! body `ErrorBody`, `{"error":{"code":…,"message":…,"field":…}}`. Texts never hold a
 //! password or the token: refusals do not echo values, and upstream messages are scrubbed by the
 //! handler of any password it sent.
 

@@ -1,5 +1,5 @@
 //! The days of a daily-traffic answer, held to what a day list can honestly be: at most
-//! [`MAX_DAYS`] days back from its newest day (the upstream's window is 7 days; 62 allows for
+//! `MAX_DAYS` days back from its newest day (the upstream's window is 7 days; 62 allows for
 //! two months asked explicitly), each day once. A day outside the window is defaulted (the item
 //! is kept without its day, so no series), a day given twice is skipped after its first time;
 //! both are counted as drift. Without this, a hostile answer could make 200,000 daily series.

@@ -83,12 +83,12 @@ impl<'a, 'd> Fields<'a, 'd> {
     }
 
     /// A 0/1 flag (also `true`/`false`, `"0"`/`"1"`); any other value cannot be read.
-    /// A calendar day, `YYYY-MM-DD` (see [`scalar::day`]).
+    /// A calendar day, `YYYY-MM-DD` (see `scalar::day`).
     pub fn day(&mut self, names: &[&'static str]) -> Option<String> {
         self.read(names, scalar::day)
     }
 
-    /// A whole, non-negative count (see [`scalar::count`]).
+    /// A whole, non-negative count (see `scalar::count`).
     pub fn count(&mut self, names: &[&'static str]) -> Option<f64> {
         self.read(names, scalar::count)
     }

@@ -11,9 +11,9 @@
 //!   whose value can be read; only when none can is it defaulted (under the first present one);
 //! - a key that appears twice in one object: the last one wins, as in JavaScript's `JSON.parse`;
 //! - a list item that is not an object is *skipped* and counted; the rest of the list is kept;
-//! - a list longer than [`MAX_LIST_ITEMS`] fails the answer, naming the cap; items are read one
+//! - a list longer than `MAX_LIST_ITEMS` fails the answer, naming the cap; items are read one
 //!   at a time as the text is read, never indexed all at once;
-//! - one rule for every list of an endpoint, all pages together ([`ListBuilder`], applied by the
+//! - one rule for every list of an endpoint, all pages together (`ListBuilder`, applied by the
 //!   client): an item with none of the fields that identify it ([`Identity`]) is skipped and
 //!   counted, and an item whose identity an earlier item had (a page repeated while the list
 //!   shifted, a label value equal after the cut) is skipped and counted, the first one kept.
@@ -235,7 +235,7 @@ pub(crate) fn no_data(expected: &str) -> ShapeError {
 }
 
 /// Reads a JSON array of items, one at a time as the text is read (never an index of them all):
-/// objects are decoded, anything else is skipped and counted, and [`ListBuilder`]'s rule for
+/// objects are decoded, anything else is skipped and counted, and `ListBuilder`'s rule for
 /// every list applies.
 pub fn list<T: Decode>(raw: &str, drift: &mut Drift) -> Result<Vec<T>, ShapeError> {
     use serde::de::{Deserializer, SeqAccess, Visitor};

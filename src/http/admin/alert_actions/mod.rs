@@ -179,7 +179,7 @@ pub enum Plan {
     Disable(Username),
 }
 
-/// Decides for one alert of [`ANOMALY_ALERT`], given the accounts upstream has now and the
+/// Decides for one alert of `ANOMALY_ALERT`, given the accounts upstream has now and the
 /// usernames already handled in this notification (to which it adds its own).
 pub fn plan(alert: &Alert, accounts: &[Account], seen: &mut HashSet<Username>) -> (Named, Plan) {
     let named = Named::of(alert);
