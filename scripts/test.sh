@@ -14,6 +14,8 @@ phase "cargo fmt --check"
 cargo fmt --all -- --check
 phase "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+phase "cargo doc -D warnings (no broken or private links in the docs)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 # Licenses, banned and duplicate crates, and sources. `advisories` is left out: it needs the
 # RustSec database from the network, which this machine cannot reach. Its verdict only; the
 # whole report when it fails.

@@ -6,7 +6,7 @@
 //! Deterministic but for the clock.
 //!
 //! The primary app_key's world is [`world`]; every other key's ([`world_of_key`]) has the same
-//! shape, bent by a [`flavor::Flavor`] drawn from the key: its usernames carry a suffix, and its
+//! shape, bent by a `flavor::Flavor` drawn from the key: its usernames carry a suffix, and its
 //! counts, usage, balance and owner are its own.
 
 use std::time::Instant;
