@@ -408,6 +408,10 @@ async fn the_global_token_manages_every_target_and_a_targets_own_token_only_its_
         ("/targets/team-a/accounts", TOKEN_B, 403),
         ("/targets/team-a/accounts", "NoSuchTokenAnywhere", 401),
         ("/targets/team-z/accounts", ADMIN_TOKEN, 404),
+        ("/targets/team-z/accounts", TOKEN_B, 404),
+        // Without a token, no name is confirmed or denied.
+        ("/targets/team-z/accounts", "NoSuchTokenAnywhere", 401),
+        ("/targets/team-a/accounts", "", 401),
         // No app_key of its own: nothing to manage at /admin/accounts.
         ("/accounts", ADMIN_TOKEN, 404),
         ("/accounts", TOKEN_A, 404),

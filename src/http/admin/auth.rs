@@ -35,6 +35,9 @@ pub(crate) enum Scope<'a> {
     Own,
     /// One target (`/admin/targets/NAME/...`).
     Target(&'a Target),
+    /// A target the file does not name: whoever holds any token may learn that (404); nobody
+    /// else learns which names exist (401).
+    AnyTarget,
 }
 
 impl TokenBook {
@@ -42,7 +45,8 @@ impl TokenBook {
         TokenBook { global, targets }
     }
 
-    /// Admits `provided` for `scope`: the global token, or the target's own for its target.
+    /// Admits `provided` for `scope`: the global token, or the target's own for its target (any
+    /// target's token for [`Scope::AnyTarget`]).
     /// Another target's token is [`AuthFailure::OtherTarget`] (403), any other [`AuthFailure::Wrong`].
     fn admit(&self, scope: &Scope<'_>, provided: &[u8]) -> Result<(), AuthFailure> {
         let matches =
@@ -63,7 +67,9 @@ impl TokenBook {
                 .filter_map(|t| t.admin_token())
                 .fold(false, |found, token| matches(token) | found)
         });
-        if anothers {
+        if anothers && matches!(scope, Scope::AnyTarget) {
+            Ok(())
+        } else if anothers {
             Err(AuthFailure::OtherTarget)
         } else {
             Err(AuthFailure::Wrong)
@@ -109,7 +115,7 @@ impl Guard {
             .map(|info| info.0);
         let shown = client.map_or_else(|| "unknown".to_string(), |a| a.to_string());
         let target = match scope {
-            Scope::Own => String::new(),
+            Scope::Own | Scope::AnyTarget => String::new(),
             Scope::Target(target) => target.name().to_string(),
         };
         match self.log.admit(client.map(|a| a.ip())) {

@@ -1,7 +1,8 @@
 //! `/admin/targets/NAME/...`: the admin API of one target of `--config.file`, the same routes,
 //! bodies and answers as the exporter's own `/admin/...`, on that target's client and caches.
 //! The global admin token manages every target; a target's `admin_token_file` token manages
-//! that target only (403 elsewhere, counted and logged). An unknown target is 404.
+//! that target only (403 elsewhere, counted and logged). An unknown target is 404 to whoever
+//! holds a token, 401 to anyone else (who learns no target's name).
 //!
 //! Targets come and go with reloads, so the routes are found per request: each target's router
 //! is built on first use and kept in the target itself (freed with it).
@@ -71,6 +72,9 @@ pub(crate) async fn dispatch(State(routes): State<TargetRoutes>, mut request: Re
         None => (rest, "/".to_string()),
     };
     let Some(target) = routes.targets.get(name) else {
+        if let Err(refusal) = routes.guard.authorize(&request, &Scope::AnyTarget) {
+            return *refusal;
+        }
         return AdminError::NotFound(format!(
             "no target {} in --config.file",
             crate::upstream::sanitize::for_log(name, 64)
