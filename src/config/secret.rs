@@ -2,7 +2,6 @@
 //! come from a file named by a flag (read at most 4 KiB) or from an environment variable, and
 //! live in [`SecretString`]s that never print. Errors name the flag, never the value.
 
-use std::io::Read;
 use std::path::Path;
 
 use secrecy::SecretString;
@@ -24,24 +23,12 @@ pub(super) fn read_secret_file(
         path: path.display().to_string(),
         reason,
     };
-    let mut raw = Vec::new();
-    crate::web::bounded::open(path)
-        .and_then(|file| file.take(MAX_SECRET_FILE_BYTES + 1).read_to_end(&mut raw))
-        .map_err(|e| {
-            // The kind alone for the OS's errors; ours (a FIFO) say what they refuse.
-            let why = if e.kind() == std::io::ErrorKind::InvalidInput {
-                e.to_string()
-            } else {
-                e.kind().to_string()
-            };
-            unreadable(why)
-        })?;
-    if raw.len() as u64 > MAX_SECRET_FILE_BYTES {
-        return Err(ConfigError::SecretFileTooLarge {
+    let raw = crate::web::bounded::read_at_most(path, MAX_SECRET_FILE_BYTES)
+        .map_err(|e| unreadable(crate::web::bounded::reason(&e)))?
+        .ok_or_else(|| ConfigError::SecretFileTooLarge {
             flag,
             path: path.display().to_string(),
-        });
-    }
+        })?;
     let raw = String::from_utf8(raw).map_err(|_| unreadable("not valid UTF-8".into()))?;
     validate_secret(flag, raw)
 }

@@ -26,6 +26,7 @@ use serde::Deserialize;
 
 use super::{parse, secret, ConfigError};
 use crate::collector::CollectorId;
+use crate::web::bounded;
 
 /// The longest config file read: far above any real one, and a bound on what `/dev/zero` costs.
 pub(crate) const MAX_CONFIG_FILE_BYTES: u64 = 1 << 20;
@@ -247,26 +248,13 @@ impl TargetsFile {
             path: shown.clone(),
             reason,
         };
-        let mut bytes = Vec::new();
-        crate::web::bounded::open(path)
-            .and_then(|file| {
-                use std::io::Read;
-                file.take(MAX_CONFIG_FILE_BYTES + 1).read_to_end(&mut bytes)
-            })
-            .map_err(|e| {
-                // The kind alone for the OS's errors; ours (a FIFO) say what they refuse.
-                let why = if e.kind() == std::io::ErrorKind::InvalidInput {
-                    e.to_string()
-                } else {
-                    e.kind().to_string()
-                };
-                unreadable(why)
+        let bytes = bounded::read_at_most(path, MAX_CONFIG_FILE_BYTES)
+            .map_err(|e| unreadable(bounded::reason(&e)))?
+            .ok_or_else(|| {
+                unreadable(format!(
+                    "larger than {MAX_CONFIG_FILE_BYTES} bytes (1 MiB), not read"
+                ))
             })?;
-        if bytes.len() as u64 > MAX_CONFIG_FILE_BYTES {
-            return Err(unreadable(format!(
-                "larger than {MAX_CONFIG_FILE_BYTES} bytes (1 MiB), not read"
-            )));
-        }
         let text = String::from_utf8(bytes).map_err(|_| unreadable("not valid UTF-8".into()))?;
         TargetsFile::from_text(path, &text)
     }

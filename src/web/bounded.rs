@@ -13,17 +13,32 @@ pub(crate) const MAX_FILE_BYTES: u64 = 1 << 20;
 /// The whole file at `path` if it is at most [`MAX_FILE_BYTES`]; a larger one is an
 /// `InvalidData` error saying so.
 pub fn read(path: &Path) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    open(path)?
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(io::Error::new(
+    read_at_most(path, MAX_FILE_BYTES)?.ok_or_else(|| {
+        io::Error::new(
             io::ErrorKind::InvalidData,
             format!("larger than {MAX_FILE_BYTES} bytes (1 MiB), not read"),
-        ));
+        )
+    })
+}
+
+/// The bytes of the file at `path` ([`open`]ed without waiting), or `None` when it holds more
+/// than `limit`: one byte past it is read, never the rest, whatever the file's size (a sparse
+/// 1 GiB file, `/dev/zero`). Used for every file the exporter reads: the web configuration and
+/// what it names, the secrets, `--config.file`.
+pub(crate) fn read_at_most(path: &Path, limit: u64) -> io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    open(path)?.take(limit + 1).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
+}
+
+/// What to say of a failed read: the kind alone for the system's errors (never a path or a
+/// value it might echo); ours (a FIFO) say what they refuse.
+pub(crate) fn reason(error: &io::Error) -> String {
+    if error.kind() == io::ErrorKind::InvalidInput {
+        error.to_string()
+    } else {
+        error.kind().to_string()
     }
-    Ok(bytes)
 }
 
 /// Opens `path` for reading without waiting: a FIFO (or a socket) is refused, since reading one
