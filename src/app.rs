@@ -74,8 +74,7 @@ pub struct App {
     web: WebHandle,
     ready: Arc<AtomicBool>,
     scraper: Arc<Scraper>,
-    /// With `--config.file`: every target, and what SIGHUP reloads.
-    targets: Option<Arc<Targets>>,
+    /// What SIGHUP reloads: the web configuration and, with `--config.file`, the targets.
     lifecycle: Lifecycle,
     simulator: Option<Simulator>,
     /// Where the demo's simulator listens (its `/_simulator/` controls, the leak among them).
@@ -191,7 +190,6 @@ impl App {
             web: web_config,
             ready,
             scraper: accounts.scraper,
-            targets: accounts.targets,
             lifecycle,
             simulator,
             simulator_addr,
@@ -200,11 +198,6 @@ impl App {
                 .filter(|admin| admin.generated)
                 .map(|admin| admin.token),
         })
-    }
-
-    /// Every target of `--config.file`, when one is given.
-    pub fn targets(&self) -> Option<&Arc<Targets>> {
-        self.targets.as_ref()
     }
 
     /// What SIGHUP reloads: the web configuration, and the targets.
@@ -309,6 +302,7 @@ fn build_accounts(
             &file.path,
             file.file,
             target_defaults(config, &url),
+            config.cache,
             demo_key_hook(simulator),
             own,
         )?)),
@@ -398,7 +392,6 @@ fn target_defaults(config: &Config, url: &reqwest::Url) -> TargetDefaults {
         rate_limit: config.api.rate_limit,
         rate_burst: config.api.rate_burst,
         timezone: config.api.timezone,
-        cache: config.cache,
         selection: config.collectors.clone(),
     }
 }

@@ -12,13 +12,14 @@
 //!   drops it. The cause is logged once per change of cause, not once per scrape.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::collector::{CollectorId, CollectorSpec};
 use crate::exposition::Rendered;
+use crate::metrics::unix_now;
 use crate::upstream::UpstreamError;
 
 /// Why a refresh produced no new data.
@@ -311,13 +312,6 @@ fn release_freed_memory() {
             }
         });
     }
-}
-
-fn unix_now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
 }
 
 #[cfg(test)]

@@ -76,3 +76,11 @@ impl SelfMetrics {
             .expect("writing to a String cannot fail");
     }
 }
+
+/// Unix time now, in seconds, for the timestamp gauges (0 for a clock before 1970).
+pub(crate) fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}

@@ -14,7 +14,7 @@ use crate::config::{
     ApiConfig, CheckArgs, Cli, Command, Config, LogFormat, OutputFormat, SimulateArgs, TargetsFile,
 };
 use crate::logging;
-use crate::targets::Lifecycle;
+use crate::targets::{Lifecycle, TargetDefaults};
 use crate::upstream::UpstreamMetrics;
 
 /// Runs what `cli` asks for; the environment is the process's.
@@ -167,35 +167,25 @@ async fn check(args: CheckArgs) -> ExitCode {
             2,
         );
     }
+    // The targets' clients and collectors as the exporter builds them.
+    let defaults = TargetDefaults {
+        api_url: url,
+        timeout: api.timeout,
+        rate_limit: api.rate_limit,
+        rate_burst: api.rate_burst,
+        timezone: api.timezone,
+        selection: collectors,
+    };
     let mut reports = Vec::new();
     for (name, settings) in chosen {
         if let (Some(simulator), None) = (&_simulator, &settings.api_url) {
             simulator.add_app_key(settings.app_key.expose_secret(), None);
         }
-        let target_api = ApiConfig {
-            timeout: settings.timeout.unwrap_or(api.timeout),
-            rate_limit: settings.rate_limit.unwrap_or(api.rate_limit),
-            rate_burst: settings.rate_burst.unwrap_or(api.rate_burst),
-            ..api.clone()
-        };
-        let target_url = settings.api_url.clone().unwrap_or_else(|| url.clone());
-        let client = match upstream_client(
-            &target_api,
-            target_url,
-            settings.app_key.clone(),
-            UpstreamMetrics::default(),
-        ) {
+        let client = match defaults.client(&settings, UpstreamMetrics::default()) {
             Ok(client) => client,
             Err(e) => return fail(&format!("target {name}: {e}"), 2),
         };
-        let selection = match &settings.collectors {
-            Some(ids) => {
-                let mut selection = Selection::none();
-                ids.iter().for_each(|id| selection.enable(*id));
-                selection
-            }
-            None => collectors.clone(),
-        };
+        let selection = defaults.selection(&settings);
         let report = crate::check::run_for(&client, &selection, deadline, progress).await;
         reports.push((name, report));
     }

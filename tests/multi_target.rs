@@ -15,8 +15,6 @@ use common::{matching, value, ADMIN_TOKEN, APP_KEY};
 use proxy911_exporter::app::App;
 use proxy911_exporter::config::{TargetsConfig, TargetsFile, Upstream};
 use proxy911_simulator::{Fault, Simulator};
-use tokio::net::TcpStream;
-use tokio::process::Child;
 
 const KEY_A: &str = "TeamAkeySECRET0123456789abcdef";
 const KEY_B: &str = "TeamBkeySECRET0123456789abcdef";
@@ -478,24 +476,6 @@ fn binary(args: &[&str]) -> tokio::process::Command {
     command
 }
 
-async fn wait_until_listening(port: u16, child: &mut Child) {
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(child.try_wait().unwrap().is_none(), "exited at start-up");
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "never listened"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn hangup(child: &Child) {
-    let pid = child.id().expect("running") as libc::pid_t;
-    // SAFETY: kill(2) with the pid of a child this test started and still holds.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGHUP) }, 0);
-}
-
 /// Polls `path` until `done` holds of (status, body), 20 s at most.
 async fn until(port: u16, path: &str, done: impl Fn(u16, &str) -> bool) -> (u16, String) {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
@@ -553,7 +533,7 @@ async fn sighup_adds_changes_and_removes_targets_and_a_broken_file_keeps_them_wi
     ])
     .spawn()
     .unwrap();
-    wait_until_listening(port, &mut child).await;
+    common::wait_until_listening(port, &mut child).await;
     let first_a = usernames(&sim, KEY_A)[0].clone();
     let first_c = usernames(&sim, KEY_C)[0].clone();
     until(port, "/probe?target=team-a", |s, b| {
@@ -565,7 +545,7 @@ async fn sighup_adds_changes_and_removes_targets_and_a_broken_file_keeps_them_wi
     folder.write(
         "targets:\n  team-a:\n    app_key_file: keys/c\n  team-c:\n    app_key_file: keys/c\n",
     );
-    hangup(&child);
+    common::signal(&child, libc::SIGHUP);
     until(port, "/probe?target=team-b", |s, _| s == 404).await;
     until(port, "/probe?target=team-c", |s, b| {
         s == 200 && b.contains(&first_c)
@@ -579,7 +559,7 @@ async fn sighup_adds_changes_and_removes_targets_and_a_broken_file_keeps_them_wi
 
     // A broken file: everything stays, the metric says so, one ERROR.
     folder.write("targets:\n  team-a:\n    app_key_file: keys/nowhere\n");
-    hangup(&child);
+    common::signal(&child, libc::SIGHUP);
     let (_, metrics) = until(port, "/metrics", |_, b| {
         b.contains("proxy911_config_last_reload_successful 0")
     })

@@ -14,29 +14,6 @@ use std::time::{Duration, Instant};
 use common::tls::{bcrypt_hash, Pki};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::process::Child;
-
-/// Waits until the binary accepts connections on `port` (it binds before it serves).
-async fn wait_until_listening(port: u16, child: &mut Child) {
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the exporter exited at start-up"
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "never listened"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn signal(child: &Child, signal: libc::c_int) {
-    let pid = child.id().expect("the exporter is running") as libc::pid_t;
-    // SAFETY: kill(2) with the pid of a child this test started and still holds.
-    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
-}
 
 /// The status of `GET /metrics` as `user:password` (or without credentials).
 async fn status(port: u16, credentials: Option<(&str, &str)>) -> u16 {
@@ -61,7 +38,7 @@ async fn a_changed_file_applies_to_the_next_request_a_broken_one_keeps_the_old_w
     let config_arg = web_config.display().to_string();
     let mut child = common::spawn_exporter(port, &url, &["--web.config.file", &config_arg], &[]);
     let logs = common::LogTail::of(&mut child);
-    wait_until_listening(port, &mut child).await;
+    common::wait_until_listening(port, &mut child).await;
     assert_eq!(status(port, Some(("alice", "old password"))).await, 200);
 
     // Read again when it changes, as exporter-toolkit reads it per request: no signal needed.
@@ -73,13 +50,13 @@ async fn a_changed_file_applies_to_the_next_request_a_broken_one_keeps_the_old_w
     for _ in 0..3 {
         assert_eq!(status(port, Some(("alice", "new password"))).await, 200);
     }
-    signal(&child, libc::SIGHUP);
+    common::signal(&child, libc::SIGHUP);
     logs.until_logged("SIGHUP: web configuration not reloaded")
         .await;
     assert_eq!(status(port, Some(("alice", "new password"))).await, 200);
 
     pki.web_config(&users("third password"));
-    signal(&child, libc::SIGHUP);
+    common::signal(&child, libc::SIGHUP);
     let started = Instant::now();
     while status(port, Some(("alice", "third password"))).await != 200 {
         assert!(
@@ -114,9 +91,9 @@ async fn sighup_without_a_web_config_file_is_logged_and_does_not_stop_the_export
     let port = common::free_port();
     let mut child = common::spawn_exporter(port, "http://127.0.0.1:9", &[], &[]);
     let logs = common::LogTail::of(&mut child);
-    wait_until_listening(port, &mut child).await;
+    common::wait_until_listening(port, &mut child).await;
     for times in 1..=3 {
-        signal(&child, libc::SIGHUP);
+        common::signal(&child, libc::SIGHUP);
         logs.until_logged_times("nothing to reload", times).await;
     }
     assert_eq!(status(port, None).await, 200);
@@ -143,7 +120,7 @@ async fn sigterm_with_twenty_stuck_clients_finishes_the_request_in_progress_and_
         &[],
         &[("PROXY911_ADMIN_TOKEN", common::ADMIN_TOKEN)],
     );
-    wait_until_listening(port, &mut child).await;
+    common::wait_until_listening(port, &mut child).await;
     let post = |length: usize| {
         format!(
             "POST /admin/accounts HTTP/1.1\r\nHost: exporter\r\nAuthorization: Bearer {}\r\n\
@@ -171,7 +148,7 @@ async fn sigterm_with_twenty_stuck_clients_finishes_the_request_in_progress_and_
         .unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    signal(&child, libc::SIGTERM);
+    common::signal(&child, libc::SIGTERM);
     let signalled = Instant::now();
     // The listener closes once the signal is handled: wait for that, not for a while.
     let mut refused = false;
@@ -323,7 +300,7 @@ async fn an_admin_listener_beyond_loopback_without_tls_starts_with_a_warning_and
             &args,
             &[("PROXY911_ADMIN_TOKEN", common::ADMIN_TOKEN)],
         );
-        wait_until_listening(admin_port, &mut child).await;
+        common::wait_until_listening(admin_port, &mut child).await;
         let logs = common::stop_and_read_logs(child).await;
         let line = logs.lines().find(|l| l.contains(warning));
         assert_eq!(line.is_some(), warned, "tls {tls}, {admin_host}: {logs}");
@@ -356,13 +333,13 @@ async fn a_symlink_swapped_to_dev_zero_before_sighup_is_one_error_and_the_old_co
     let config_arg = link.display().to_string();
     let mut child = common::spawn_exporter(port, &url, &["--web.config.file", &config_arg], &[]);
     let logs = common::LogTail::of(&mut child);
-    wait_until_listening(port, &mut child).await;
+    common::wait_until_listening(port, &mut child).await;
     assert_eq!(status(port, Some(("alice", "old password"))).await, 200);
 
     let swapped = pki.dir.join("swapped.yml");
     std::os::unix::fs::symlink("/dev/zero", &swapped).unwrap();
     std::fs::rename(&swapped, &link).unwrap();
-    signal(&child, libc::SIGHUP);
+    common::signal(&child, libc::SIGHUP);
     logs.until_logged("1 MiB").await;
     for _ in 0..3 {
         assert_eq!(status(port, Some(("alice", "old password"))).await, 200);
@@ -390,7 +367,7 @@ async fn a_fifo_swapped_in_for_the_web_config_is_refused_at_once_on_sighup_and_o
     let port = common::free_port();
     let config_arg = web_config.display().to_string();
     let mut child = common::spawn_exporter(port, &url, &["--web.config.file", &config_arg], &[]);
-    wait_until_listening(port, &mut child).await;
+    common::wait_until_listening(port, &mut child).await;
     assert_eq!(status(port, Some(("alice", "password"))).await, 200);
 
     std::fs::remove_file(&web_config).unwrap();
@@ -406,9 +383,9 @@ async fn a_fifo_swapped_in_for_the_web_config_is_refused_at_once_on_sighup_and_o
             "the configuration in force still serves"
         );
     }
-    signal(&child, libc::SIGHUP);
+    common::signal(&child, libc::SIGHUP);
     assert_eq!(status(port, Some(("alice", "password"))).await, 200);
-    signal(&child, libc::SIGTERM);
+    common::signal(&child, libc::SIGTERM);
 
     // A guard against hanging only.
     let exit = tokio::time::timeout(Duration::from_secs(15), child.wait())
@@ -498,12 +475,12 @@ async fn sighup_reloads_the_response_headers_the_tls_settings_and_the_client_ca(
     let config_arg = web_config.display().to_string();
     let mut child = common::spawn_exporter(port, &url, &["--web.config.file", &config_arg], &[]);
     let logs = common::LogTail::of(&mut child);
-    wait_until_listening(port, &mut child).await;
+    common::wait_until_listening(port, &mut child).await;
     let before = tls_view(&pki, port, &ca_client, &other_client).await;
 
     // No request between the change and the signal: only SIGHUP can bring it in.
     pki.web_config(&tls_web_config("other-ca.pem", "TLS12", "sameorigin"));
-    signal(&child, libc::SIGHUP);
+    common::signal(&child, libc::SIGHUP);
     logs.until_logged("SIGHUP: web configuration reloaded")
         .await;
     let after = tls_view(&pki, port, &ca_client, &other_client).await;

@@ -6,6 +6,8 @@ use std::sync::atomic::AtomicU64;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 
+use crate::metrics::unix_now;
+
 #[derive(Debug, Clone, Default)]
 pub struct ReloadMetrics {
     targets: Gauge,
@@ -47,11 +49,4 @@ impl ReloadMetrics {
     pub fn failed(&self) {
         self.successful.set(0);
     }
-}
-
-fn unix_now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or_default()
 }

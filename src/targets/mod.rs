@@ -42,9 +42,48 @@ pub struct TargetDefaults {
     pub rate_limit: f64,
     pub rate_burst: u32,
     pub timezone: chrono::FixedOffset,
-    pub cache: CachePolicy,
     /// The collectors the flags turn on, with their own TTLs.
     pub selection: Selection,
+}
+
+impl TargetDefaults {
+    /// The upstream client of a target: its own URL, timeout and rate limit where the file
+    /// gives them, else the flags'. The one place a target's settings meet the flags (the
+    /// exporter's targets and `check --config.file` both build their clients here).
+    pub fn client(
+        &self,
+        settings: &TargetSettings,
+        metrics: UpstreamMetrics,
+    ) -> Result<Client, UpstreamError> {
+        let url = settings
+            .api_url
+            .clone()
+            .unwrap_or_else(|| self.api_url.clone());
+        Client::new(
+            ClientOptions {
+                timeout: settings.timeout.unwrap_or(self.timeout),
+                rate_limit: settings.rate_limit.unwrap_or(self.rate_limit),
+                rate_burst: settings.rate_burst.unwrap_or(self.rate_burst),
+                ..ClientOptions::new(url, settings.app_key.clone())
+            },
+            metrics,
+        )
+    }
+
+    /// The collectors of a target: the file's list (with the flags' TTLs), or the flags'.
+    pub fn selection(&self, settings: &TargetSettings) -> Selection {
+        let mut selection = self.selection.clone();
+        if let Some(ids) = &settings.collectors {
+            for id in CollectorId::ALL {
+                if ids.contains(&id) {
+                    selection.enable(id);
+                } else {
+                    selection.disable(id);
+                }
+            }
+        }
+        selection
+    }
 }
 
 /// Called with each target's app_key before its client is built (the demo registers the key
@@ -99,32 +138,22 @@ impl Target {
         name: TargetName,
         settings: TargetSettings,
         defaults: &TargetDefaults,
+        cache: CachePolicy,
     ) -> Result<Target, UpstreamError> {
-        let selection = selection(&settings, &defaults.selection);
+        let selection = defaults.selection(&settings);
         let mut registry = Registry::default();
         let own = registry.sub_registry_with_prefix(exposition::PREFIX);
         let health = HealthMetrics::register(own);
         let upstream_metrics = UpstreamMetrics::register(own, selection.endpoints());
-        let url = settings
-            .api_url
-            .clone()
-            .unwrap_or_else(|| defaults.api_url.clone());
-        if let Some(host) = crate::config::cleartext_remote_host(&url) {
+        let url = settings.api_url.as_ref().unwrap_or(&defaults.api_url);
+        if let Some(host) = crate::config::cleartext_remote_host(url) {
             tracing::warn!(
                 target_name = %name,
                 host = %host,
                 "the api_url of target {name} is plain http to a host that is not loopback: its app_key travels in clear to {host}; use https://"
             );
         }
-        let client = Client::new(
-            ClientOptions {
-                timeout: settings.timeout.unwrap_or(defaults.timeout),
-                rate_limit: settings.rate_limit.unwrap_or(defaults.rate_limit),
-                rate_burst: settings.rate_burst.unwrap_or(defaults.rate_burst),
-                ..ClientOptions::new(url, settings.app_key.clone())
-            },
-            upstream_metrics,
-        )?;
+        let client = defaults.client(&settings, upstream_metrics)?;
         let collectors = collector::all(
             &client,
             RenderContext {
@@ -133,8 +162,8 @@ impl Target {
             &selection,
         );
         let policy = CachePolicy {
-            ttl: settings.cache_ttl.unwrap_or(defaults.cache.ttl),
-            max_stale: defaults.cache.max_stale,
+            ttl: settings.cache_ttl.unwrap_or(cache.ttl),
+            ..cache
         };
         let scraper = Arc::new(Scraper::new(
             collectors,
@@ -150,21 +179,6 @@ impl Target {
             extension: std::sync::OnceLock::new(),
         })
     }
-}
-
-/// The collectors of a target: the file's list (with the flags' TTLs), or the flags'.
-fn selection(settings: &TargetSettings, flags: &Selection) -> Selection {
-    let mut selection = flags.clone();
-    if let Some(ids) = &settings.collectors {
-        for id in CollectorId::ALL {
-            if ids.contains(&id) {
-                selection.enable(id);
-            } else {
-                selection.disable(id);
-            }
-        }
-    }
-    selection
 }
 
 /// The targets by name, as last loaded.
@@ -205,6 +219,8 @@ pub struct ReloadReport {
 pub struct Targets {
     path: PathBuf,
     defaults: TargetDefaults,
+    /// `--cache.ttl` (unless a target has its own) and `--cache.max-stale`.
+    cache: CachePolicy,
     on_key: Option<KeyHook>,
     // A std lock: held only to swap or clone an `Arc`, never across an `.await`.
     current: RwLock<Arc<Map>>,
@@ -229,12 +245,14 @@ impl Targets {
         path: &Path,
         file: TargetsFile,
         defaults: TargetDefaults,
+        cache: CachePolicy,
         on_key: Option<KeyHook>,
         registry: &mut Registry,
     ) -> Result<Targets, ReloadError> {
         let targets = Targets {
             path: path.to_path_buf(),
             defaults,
+            cache,
             on_key,
             current: RwLock::new(Arc::default()),
             reloading: Mutex::new(()),
@@ -317,12 +335,10 @@ impl Targets {
             if let Some(hook) = &self.on_key {
                 hook(&settings.app_key);
             }
-            let target =
-                Target::build(name.clone(), settings, &self.defaults).map_err(|source| {
-                    ReloadError::Client {
-                        target: name.clone(),
-                        source,
-                    }
+            let target = Target::build(name.clone(), settings, &self.defaults, self.cache)
+                .map_err(|source| ReloadError::Client {
+                    target: name.clone(),
+                    source,
                 })?;
             map.insert(name, Arc::new(target));
         }

@@ -34,18 +34,21 @@ fn defaults() -> TargetDefaults {
         rate_limit: 2.0,
         rate_burst: 10,
         timezone: chrono::FixedOffset::east_opt(0).unwrap(),
-        cache: CachePolicy {
-            ttl: Duration::from_secs(60),
-            max_stale: Duration::from_secs(900),
-        },
         selection: Selection::default(),
+    }
+}
+
+fn cache() -> CachePolicy {
+    CachePolicy {
+        ttl: Duration::from_secs(60),
+        max_stale: Duration::from_secs(900),
     }
 }
 
 fn load(path: &Path) -> (Targets, Registry) {
     let mut registry = Registry::default();
     let file = TargetsFile::read(path).unwrap();
-    let targets = Targets::new(path, file, defaults(), None, &mut registry).unwrap();
+    let targets = Targets::new(path, file, defaults(), cache(), None, &mut registry).unwrap();
     (targets, registry)
 }
 
@@ -119,14 +122,11 @@ fn a_targets_collectors_come_from_the_file_or_else_from_the_flags() {
     let path = folder.write("targets:\n  a:\n    app_key_file: a\n    collectors: [user]\n");
     let file = TargetsFile::read(&path).unwrap();
     let settings = file.targets.values().next().unwrap();
-    let chosen = selection(settings, &Selection::default());
+    let chosen = defaults().selection(settings);
     assert_eq!(chosen.ids().collect::<Vec<_>>(), vec![CollectorId::User]);
     let mut flags_only = settings.clone();
     flags_only.collectors = None;
-    assert_eq!(
-        selection(&flags_only, &Selection::default()),
-        Selection::default()
-    );
+    assert_eq!(defaults().selection(&flags_only), Selection::default());
 }
 
 #[test]
@@ -144,6 +144,7 @@ fn the_key_hook_sees_every_built_target_and_no_kept_one() {
         &path,
         file,
         defaults(),
+        cache(),
         Some(hook),
         &mut Registry::default(),
     )

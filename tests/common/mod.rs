@@ -510,3 +510,29 @@ impl LogTail {
         text
     }
 }
+
+/// Waits until the binary accepts connections on `port` (it binds before it serves); fails if
+/// it exits first or does not listen within 20 s.
+pub async fn wait_until_listening(port: u16, child: &mut tokio::process::Child) {
+    let started = std::time::Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the exporter exited at start-up"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never listened"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub fn signal(child: &tokio::process::Child, signal: libc::c_int) {
+    let pid = child.id().expect("the exporter is running") as libc::pid_t;
+    // SAFETY: kill(2) with the pid of a child this test started and still holds.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+}
